@@ -1,0 +1,17 @@
+/**
+ * The engine: SQLite through better-sqlite3 with the system catalog, migrations, the change feed and the
+ * extension registry through which other modules add SQL functions and triggers. It knows nothing of clouds
+ * or ONNX.
+ */
+export * from './catalog/change-log.js';
+export * from './catalog/models.js';
+export * from './catalog/nodes.js';
+export * from './catalog/training.js';
+export * from './change-feed.js';
+export * from './clock.js';
+export * from './database.js';
+export * from './errors.js';
+export * from './extension.js';
+export * from './migrations.js';
+export * from './now.js';
+export * from './query.js';

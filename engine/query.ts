@@ -1,0 +1,111 @@
+import type { Database, Statement } from 'better-sqlite3';
+import { fromSqliteError, InfrabaseError } from './errors.js';
+import type { EngineExtension, QueryRequest, QueryResult } from './extension.js';
+
+export interface ExecuteOptions {
+  /** Reject statements that write (`PERMISSION_DENIED`), and run with `PRAGMA query_only` as a second guard. */
+  readOnly?: boolean;
+  extensions?: readonly EngineExtension[];
+}
+
+/**
+ * Runs one user statement and returns its rows as arrays. Read-only statements pass through the extensions'
+ * query interceptors (outermost first).
+ *
+ * @throws InfrabaseError `PERMISSION_DENIED` for a write when `readOnly`, `INVALID_ARGUMENT` for more than one
+ *   statement, `SQL_ERROR`/`CONSTRAINT`/… (SQLite's message kept) when the statement fails.
+ */
+export function executeStatement(
+  db: Database,
+  request: QueryRequest,
+  options: ExecuteOptions = {},
+): QueryResult {
+  let stmt: Statement;
+  try {
+    stmt = db.prepare(request.sql);
+  } catch (err) {
+    if (err instanceof RangeError) throw new InfrabaseError('INVALID_ARGUMENT', err.message, { cause: err });
+    throw fromSqliteError(err);
+  }
+  if (options.readOnly && !stmt.readonly) {
+    throw new InfrabaseError('PERMISSION_DENIED', 'this token may only run read-only statements');
+  }
+  const run = (): QueryResult => {
+    try {
+      if (!stmt.reader) {
+        const info = bind(
+          stmt,
+          request.params,
+          (s, p) => s.run(...p),
+          (s, p) => s.run(p),
+        );
+        return { columns: [], rows: [], changes: info.changes };
+      }
+      const columns = stmt.columns().map((c) => c.name);
+      stmt.raw(true);
+      const rows = bind(
+        stmt,
+        request.params,
+        (s, p) => s.all(...p),
+        (s, p) => s.all(p),
+      ) as unknown[][];
+      return { columns, rows, changes: 0 };
+    } catch (err) {
+      throw fromSqliteError(err);
+    }
+  };
+  const chain = stmt.readonly
+    ? (options.extensions ?? []).reduceRight<() => QueryResult>(
+        (next, ext) => (ext.interceptQuery ? () => ext.interceptQuery!(db, request, next) : next),
+        run,
+      )
+    : run;
+  if (!options.readOnly) return chain();
+  db.pragma('query_only = ON');
+  try {
+    return chain();
+  } finally {
+    db.pragma('query_only = OFF');
+  }
+}
+
+function bind<T>(
+  stmt: Statement,
+  params: QueryRequest['params'],
+  positional: (s: Statement, p: unknown[]) => T,
+  named: (s: Statement, p: Record<string, unknown>) => T,
+): T {
+  return Array.isArray(params) ? positional(stmt, params) : named(stmt, params);
+}
+
+/**
+ * Converts JSON request parameters into SQLite values: `{"$base64": "..."}` becomes a BLOB (Buffer),
+ * booleans become 0/1; anything else that is not a string, number or null is rejected.
+ * @throws InfrabaseError `INVALID_ARGUMENT` naming the parameter.
+ */
+export function decodeParams(params: unknown): QueryRequest['params'] {
+  if (params === undefined || params === null) return [];
+  const decode = (v: unknown, where: string): unknown => {
+    if (v === null || typeof v === 'string' || typeof v === 'number') return v;
+    if (typeof v === 'boolean') return v ? 1 : 0;
+    if (typeof v === 'object' && v !== null && typeof (v as { $base64?: unknown }).$base64 === 'string') {
+      return Buffer.from((v as { $base64: string }).$base64, 'base64');
+    }
+    throw new InfrabaseError(
+      'INVALID_ARGUMENT',
+      `parameter ${where} is ${JSON.stringify(v)}; accepted: string, number, boolean, null or {"$base64": "..."} for a BLOB`,
+    );
+  };
+  if (Array.isArray(params)) return params.map((v, i) => decode(v, String(i + 1)));
+  if (typeof params === 'object') {
+    return Object.fromEntries(Object.entries(params).map(([k, v]) => [k, decode(v, k)]));
+  }
+  throw new InfrabaseError('INVALID_ARGUMENT', 'params must be an array or an object');
+}
+
+/** Converts a SQLite value for JSON: BLOBs become `{"$base64": "..."}`, bigints numbers or strings. */
+export function encodeValue(v: unknown): unknown {
+  if (Buffer.isBuffer(v) || v instanceof Uint8Array) return { $base64: Buffer.from(v).toString('base64') };
+  if (typeof v === 'bigint') return Number.isSafeInteger(Number(v)) ? Number(v) : v.toString();
+  return v;
+}
