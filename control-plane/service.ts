@@ -1,0 +1,41 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { ChangeFeed, Clock, Database, EngineExtension } from '../engine/index.js';
+import type { Config } from './config/index.js';
+
+/** What the control-plane process hands to each long-running service and route plugin. */
+export interface ControlPlaneContext {
+  readonly config: Config;
+  /** Absolute path of the SQLite file. */
+  readonly dbPath: string;
+  /** The main process's writer connection. Never await inside one of its transactions. */
+  readonly db: Database;
+  readonly feed: ChangeFeed;
+  /** This process's metrics registry (never prom-client's global one). */
+  readonly registry: Registry;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  /** The control plane's own base URL, e.g. `http://127.0.0.1:7420`, once it listens. */
+  readonly url: () => string;
+}
+
+/**
+ * A background loop of the control plane (reconciler, metrics sampler, training coordinator, …).
+ * `start` must return promptly; `stop` must end every timer and child it owns.
+ */
+export interface Service {
+  readonly name: string;
+  start(ctx: ControlPlaneContext): Promise<void> | void;
+  stop(): Promise<void> | void;
+}
+
+/** A module's contribution to the control plane: engine extensions, services and HTTP routes. */
+export interface ControlPlaneModule {
+  readonly name: string;
+  /** Registered on every connection that runs user SQL, in the main process and the SQL workers. */
+  readonly extensions?: readonly EngineExtension[];
+  readonly services?: (ctx: ControlPlaneContext) => readonly Service[];
+  /** Fastify plugins, registered under the API's auth hook. */
+  readonly routes?: (ctx: ControlPlaneContext) => readonly FastifyPluginAsync[];
+}
