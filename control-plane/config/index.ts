@@ -1,0 +1,2 @@
+export { type ConfigSources, ENV_VARS, loadConfig } from './load.js';
+export { type Config, type ConfigInput, configSchema } from './schema.js';

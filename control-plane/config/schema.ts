@@ -1,0 +1,97 @@
+import { z } from 'zod';
+
+const ms = (def: number) => z.number().int().nonnegative().default(def);
+
+/** Settings of the local provider: agents run as child processes on loopback. */
+export const localProviderSchema = z.object({
+  /** The agent's host address; loopback unless the mesh replaces it. */
+  host: z.string().default('127.0.0.1'),
+});
+
+/** Settings of the AWS EC2 provider. Credentials come only from the SDK's default chain. */
+export const awsProviderSchema = z.object({
+  region: z.string().default('us-east-1'),
+  /** Overrides the EC2 endpoint (tests point it at a local server). */
+  endpoint: z.string().url().optional(),
+  imageId: z.string().optional(),
+  instanceType: z.string().default('t3.small'),
+  subnetId: z.string().optional(),
+  securityGroupIds: z.array(z.string()).default([]),
+  keyName: z.string().optional(),
+  maxAttempts: z.number().int().min(1).max(10).default(3),
+});
+
+/** Settings of the GCP Compute provider. Credentials come only from Application Default Credentials. */
+export const gcpProviderSchema = z.object({
+  project: z.string().optional(),
+  zone: z.string().default('us-central1-a'),
+  machineType: z.string().default('e2-small'),
+  image: z.string().default('projects/debian-cloud/global/images/family/debian-12'),
+  network: z.string().default('global/networks/default'),
+  subnetwork: z.string().optional(),
+  /** Overrides the API endpoint as `host:port` over plain HTTP (tests point it at a local server). */
+  apiEndpoint: z.string().optional(),
+});
+
+export const configSchema = z.object({
+  /** Where the SQLite file, tokens and local agents' data dirs live. */
+  dataDir: z.string().default('./infrabase-data'),
+  host: z.string().default('127.0.0.1'),
+  port: z.number().int().min(0).max(65535).default(7420),
+  log: z
+    .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
+    .prefault({}),
+  sql: z
+    .object({
+      /** Worker processes that run user SQL. */
+      workers: z.number().int().min(1).max(64).default(2),
+      /** Default statement time limit. */
+      timeoutMs: z.number().int().min(1).default(30_000),
+      /** The largest limit a request may ask for. */
+      maxTimeoutMs: z.number().int().min(1).default(300_000),
+    })
+    .prefault({}),
+  providers: z
+    .object({
+      local: localProviderSchema.prefault({}),
+      aws: awsProviderSchema.prefault({}),
+      gcp: gcpProviderSchema.prefault({}),
+    })
+    .prefault({}),
+  reconciler: z
+    .object({
+      concurrency: z.number().int().min(1).max(256).default(8),
+      resyncIntervalMs: ms(30_000),
+      heartbeatIntervalMs: ms(2_000),
+      /** A ready node with no heartbeat for this long becomes `unreachable`. */
+      heartbeatTimeoutMs: ms(10_000),
+      orphanGracePeriodMs: ms(60_000),
+      capacityCooloffMs: ms(180_000),
+      /** Per-provider token bucket: burst size and refill per second. */
+      rateLimit: z
+        .object({ burst: z.number().int().min(1).default(20), perSecond: z.number().positive().default(5) })
+        .prefault({}),
+    })
+    .prefault({}),
+  metrics: z
+    .object({
+      sampleIntervalMs: ms(5_000),
+      rawRetentionMs: ms(24 * 3_600_000),
+      rollupRetentionMs: ms(30 * 24 * 3_600_000),
+    })
+    .prefault({}),
+  mesh: z
+    .object({
+      /** `auto`: on where the process may create interfaces, off (direct addresses) otherwise. */
+      mode: z.enum(['auto', 'on', 'off']).default('auto'),
+      cidr: z.string().default('10.88.0.0/16'),
+      topology: z.enum(['hub', 'full']).default('hub'),
+      listenPort: z.number().int().min(1).max(65535).default(51820),
+    })
+    .prefault({}),
+});
+
+/** The validated configuration; durations in milliseconds. */
+export type Config = z.infer<typeof configSchema>;
+/** What a user may write: every field optional. */
+export type ConfigInput = z.input<typeof configSchema>;
