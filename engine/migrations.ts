@@ -1,6 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import { changeLogSchema } from './catalog/change-log.js';
 import { metricsSchema } from './catalog/metrics.js';
+import { metricsRollupSchema } from './catalog/metrics-rollup.js';
 import { modelsSchema } from './catalog/models.js';
 import { nodesSchema } from './catalog/nodes.js';
 import { scalingSchema } from './catalog/scaling.js';
@@ -23,6 +24,7 @@ export const MIGRATIONS: readonly Migration[] = [
       '\n',
     ),
   },
+  { version: 2, name: 'metrics rollups and latest view', sql: metricsRollupSchema },
 ];
 
 /** The schema version this build expects. */
