@@ -7,6 +7,8 @@ import type { Config } from './config/index.js';
 /** What the control-plane process hands to each long-running service and route plugin. */
 export interface ControlPlaneContext {
   readonly config: Config;
+  /** This cluster's id (persisted in the data dir); the value of the ownership tag on every instance. */
+  readonly clusterId: string;
   /** Absolute path of the SQLite file. */
   readonly dbPath: string;
   /** The main process's writer connection. Never await inside one of its transactions. */

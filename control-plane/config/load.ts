@@ -86,7 +86,10 @@ function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
       }
     }
     let target = out;
-    for (const key of path.slice(0, -1)) target = (target[key] ??= {}) as Record<string, unknown>;
+    for (const key of path.slice(0, -1)) {
+      target[key] ??= {};
+      target = target[key] as Record<string, unknown>;
+    }
     target[path[path.length - 1]] = value;
   }
   return out;

@@ -1,0 +1,60 @@
+import type { Command } from 'commander';
+import { loadConfig } from '../../config/index.js';
+import { startControlPlane } from '../../up.js';
+
+/** `infrabase up`: runs the control plane in the foreground until SIGINT/SIGTERM. */
+export function registerUp(program: Command): void {
+  program
+    .command('up')
+    .description('start the control plane (embedded default: local provider, SQLite file in the data dir)')
+    .option('--data-dir <dir>', 'where the database, tokens and local nodes live (default ./infrabase-data)')
+    .option('--port <n>', 'HTTP API port (default 7420; 0 picks a free one)', parsePort)
+    .option('--host <addr>', 'address to listen on (default 127.0.0.1)')
+    .option('--config <file>', 'a JSON or YAML configuration file')
+    .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent')
+    .action(
+      async (opts: {
+        dataDir?: string;
+        port?: number;
+        host?: string;
+        config?: string;
+        logLevel?: string;
+      }) => {
+        const config = loadConfig({
+          file: opts.config,
+          flags: {
+            dataDir: opts.dataDir,
+            port: opts.port,
+            host: opts.host,
+            ...(opts.logLevel ? { log: { level: opts.logLevel as never } } : {}),
+          },
+        });
+        const cp = await startControlPlane(config);
+        const out = process.stdout;
+        out.write(`infrabase control plane listening on ${cp.url}\n`);
+        out.write(`data dir: ${config.dataDir}\n`);
+        if (cp.tokens.created) {
+          out.write(
+            `API tokens were generated and stored in ${cp.tokens.path} (mode 0600); shown this once:\n`,
+          );
+          out.write(`  admin:     ${cp.tokens.admin}\n  read-only: ${cp.tokens.read}\n`);
+        } else {
+          out.write(`API tokens: ${cp.tokens.path}\n`);
+        }
+        out.write(`try: infrabase sql --data-dir ${config.dataDir} "SELECT id, status FROM sys_nodes"\n`);
+        await new Promise<void>((resolve) => {
+          const shutdown = () => resolve();
+          process.once('SIGINT', shutdown);
+          process.once('SIGTERM', shutdown);
+        });
+        await cp.stop();
+      },
+    );
+}
+
+export function parsePort(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new Error(`port must be an integer 0-65535, got ${value}`);
+  return n;
+}

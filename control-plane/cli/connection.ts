@@ -1,0 +1,35 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { InfrabaseError } from '../../engine/index.js';
+import { readTokens, TOKENS_FILE } from '../auth/index.js';
+import { ApiClient } from '../client/index.js';
+import { loadConfig } from '../config/index.js';
+
+export interface ConnectionFlags {
+  url?: string;
+  token?: string;
+  dataDir?: string;
+  config?: string;
+}
+
+/**
+ * The API client a CLI command talks through. URL: `--url`, `INFRABASE_URL`, else the configured host and
+ * port. Token: `--token`, `INFRABASE_TOKEN`, else the admin token in the data dir's tokens file.
+ * @throws InfrabaseError `UNAUTHENTICATED` when no token can be found.
+ */
+export function connect(flags: ConnectionFlags): ApiClient {
+  const config = loadConfig({ file: flags.config, flags: flags.dataDir ? { dataDir: flags.dataDir } : {} });
+  const url = flags.url ?? process.env.INFRABASE_URL ?? `http://${config.host}:${config.port}`;
+  let token = flags.token ?? process.env.INFRABASE_TOKEN;
+  if (!token) {
+    const path = join(config.dataDir, TOKENS_FILE);
+    if (!existsSync(path)) {
+      throw new InfrabaseError(
+        'UNAUTHENTICATED',
+        `no API token: pass --token, set INFRABASE_TOKEN, or run from where ${path} exists (--data-dir)`,
+      );
+    }
+    token = readTokens(path).admin;
+  }
+  return new ApiClient(url, token);
+}

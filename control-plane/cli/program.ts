@@ -1,0 +1,13 @@
+import { Command } from 'commander';
+import { registerSql } from './commands/sql.js';
+import { registerUp } from './commands/up.js';
+
+/** The `infrabase` command line. Each subcommand lives in its own file under commands/. */
+export function buildProgram(): Command {
+  const program = new Command('infrabase')
+    .description('a control plane in which the database is the infrastructure')
+    .showHelpAfterError();
+  registerUp(program);
+  registerSql(program);
+  return program;
+}

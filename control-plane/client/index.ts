@@ -1,0 +1,1 @@
+export { ApiClient, type SqlResponse } from './api-client.js';

@@ -1,0 +1,9 @@
+/** The control plane: the `infrabase` process, its HTTP API, CLI, configuration and wiring. */
+export * from './auth/index.js';
+export * from './client/index.js';
+export * from './config/index.js';
+export { createLogger, type Logger } from './logger.js';
+export * from './server/index.js';
+export type { ControlPlaneContext, ControlPlaneModule, Service } from './service.js';
+export * from './sql-pool/index.js';
+export { type ControlPlane, DB_FILE, type StartOptions, startControlPlane } from './up.js';

@@ -1,0 +1,48 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { type ErrorCode, InfrabaseError } from '../../engine/index.js';
+
+/** HTTP status for each error code. */
+export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
+  INVALID_ARGUMENT: 400,
+  INVALID_SPEC: 400,
+  SQL_ERROR: 400,
+  CONSTRAINT: 400,
+  MODEL_ERROR: 400,
+  UNAUTHENTICATED: 401,
+  PERMISSION_DENIED: 403,
+  READONLY: 403,
+  NOT_FOUND: 404,
+  ALREADY_EXISTS: 409,
+  CONFLICT: 409,
+  THROTTLED: 429,
+  INSUFFICIENT_CAPACITY: 503,
+  BUSY: 503,
+  UNAVAILABLE: 503,
+  TIMEOUT: 504,
+  INTERNAL: 500,
+};
+
+/** The JSON body of every error answer: `{ error: { code, message } }`. */
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string };
+}
+
+/** Fastify error handler: InfrabaseErrors keep their code; validation errors become INVALID_ARGUMENT. */
+export function errorHandler(err: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): void {
+  let e: InfrabaseError;
+  if (err instanceof InfrabaseError) e = err;
+  else if ((err as FastifyError).validation)
+    e = new InfrabaseError('INVALID_ARGUMENT', `request ${err.message}`);
+  else if ((err as FastifyError).statusCode && (err as FastifyError).statusCode! < 500) {
+    const status = (err as FastifyError).statusCode!;
+    e = new InfrabaseError(
+      status === 404 ? 'NOT_FOUND' : status === 413 ? 'INVALID_ARGUMENT' : 'INVALID_ARGUMENT',
+      err.message,
+    );
+  } else {
+    request.log.error({ err }, 'unhandled error');
+    e = new InfrabaseError('INTERNAL', 'internal error; see the control plane log');
+  }
+  const body: ErrorBody = { error: { code: e.code, message: e.message } };
+  reply.status(HTTP_STATUS[e.code]).send(body);
+}

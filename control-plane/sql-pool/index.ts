@@ -1,0 +1,1 @@
+export { SqlPool, type SqlPoolOptions, type SqlRequest } from './pool.js';

@@ -1,0 +1,212 @@
+import { type ChildProcess, fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { Logger } from 'pino';
+import { InfrabaseError, type QueryResult } from '../../engine/index.js';
+import type { WorkerMessage, WorkerRequest } from './protocol.js';
+
+export interface SqlPoolOptions {
+  dbPath: string;
+  /** Number of worker processes. */
+  size: number;
+  /** Default time limit of a statement, milliseconds. */
+  defaultTimeoutMs: number;
+  /** The largest time limit a request may ask for, milliseconds. */
+  maxTimeoutMs: number;
+  logger?: Logger;
+}
+
+export interface SqlRequest {
+  sql: string;
+  params?: unknown[] | Record<string, unknown>;
+  readOnly?: boolean;
+  /** Time limit for this statement, milliseconds, counted from submission (queueing included). */
+  timeoutMs?: number;
+}
+
+interface Job {
+  readonly request: WorkerRequest;
+  readonly timeoutMs: number;
+  readonly resolve: (r: QueryResult) => void;
+  readonly reject: (e: Error) => void;
+  timer?: NodeJS.Timeout;
+  worker?: Worker;
+  settled: boolean;
+}
+
+interface Worker {
+  readonly child: ChildProcess;
+  ready: Promise<void>;
+  job?: Job;
+}
+
+const WORKER_SCRIPT = fileURLToPath(new URL('./worker-main.js', import.meta.url));
+
+/**
+ * Runs user SQL in a pool of worker processes, each with its own connection to the same WAL database, so a
+ * runaway statement cannot freeze the control plane: past its time limit the worker running it is killed
+ * (SIGKILL), the caller gets `TIMEOUT`, and a fresh worker takes its place.
+ */
+export class SqlPool {
+  private readonly workers: Worker[] = [];
+  private readonly queue: Job[] = [];
+  private nextId = 1;
+  private closed = false;
+
+  constructor(private readonly options: SqlPoolOptions) {}
+
+  /** Starts the workers and waits until each has opened the database. */
+  async start(): Promise<void> {
+    for (let i = 0; i < this.options.size; i++) this.workers.push(this.spawn());
+    await Promise.all(this.workers.map((w) => w.ready));
+  }
+
+  /**
+   * Runs one statement.
+   * @throws InfrabaseError `INVALID_ARGUMENT` for a time limit outside 1..maxTimeoutMs, `TIMEOUT` past the
+   *   limit, `UNAVAILABLE` once closed, or the statement's own error (`SQL_ERROR`, `PERMISSION_DENIED`, …).
+   */
+  execute(req: SqlRequest): Promise<QueryResult> {
+    if (this.closed) return Promise.reject(new InfrabaseError('UNAVAILABLE', 'the SQL pool is closed'));
+    const timeoutMs = req.timeoutMs ?? this.options.defaultTimeoutMs;
+    if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > this.options.maxTimeoutMs) {
+      return Promise.reject(
+        new InfrabaseError(
+          'INVALID_ARGUMENT',
+          `timeoutMs ${JSON.stringify(req.timeoutMs)} is out of range; accepted: an integer from 1 to ${this.options.maxTimeoutMs}`,
+        ),
+      );
+    }
+    return new Promise<QueryResult>((resolve, reject) => {
+      const job: Job = {
+        request: {
+          id: this.nextId++,
+          sql: req.sql,
+          params: req.params ?? [],
+          readOnly: req.readOnly ?? false,
+        },
+        timeoutMs,
+        resolve,
+        reject,
+        settled: false,
+      };
+      job.timer = setTimeout(() => this.onTimeout(job), timeoutMs);
+      this.queue.push(job);
+      this.dispatch();
+    });
+  }
+
+  /** Ends every worker; queued and running statements fail with `UNAVAILABLE`. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const gone = new InfrabaseError('UNAVAILABLE', 'the control plane is shutting down');
+    for (const job of this.queue.splice(0)) this.settle(job, gone);
+    await Promise.all(
+      this.workers.splice(0).map((w) => {
+        if (w.job) this.settle(w.job, gone);
+        return killAndWait(w.child);
+      }),
+    );
+  }
+
+  private spawn(): Worker {
+    const child = fork(WORKER_SCRIPT, [this.options.dbPath], {
+      serialization: 'advanced',
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    const worker: Worker = { child, ready: Promise.resolve() };
+    worker.ready = new Promise<void>((resolve, reject) => {
+      child.once('error', reject);
+      child.on('message', (m: WorkerMessage) => {
+        if (m.type === 'ready') return resolve();
+        this.onMessage(worker, m);
+      });
+      child.once('exit', (code, signal) => {
+        reject(
+          new InfrabaseError('INTERNAL', `SQL worker exited before it was ready (code ${code}, ${signal})`),
+        );
+        this.onExit(worker, code, signal);
+      });
+    });
+    worker.ready.then(
+      () => this.dispatch(),
+      () => {},
+    );
+    return worker;
+  }
+
+  private dispatch(): void {
+    for (const worker of this.workers) {
+      if (this.queue.length === 0) return;
+      if (worker.job || !worker.child.connected) continue;
+      const job = this.queue.shift()!;
+      worker.job = job;
+      job.worker = worker;
+      worker.ready.then(() => {
+        if (!job.settled && worker.child.connected) worker.child.send(job.request);
+      });
+    }
+  }
+
+  private onMessage(worker: Worker, m: Exclude<WorkerMessage, { type: 'ready' }>): void {
+    const job = worker.job;
+    if (!job || job.request.id !== m.id) return;
+    worker.job = undefined;
+    if (m.type === 'result') this.settle(job, undefined, m.result);
+    else this.settle(job, new InfrabaseError(m.code, m.message));
+    this.dispatch();
+  }
+
+  private onTimeout(job: Job): void {
+    if (job.settled) return;
+    const queued = this.queue.indexOf(job);
+    if (queued >= 0) this.queue.splice(queued, 1);
+    this.settle(
+      job,
+      new InfrabaseError(
+        'TIMEOUT',
+        `statement exceeded its time limit of ${job.timeoutMs} ms and was cancelled`,
+        {
+          retryable: false,
+        },
+      ),
+    );
+    const worker = job.worker;
+    if (worker && worker.job === job) {
+      this.options.logger?.warn(
+        { pid: worker.child.pid, timeoutMs: job.timeoutMs },
+        'killing SQL worker past its time limit',
+      );
+      worker.child.kill('SIGKILL');
+    }
+  }
+
+  private onExit(worker: Worker, code: number | null, signal: NodeJS.Signals | null): void {
+    const index = this.workers.indexOf(worker);
+    if (index < 0) return;
+    if (worker.job) {
+      this.settle(
+        worker.job,
+        new InfrabaseError('INTERNAL', `SQL worker exited (code ${code}, signal ${signal})`),
+      );
+    }
+    if (this.closed) return;
+    this.workers[index] = this.spawn();
+    this.dispatch();
+  }
+
+  private settle(job: Job, error?: Error, result?: QueryResult): void {
+    if (job.settled) return;
+    job.settled = true;
+    clearTimeout(job.timer);
+    if (error) job.reject(error);
+    else job.resolve(result!);
+  }
+}
+
+function killAndWait(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGKILL');
+  });
+}
