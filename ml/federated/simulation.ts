@@ -1,0 +1,106 @@
+import { type Clock, InfrabaseError, systemClock } from '../../engine/index.js';
+import type { ModelMetrics } from '../training/index.js';
+import type { EvaluateAggregate, ShardFailure, TrainResult } from './messages.js';
+import type { ShardClient } from './shard-client.js';
+import type { Strategy } from './strategy.js';
+
+/** One completed round, as `sys_training_rounds` records it. */
+export interface RoundRecord {
+  round: number;
+  participants: string[];
+  failures: ShardFailure[];
+  examples: number;
+  /** Example-weighted local training metrics of the participants. */
+  train: ModelMetrics;
+  /** Federated evaluation of the new global weights (when the clients can evaluate). */
+  evaluation: EvaluateAggregate | null;
+  /** Wall time of the round in ms, by the injected clock. */
+  durationMs: number;
+  /** Global weights after the round (unchanged when the round produced none). */
+  weights: Float64Array;
+  /** Why the weights did not change, when they did not. */
+  reason?: string;
+}
+
+export interface RunFederatedOptions {
+  strategy: Strategy;
+  /** The data nodes, by shard id. */
+  clients: ReadonlyMap<string, ShardClient>;
+  initialWeights: Float64Array;
+  /** Rounds to run (≥ 1). */
+  rounds: number;
+  /** First round number (1 unless resuming from a checkpoint of round `firstRound − 1`). */
+  firstRound?: number;
+  /** Whether to run the evaluate step after every round (default true). */
+  evaluate?: boolean;
+  clock?: Clock;
+  /** Called after each round (e.g. to checkpoint); may stop the run by returning false. */
+  onRound?: (record: RoundRecord) => boolean | undefined | Promise<boolean | undefined>;
+}
+
+function reasonOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * Runs federated rounds in-process: configureTrain → clients train concurrently → aggregateTrain with the
+ * failures (thrown errors) passed in → optional evaluate round. The same loop the coordinator runs over the
+ * mesh; here it proves the numerics on real data without nodes.
+ * @throws InfrabaseError('UNAVAILABLE') when too few shards are available for a round (from the strategy).
+ */
+export async function runFederated(
+  options: RunFederatedOptions,
+): Promise<{ weights: Float64Array; history: RoundRecord[] }> {
+  const { strategy, clients, rounds } = options;
+  const clock = options.clock ?? systemClock;
+  if (!Number.isInteger(rounds) || rounds < 1) {
+    throw new InfrabaseError('INVALID_ARGUMENT', `rounds must be an integer >= 1, got ${rounds}`);
+  }
+  let weights = options.initialWeights;
+  const history: RoundRecord[] = [];
+  const first = options.firstRound ?? 1;
+  for (let round = first; round < first + rounds; round++) {
+    const started = clock.now();
+    const shards = [...clients.keys()];
+    const instructions = strategy.configureTrain(round, weights, shards);
+    const settled = await Promise.allSettled(instructions.map((i) => clients.get(i.shardId)!.train(i)));
+    const results: TrainResult[] = [];
+    const failures: ShardFailure[] = [];
+    settled.forEach((s, k) => {
+      if (s.status === 'fulfilled') results.push(s.value);
+      else failures.push({ shardId: instructions[k].shardId, reason: reasonOf(s.reason) });
+    });
+    const aggregate = strategy.aggregateTrain(round, results, failures);
+    if (aggregate.weights) weights = aggregate.weights;
+    let evaluation: EvaluateAggregate | null = null;
+    if (options.evaluate !== false) {
+      const evalIns = strategy
+        .configureEvaluate(round, weights, shards)
+        .filter((i) => clients.get(i.shardId)?.evaluate !== undefined);
+      if (evalIns.length > 0) {
+        const evalSettled = await Promise.allSettled(
+          evalIns.map((i) => clients.get(i.shardId)!.evaluate!(i)),
+        );
+        const evalResults = evalSettled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+        const evalFailures = evalSettled.flatMap((s, k) =>
+          s.status === 'rejected' ? [{ shardId: evalIns[k].shardId, reason: reasonOf(s.reason) }] : [],
+        );
+        evaluation = strategy.aggregateEvaluate(round, evalResults, evalFailures);
+      }
+    }
+    const record: RoundRecord = {
+      round,
+      participants: aggregate.participants,
+      failures: aggregate.failures,
+      examples: aggregate.examples,
+      train: aggregate.metrics,
+      evaluation,
+      durationMs: clock.now() - started,
+      weights,
+      ...(aggregate.reason ? { reason: aggregate.reason } : {}),
+    };
+    history.push(record);
+    if ((await options.onRound?.(record)) === false) break;
+  }
+  return { weights, history };
+}
