@@ -1,0 +1,125 @@
+import { breaches, inPool, nRows, observedValue } from './sql-fragments.js';
+
+/**
+ * The trigger that evaluates autoscaling policies on every `sys_metrics` insert, in the inserting
+ * transaction, from any connection (plain SQL; no JS functions).
+ *
+ * For each enabled policy watching `NEW.name`, out of cooldown (`NEW.ts >= last_action_at + cooldown_ms`, in
+ * sample time) and whose `label_match` the new sample satisfies:
+ * 1. observed = aggregate (avg, max, min, p95) of the matching samples with ts in (NEW.ts - window_ms, NEW.ts];
+ * 2. if `observed <comparison> threshold` (a breach), count the policy's pool: live rows of `sys_nodes`
+ *    (`desired_state = 'running'`, status not terminating/terminated/failed) carrying every label of
+ *    `node_template.labels` (an empty selector means every node);
+ * 3. scale_out inserts `min(step, max_nodes - pool)` rows built from `node_template` with
+ *    `created_by = 'policy:<name>'`; scale_in deletes (through the finalizer) the newest
+ *    `min(step, pool - min_nodes)` ready, policy-created rows of the pool — never rows created by users;
+ * 4. writes one `sys_scaling_events` row (action `scale_out`/`scale_in`, or `none` when a bound prevented
+ *    any change) and sets `last_action_at = NEW.ts`, so a blocked decision is also repeated at most once per
+ *    cooldown.
+ * A sample whose name no enabled policy watches, or that arrives within every watcher's cooldown, costs one
+ * index probe (the trigger's WHEN clause).
+ */
+export const evaluationSchema = `
+CREATE TABLE IF NOT EXISTS sys_scaling_pending (
+  policy TEXT PRIMARY KEY NOT NULL,
+  action TEXT NOT NULL,
+  observed REAL,
+  step INTEGER NOT NULL,
+  min_nodes INTEGER NOT NULL,
+  max_nodes INTEGER NOT NULL,
+  nodes_before INTEGER,
+  retirable INTEGER,
+  delta INTEGER,
+  reason TEXT
+);
+CREATE TABLE IF NOT EXISTS sys_scaling_pending_nodes (policy TEXT NOT NULL, node_id TEXT NOT NULL);
+
+DROP TRIGGER IF EXISTS sys_metrics_scaling_policies;
+CREATE TRIGGER sys_metrics_scaling_policies AFTER INSERT ON sys_metrics
+WHEN EXISTS (SELECT 1 FROM sys_scaling_policies p
+             WHERE p.metric = NEW.name AND p.enabled = 1
+               AND (p.last_action_at IS NULL OR NEW.ts >= p.last_action_at + p.cooldown_ms))
+BEGIN
+  INSERT INTO sys_scaling_pending (policy, action, observed, step, min_nodes, max_nodes, reason)
+  SELECT p.name, p.action, ${observedValue('p')}, p.step, p.min_nodes, p.max_nodes,
+         printf('%s(%s) over %d ms %s %g', p.aggregate, p.metric, p.window_ms, p.comparison, p.threshold)
+  FROM sys_scaling_policies p
+  WHERE p.metric = NEW.name AND p.enabled = 1
+    AND (p.last_action_at IS NULL OR NEW.ts >= p.last_action_at + p.cooldown_ms)
+    AND (p.label_match = '{}' OR NOT EXISTS (
+          SELECT 1 FROM json_each(p.label_match) lm
+          WHERE json_extract(NEW.labels, '$."' || lm.key || '"') IS NOT lm.value));
+
+  DELETE FROM sys_scaling_pending
+  WHERE observed IS NULL
+     OR NOT (SELECT ${breaches('sys_scaling_pending.observed', 'p')}
+             FROM sys_scaling_policies p WHERE p.name = sys_scaling_pending.policy);
+
+  UPDATE sys_scaling_pending SET
+    nodes_before = (SELECT count(*) FROM sys_scaling_policies p, sys_nodes n
+                    WHERE p.name = sys_scaling_pending.policy AND ${inPool('n', 'p')}),
+    retirable = CASE WHEN action = 'scale_in' THEN
+                  (SELECT count(*) FROM sys_scaling_policies p, sys_nodes n
+                   WHERE p.name = sys_scaling_pending.policy AND ${inPool('n', 'p')}
+                     AND n.status = 'ready' AND n.created_by GLOB 'policy:?*')
+                ELSE 0 END;
+
+  UPDATE sys_scaling_pending SET
+    delta = max(0, CASE action WHEN 'scale_out' THEN min(step, max_nodes - nodes_before)
+                               ELSE min(step, nodes_before - min_nodes, retirable) END),
+    reason = reason || CASE
+      WHEN action = 'scale_out' AND nodes_before >= max_nodes THEN printf('; at max_nodes %d', max_nodes)
+      WHEN action = 'scale_in' AND nodes_before <= min_nodes THEN printf('; at min_nodes %d', min_nodes)
+      WHEN action = 'scale_in' AND retirable = 0 THEN '; no ready policy-created node to retire'
+      ELSE '' END;
+
+  INSERT INTO sys_scaling_pending_nodes (policy, node_id)
+  SELECT s.policy, 'n-' || lower(hex(randomblob(6)))
+  FROM sys_scaling_pending s, json_each(${nRows('s.delta')}) k
+  WHERE s.action = 'scale_out' AND s.delta > 0;
+
+  INSERT INTO sys_scaling_pending_nodes (policy, node_id)
+  SELECT policy, id FROM (
+    SELECT s.policy, s.delta, n.id,
+           row_number() OVER (PARTITION BY s.policy ORDER BY n.created_at DESC, n.rowid DESC) AS rank
+    FROM sys_scaling_pending s, sys_scaling_policies p, sys_nodes n
+    WHERE s.action = 'scale_in' AND s.delta > 0 AND p.name = s.policy AND ${inPool('n', 'p')}
+      AND n.status = 'ready' AND n.created_by GLOB 'policy:?*')
+  WHERE rank <= delta;
+
+  INSERT INTO sys_nodes (id, provider, region, zone, instance_type, image, role, labels, spec, created_by)
+  SELECT pn.node_id,
+         coalesce(json_extract(p.node_template, '$.provider'), 'local'),
+         json_extract(p.node_template, '$.region'),
+         json_extract(p.node_template, '$.zone'),
+         json_extract(p.node_template, '$.instance_type'),
+         json_extract(p.node_template, '$.image'),
+         coalesce(json_extract(p.node_template, '$.role'), 'data'),
+         coalesce(json_extract(p.node_template, '$.labels'), '{}'),
+         coalesce(json_extract(p.node_template, '$.spec'), '{}'),
+         'policy:' || p.name
+  FROM sys_scaling_pending_nodes pn
+  JOIN sys_scaling_pending s ON s.policy = pn.policy AND s.action = 'scale_out'
+  JOIN sys_scaling_policies p ON p.name = pn.policy;
+
+  DELETE FROM sys_nodes WHERE id IN (
+    SELECT pn.node_id FROM sys_scaling_pending_nodes pn
+    JOIN sys_scaling_pending s ON s.policy = pn.policy AND s.action = 'scale_in');
+
+  INSERT INTO sys_scaling_events (ts, policy, action, observed_value, nodes_before, nodes_after, node_ids, reason)
+  SELECT NEW.ts, s.policy,
+         CASE WHEN s.delta > 0 THEN s.action ELSE 'none' END,
+         s.observed, s.nodes_before,
+         s.nodes_before + CASE s.action WHEN 'scale_out' THEN 1 ELSE -1 END
+           * (SELECT count(*) FROM sys_scaling_pending_nodes pn WHERE pn.policy = s.policy),
+         (SELECT json_group_array(pn.node_id) FROM sys_scaling_pending_nodes pn WHERE pn.policy = s.policy),
+         s.reason
+  FROM sys_scaling_pending s;
+
+  UPDATE sys_scaling_policies SET last_action_at = NEW.ts
+  WHERE name IN (SELECT policy FROM sys_scaling_pending);
+
+  DELETE FROM sys_scaling_pending_nodes;
+  DELETE FROM sys_scaling_pending;
+END;
+`;
