@@ -1,0 +1,43 @@
+import { Counter, Histogram, type Registry } from 'prom-client';
+import { LATENCY_BUCKETS_SECONDS } from './buckets.js';
+
+/** Provider operations, as in the CloudProvider interface. */
+export type CloudOperation = 'create' | 'delete' | 'get' | 'list_owned';
+/**
+ * `ok`, or the InfrabaseError code class of the failure: `throttled`, `insufficient_capacity`, `not_found`,
+ * `unavailable`, `timeout`, `error` (anything else).
+ */
+export type CloudOutcome =
+  | 'ok'
+  | 'throttled'
+  | 'insufficient_capacity'
+  | 'not_found'
+  | 'unavailable'
+  | 'timeout'
+  | 'error';
+
+export interface CloudMetrics {
+  /** `infrabase_cloud_api_calls_total{provider,operation,outcome}`. */
+  readonly calls: Counter<'provider' | 'operation' | 'outcome'>;
+  /** `infrabase_cloud_api_call_duration_seconds{provider,operation}`, seconds. */
+  readonly duration: Histogram<'provider' | 'operation'>;
+}
+
+/** Declares the cloud API metrics on `registry`; meant for a metrics wrapper around a CloudProvider. */
+export function cloudMetrics(registry: Registry): CloudMetrics {
+  return {
+    calls: new Counter({
+      name: 'infrabase_cloud_api_calls_total',
+      help: 'Cloud provider API calls, by provider (local, aws, gcp), operation and outcome.',
+      labelNames: ['provider', 'operation', 'outcome'] as const,
+      registers: [registry],
+    }),
+    duration: new Histogram({
+      name: 'infrabase_cloud_api_call_duration_seconds',
+      help: 'Duration of one cloud provider API call in seconds, by provider and operation.',
+      labelNames: ['provider', 'operation'] as const,
+      buckets: LATENCY_BUCKETS_SECONDS,
+      registers: [registry],
+    }),
+  };
+}
