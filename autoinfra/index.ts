@@ -1,1 +1,9 @@
-export {};
+/**
+ * Auto-infra: reconciles `sys_nodes` rows against cloud providers (local processes, AWS EC2, GCP Compute)
+ * with idempotent launches, typed errors, rate limits, capacity cool-offs and an orphan collector.
+ */
+
+export * from './policies/index.js';
+export * from './provider.js';
+export * from './providers/local/index.js';
+export * from './reconcile/index.js';

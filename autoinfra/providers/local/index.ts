@@ -1,0 +1,16 @@
+export {
+  AGENT_LOCK_FILE,
+  type AgentLock,
+  acquireAgentLock,
+  isAgentAlive,
+  liveAgentPid,
+  readAgentLock,
+} from './agent-lock.js';
+export { INSTANCE_FILE, type InstanceRecord, readInstanceRecord } from './instance-record.js';
+export {
+  defaultAgentScript,
+  type LocalBootConfig,
+  LocalProvider,
+  type LocalProviderOptions,
+  localInstanceId,
+} from './local-provider.js';

@@ -1,0 +1,26 @@
+export { type BackoffOptions, fullJitterBackoff } from './backoff.js';
+export { idempotencyToken, parseIdempotencyToken } from './idempotency-token.js';
+export { type NodePatch, type NodeRow, NodeStore } from './node-store.js';
+export { OrphanCollector, type OrphanCollectorOptions } from './orphan-collector.js';
+export {
+  type Orphan,
+  type OrphanPlanInput,
+  type OrphanReason,
+  ownershipTags,
+  planOrphans,
+} from './orphans.js';
+export {
+  CapacityCooloff,
+  capacityKey,
+  choosePlacement,
+  describePlacement,
+  type Placement,
+  type PlacementChoice,
+  type PlacementSource,
+  placementCandidates,
+} from './placement.js';
+export { rateLimitedProvider } from './rate-limited-provider.js';
+export { type ReconcileDeps, type ReconcileResult, reconcileNode } from './reconcile-node.js';
+export { Reconciler, type ReconcilerOptions, type ReconcilerSettings } from './reconciler.js';
+export { TokenBucket, type TokenBucketOptions } from './token-bucket.js';
+export { WorkQueue } from './work-queue.js';

@@ -1,0 +1,343 @@
+import { type Clock, InfrabaseError, isInfrabaseError, type NodeStatus } from '../../engine/index.js';
+import type { CloudProvider, Instance, NodeSpec } from '../provider.js';
+import { idempotencyToken, parseIdempotencyToken } from './idempotency-token.js';
+import type { NodeRow, NodeStore } from './node-store.js';
+import {
+  type CapacityCooloff,
+  choosePlacement,
+  describePlacement,
+  type Placement,
+  placementCandidates,
+} from './placement.js';
+
+/** What a reconcile step asks of the queue (controller-runtime's `Result`). */
+export interface ReconcileResult {
+  /** Queue the key again at once (the step moved the row on and another step follows). */
+  readonly requeue?: boolean;
+  /** Queue the key again after this many ms (checks such as heartbeat staleness). */
+  readonly requeueAfterMs?: number;
+  /** What the step did, for logs and tests. */
+  readonly action: string;
+}
+
+/** Everything one reconcile step needs; the shell builds it once. */
+export interface ReconcileDeps {
+  readonly store: NodeStore;
+  readonly providers: ReadonlyMap<string, CloudProvider>;
+  readonly cooloff: CapacityCooloff;
+  readonly clock: Clock;
+  readonly clusterId: string;
+  /** A ready node with no heartbeat for this long becomes `unreachable`, in ms. */
+  readonly heartbeatTimeoutMs: number;
+  /** Boot-time configuration for the launch (join token etc.); must be the same for the same token. */
+  readonly userData?: (row: NodeRow, token: string) => string | undefined;
+  /** Asks the node's agent to stop accepting work; best effort, must not throw. */
+  readonly drain?: (row: NodeRow, signal: AbortSignal) => Promise<void>;
+  readonly signal: AbortSignal;
+}
+
+/** How long to wait before re-checking a node that is terminating, in ms. */
+const TERMINATING_RECHECK_MS = 1000;
+/** How long to wait before re-checking a booting node that has not heartbeated yet, in ms. */
+const BOOTING_RECHECK_MS = 1000;
+
+/**
+ * One level-based reconcile step for `sys_nodes` row `id`: re-reads the row and the provider's view, takes
+ * ONE step towards the desired state and records it. Never awaits while a transaction is open.
+ *
+ * Steps: (running) no token → choose a placement, write the new token and `attempts+1` (committed before any
+ * cloud call); token, no instance → `create(spec, token)` (idempotent by token, also after a crash) and record
+ * the instance; instance → check it still exists (else mark it vanished and start a new attempt), promote
+ * `booting` → `ready` on a heartbeat, `ready` → `unreachable` when heartbeats stop. (terminated) drain,
+ * delete the instance (and any instance tagged with this node found while mid-launch), record `terminated`,
+ * then delete the row.
+ *
+ * @throws InfrabaseError retryable errors (`THROTTLED`, `UNAVAILABLE`, `TIMEOUT`, …) for the shell to back
+ *   off on; terminal errors are recorded on the row (`failed`) and not thrown.
+ */
+export async function reconcileNode(deps: ReconcileDeps, id: string): Promise<ReconcileResult> {
+  const row = deps.store.get(id);
+  if (!row) return { action: 'gone' };
+  const provider = deps.providers.get(row.provider);
+  if (!provider) {
+    return fail(
+      deps,
+      row,
+      `no provider "${row.provider}" is configured; configured: ${[...deps.providers.keys()].join(', ')}`,
+    );
+  }
+  if (row.desired_state === 'terminated') return finalize(deps, provider, row);
+  if (row.status === 'failed') return { action: 'failed' };
+  if (row.idempotency_token === null) return startAttempt(deps, row);
+  if (row.instance_id === null) return launch(deps, provider, row);
+  return observe(deps, provider, row);
+}
+
+function now(deps: ReconcileDeps): number {
+  return deps.clock.now();
+}
+
+function fail(deps: ReconcileDeps, row: NodeRow, reason: string): ReconcileResult {
+  deps.store.update(row.id, row.idempotency_token, { status: 'failed', status_reason: reason }, now(deps));
+  return { action: 'failed' };
+}
+
+function startAttempt(deps: ReconcileDeps, row: NodeRow): ReconcileResult {
+  let candidates: Placement[];
+  try {
+    candidates = placementCandidates(row);
+  } catch (err) {
+    return fail(deps, row, (err as Error).message);
+  }
+  const t = now(deps);
+  const choice = choosePlacement(row.provider, candidates, deps.cooloff, t);
+  if (choice.kind === 'cooling') {
+    const reason = `insufficient capacity for every allowed placement (${candidates.map(describePlacement).join('; ')}); cooling off until ${new Date(choice.retryAt).toISOString()}`;
+    deps.store.update(row.id, null, { status: 'pending', status_reason: reason }, t);
+    return { action: 'cooling', requeueAfterMs: Math.max(1, choice.retryAt - t) };
+  }
+  const generation = row.attempts + 1;
+  const token = idempotencyToken(row.id, generation, choice.index);
+  const reasonPrefix = row.status_reason && row.status === 'pending' ? `${row.status_reason}; ` : '';
+  // Intent first: the token is committed before the create call, so a crash after the call reuses it.
+  const ok = deps.store.update(
+    row.id,
+    null,
+    {
+      idempotency_token: token,
+      attempts: generation,
+      status: 'provisioning',
+      status_reason: `${reasonPrefix}launching ${describePlacement(choice.placement)} (attempt ${generation})`,
+      endpoint: null,
+      last_heartbeat_at: null,
+      private_ip: null,
+      public_ip: null,
+    },
+    t,
+  );
+  return { action: ok ? 'token-written' : 'raced', requeue: true };
+}
+
+function specFor(deps: ReconcileDeps, row: NodeRow, token: string): NodeSpec {
+  const { placementIndex } = parseIdempotencyToken(row.id, token);
+  const candidates = placementCandidates(row);
+  const placement = candidates[placementIndex] ?? candidates[0];
+  let labels: Record<string, string> = {};
+  try {
+    const parsed = JSON.parse(row.labels) as Record<string, unknown>;
+    labels = Object.fromEntries(Object.entries(parsed).map(([k, v]) => [k, String(v)]));
+  } catch {
+    labels = {};
+  }
+  return {
+    nodeId: row.id,
+    provider: row.provider,
+    region: row.region ?? undefined,
+    zone: placement.zone,
+    instanceType: placement.instanceType,
+    image: row.image ?? undefined,
+    role: row.role,
+    labels,
+    userData: deps.userData?.(row, token),
+  };
+}
+
+async function launch(deps: ReconcileDeps, provider: CloudProvider, row: NodeRow): Promise<ReconcileResult> {
+  const token = row.idempotency_token!;
+  let spec: NodeSpec;
+  try {
+    spec = specFor(deps, row, token);
+  } catch (err) {
+    return fail(deps, row, (err as Error).message);
+  }
+  let instance: Instance;
+  try {
+    instance = await provider.create(spec, token, deps.signal);
+  } catch (err) {
+    if (isInfrabaseError(err, 'INSUFFICIENT_CAPACITY')) {
+      const placement: Placement = { instanceType: spec.instanceType, zone: spec.zone };
+      const until = deps.cooloff.mark(row.provider, placement, now(deps));
+      // No instance exists for this token: drop it so the next step starts a new attempt elsewhere.
+      deps.store.update(
+        row.id,
+        token,
+        {
+          idempotency_token: null,
+          status: 'pending',
+          status_reason: `insufficient capacity for ${describePlacement(placement)}; cooling off until ${new Date(until).toISOString()}`,
+        },
+        now(deps),
+      );
+      return { action: 'capacity', requeue: true };
+    }
+    if (isInfrabaseError(err) && !err.retryable) {
+      return fail(deps, row, `${err.code}: ${err.message}`);
+    }
+    const code = isInfrabaseError(err) ? err.code : 'ERROR';
+    deps.store.update(
+      row.id,
+      token,
+      { status_reason: `create failed, retrying with the same token: ${code}: ${(err as Error).message}` },
+      now(deps),
+    );
+    throw err;
+  }
+  return recordInstance(deps, row, token, instance);
+}
+
+function recordInstance(
+  deps: ReconcileDeps,
+  row: NodeRow,
+  token: string,
+  instance: Instance,
+): ReconcileResult {
+  const t = now(deps);
+  const fresh = row.last_heartbeat_at !== null && t - row.last_heartbeat_at < deps.heartbeatTimeoutMs;
+  const status: NodeStatus = fresh ? 'ready' : 'booting';
+  deps.store.update(
+    row.id,
+    token,
+    {
+      instance_id: instance.id,
+      private_ip: instance.privateIp ?? row.private_ip,
+      public_ip: instance.publicIp ?? null,
+      status,
+      status_reason: `instance ${instance.id} ${instance.state}${fresh ? '' : '; waiting for the first heartbeat'}`,
+    },
+    t,
+  );
+  return { action: 'created', requeueAfterMs: fresh ? deps.heartbeatTimeoutMs : BOOTING_RECHECK_MS };
+}
+
+async function observe(deps: ReconcileDeps, provider: CloudProvider, row: NodeRow): Promise<ReconcileResult> {
+  const token = row.idempotency_token;
+  let instance: Instance | undefined;
+  try {
+    instance = await provider.get(row.instance_id!, deps.signal);
+  } catch (err) {
+    if (!isInfrabaseError(err, 'NOT_FOUND')) throw err;
+  }
+  const t = now(deps);
+  if (!instance || instance.state === 'terminated' || instance.state === 'stopping') {
+    // Terminated outside infrabase: record it and start a new attempt (new token) on the next step.
+    deps.store.update(
+      row.id,
+      token,
+      {
+        instance_id: null,
+        idempotency_token: null,
+        status: 'pending',
+        status_reason: `instance ${row.instance_id} vanished (${instance ? instance.state : 'not found'}) outside infrabase; replacing it`,
+        endpoint: null,
+        last_heartbeat_at: null,
+      },
+      t,
+    );
+    return { action: 'vanished', requeue: true };
+  }
+  const last = row.last_heartbeat_at;
+  const fresh = last !== null && t - last < deps.heartbeatTimeoutMs;
+  if (row.status === 'ready' || row.status === 'unreachable') {
+    if (!fresh && row.status === 'ready') {
+      deps.store.update(
+        row.id,
+        token,
+        {
+          status: 'unreachable',
+          status_reason: `no heartbeat for ${last === null ? 'ever' : `${t - last} ms`} (timeout ${deps.heartbeatTimeoutMs} ms)`,
+        },
+        t,
+      );
+      return { action: 'unreachable', requeueAfterMs: deps.heartbeatTimeoutMs };
+    }
+    if (fresh && row.status === 'unreachable') {
+      deps.store.update(row.id, token, { status: 'ready', status_reason: 'heartbeat resumed' }, t);
+    }
+    return {
+      action: 'checked',
+      requeueAfterMs: fresh ? last! + deps.heartbeatTimeoutMs - t + 1 : deps.heartbeatTimeoutMs,
+    };
+  }
+  if (fresh) {
+    deps.store.update(row.id, token, { status: 'ready', status_reason: 'heartbeat received' }, t);
+    return { action: 'ready', requeueAfterMs: last! + deps.heartbeatTimeoutMs - t + 1 };
+  }
+  if (row.status !== 'booting') {
+    deps.store.update(
+      row.id,
+      token,
+      { status: 'booting', status_reason: `instance ${instance.id} ${instance.state}` },
+      t,
+    );
+  }
+  return { action: 'booting', requeueAfterMs: BOOTING_RECHECK_MS };
+}
+
+async function finalize(
+  deps: ReconcileDeps,
+  provider: CloudProvider,
+  row: NodeRow,
+): Promise<ReconcileResult> {
+  const token = row.idempotency_token;
+  const t = now(deps);
+  if (row.status === 'terminated' || token === null) {
+    if (row.status !== 'terminated') deps.store.update(row.id, token, { status: 'terminated' }, t);
+    deps.store.remove(row.id);
+    return { action: 'removed' };
+  }
+  if (row.status !== 'terminating') {
+    if (row.endpoint && deps.drain) await deps.drain(row, deps.signal);
+    deps.store.update(
+      row.id,
+      token,
+      { status: 'terminating', status_reason: 'drained; terminating' },
+      now(deps),
+    );
+    return { action: 'draining', requeue: true };
+  }
+  // Every instance of this node: the recorded one and, if a launch was in flight, any tagged with the node.
+  const targets = new Set<string>();
+  if (row.instance_id) targets.add(row.instance_id);
+  else {
+    const owned = await provider.listOwned(deps.signal);
+    for (const inst of owned) {
+      if (inst.clusterId === deps.clusterId && inst.nodeId === row.id && inst.state !== 'terminated')
+        targets.add(inst.id);
+    }
+  }
+  let pending = 0;
+  for (const instanceId of targets) {
+    try {
+      await provider.delete(instanceId, deps.signal);
+      const after = await provider.get(instanceId, deps.signal);
+      if (after.state !== 'terminated') pending++;
+    } catch (err) {
+      if (!isInfrabaseError(err, 'NOT_FOUND')) throw err;
+    }
+  }
+  if (pending > 0) {
+    deps.store.update(
+      row.id,
+      token,
+      { status_reason: `waiting for ${pending} instance(s) to terminate` },
+      now(deps),
+    );
+    return { action: 'terminating', requeueAfterMs: TERMINATING_RECHECK_MS };
+  }
+  deps.store.update(
+    row.id,
+    token,
+    {
+      status: 'terminated',
+      status_reason: targets.size ? `terminated ${[...targets].join(', ')}` : 'no instance',
+    },
+    now(deps),
+  );
+  deps.store.remove(row.id);
+  return { action: 'removed' };
+}
+
+/** @internal Exported for the shell: terminal errors that a step records rather than retries. */
+export function isTerminal(err: unknown): boolean {
+  return err instanceof InfrabaseError && !err.retryable;
+}
