@@ -1,0 +1,1 @@
+export { type AgentHandle, type AgentOptions, runAgent } from './run-agent.js';

@@ -1,0 +1,94 @@
+import { resolve } from 'node:path';
+import { type CloudProvider, LocalProvider, type NodeRow, Reconciler } from '../../autoinfra/index.js';
+import type { ControlPlaneContext, ControlPlaneModule, Service } from '../service.js';
+import { clusterIdOf } from './cluster-id.js';
+import { drainAgent } from './drain.js';
+import { NodeTokens } from './node-tokens.js';
+import { nodeRoutes } from './routes.js';
+
+export interface NodesModuleOptions {
+  /**
+   * Cloud providers besides `local` (e.g. the aws and gcp adapters), built once the cluster id is known.
+   * A provider named `local` here replaces the default one.
+   */
+  readonly providers?: (ctx: ControlPlaneContext, clusterId: string) => readonly CloudProvider[];
+}
+
+/** The boot configuration handed to a launch: same launch ⇒ byte-identical (idempotent cloud requests). */
+export function bootConfig(ctx: ControlPlaneContext, tokens: NodeTokens) {
+  return (row: NodeRow, token: string): string =>
+    JSON.stringify({
+      controlPlaneUrl: ctx.url(),
+      joinToken: tokens.joinToken(row.id, token),
+      heartbeatIntervalMs: ctx.config.reconciler.heartbeatIntervalMs,
+    });
+}
+
+/** Runs the {@link Reconciler} over `sys_nodes` for the control plane's lifetime. */
+class ReconcilerService implements Service {
+  readonly name = 'reconciler';
+  private reconciler?: Reconciler;
+
+  constructor(private readonly options: NodesModuleOptions) {}
+
+  start(ctx: ControlPlaneContext): void {
+    const dataDir = resolve(ctx.config.dataDir);
+    const clusterId = clusterIdOf(dataDir);
+    const tokens = NodeTokens.fromDataDir(dataDir);
+    const providers = new Map<string, CloudProvider>();
+    providers.set('local', new LocalProvider({ dataDir, clusterId, host: ctx.config.providers.local.host }));
+    for (const p of this.options.providers?.(ctx, clusterId) ?? []) providers.set(p.name, p);
+    const r = ctx.config.reconciler;
+    this.reconciler = new Reconciler({
+      db: ctx.db,
+      feed: ctx.feed,
+      providers: [...providers.values()],
+      clusterId,
+      clock: ctx.clock,
+      concurrency: r.concurrency,
+      resyncIntervalMs: r.resyncIntervalMs,
+      heartbeatTimeoutMs: r.heartbeatTimeoutMs,
+      orphanGracePeriodMs: r.orphanGracePeriodMs,
+      capacityCooloffMs: r.capacityCooloffMs,
+      rateLimit: r.rateLimit,
+      userData: bootConfig(ctx, tokens),
+      drain: drainAgent(tokens),
+      onStep: (id, outcome) => {
+        if ('error' in outcome)
+          ctx.logger.warn({ node: id, err: outcome.error }, 'reconcile failed; backing off');
+        else ctx.logger.debug({ node: id, action: outcome.action }, 'reconciled');
+      },
+    });
+    this.reconciler.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.reconciler?.stop();
+  }
+}
+
+/**
+ * The nodes module: the reconciler service (sys_nodes ⇄ providers, orphan collection) and the agents'
+ * join/heartbeat routes. The server must exempt {@link PUBLIC_NODE_ROUTES} from admin-token auth: they check
+ * node tokens themselves.
+ *
+ * @example
+ * const modules = [createNodesModule({ providers: (ctx, clusterId) => [awsProvider(ctx, clusterId)] })];
+ */
+export function createNodesModule(options: NodesModuleOptions = {}): ControlPlaneModule {
+  return {
+    name: 'nodes',
+    services: () => [new ReconcilerService(options)],
+    routes: (ctx) => [
+      nodeRoutes({
+        db: ctx.db,
+        tokens: NodeTokens.fromDataDir(resolve(ctx.config.dataDir)),
+        clock: ctx.clock,
+        heartbeatIntervalMs: ctx.config.reconciler.heartbeatIntervalMs,
+      }),
+    ],
+  };
+}
+
+/** The nodes module with only the local provider. */
+export const nodesModule: ControlPlaneModule = createNodesModule();

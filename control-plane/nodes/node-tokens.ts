@@ -1,0 +1,123 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { InfrabaseError } from '../../engine/index.js';
+
+/** File in the control plane's data dir holding the HMAC key (32 random bytes, hex, mode 0600). */
+export const NODE_TOKEN_KEY_FILE = 'node-tokens.key';
+
+/**
+ * What a token is for: `join` (carried in the node's boot configuration, presented once to join), `node`
+ * (returned by join, presented on heartbeats, refreshed by each heartbeat reply) and `drain` (lets the
+ * control plane ask the agent to stop accepting work).
+ */
+export type NodeTokenPurpose = 'join' | 'node' | 'drain';
+
+export interface NodeTokenClaims {
+  readonly purpose: NodeTokenPurpose;
+  readonly nodeId: string;
+  /** The row's idempotency token at issue time: the launch the token belongs to. */
+  readonly launch: string;
+  /** Expiry in ms since the epoch, if any. */
+  readonly expiresAt?: number;
+}
+
+const b64 = (b: Buffer | string) => Buffer.from(b).toString('base64url');
+
+/**
+ * HMAC-SHA256-signed bearer tokens for node agents: `base64url(claims JSON) "." base64url(mac)`. Never stored
+ * in the database. A join token is bound to one launch (the row's idempotency token): it stops working as
+ * soon as the row moves to another launch or is deleted. It carries no timestamp so that a retried launch
+ * sends byte-identical boot data (EC2 rejects a reused ClientToken with changed UserData); node tokens expire
+ * (`nodeTokenTtlMs`) and are refreshed by heartbeats.
+ */
+export class NodeTokens {
+  constructor(
+    private readonly key: Buffer,
+    /** Lifetime of a node (heartbeat) token, in ms. Default 1 hour. */
+    readonly nodeTokenTtlMs = 3_600_000,
+  ) {
+    if (key.length < 32) {
+      throw new InfrabaseError(
+        'INVALID_ARGUMENT',
+        `node token key must be at least 32 bytes, got ${key.length}`,
+      );
+    }
+  }
+
+  /** Loads the key from `<dataDir>/node-tokens.key`, creating it (mode 0600) if missing. */
+  static fromDataDir(dataDir: string, nodeTokenTtlMs?: number): NodeTokens {
+    mkdirSync(dataDir, { recursive: true });
+    const path = join(dataDir, NODE_TOKEN_KEY_FILE);
+    let hex: string;
+    try {
+      hex = readFileSync(path, 'utf8').trim();
+    } catch {
+      hex = randomBytes(32).toString('hex');
+      try {
+        writeFileSync(path, hex, { mode: 0o600, flag: 'wx' });
+      } catch {
+        hex = readFileSync(path, 'utf8').trim(); // another process created it first
+      }
+    }
+    chmodSync(path, 0o600);
+    return new NodeTokens(Buffer.from(hex, 'hex'), nodeTokenTtlMs);
+  }
+
+  sign(claims: NodeTokenClaims): string {
+    const body = b64(
+      JSON.stringify({ p: claims.purpose, n: claims.nodeId, l: claims.launch, e: claims.expiresAt }),
+    );
+    return `${body}.${b64(this.mac(body))}`;
+  }
+
+  joinToken(nodeId: string, launch: string): string {
+    return this.sign({ purpose: 'join', nodeId, launch });
+  }
+
+  nodeToken(nodeId: string, launch: string, now: number): string {
+    return this.sign({ purpose: 'node', nodeId, launch, expiresAt: now + this.nodeTokenTtlMs });
+  }
+
+  drainToken(nodeId: string, launch: string): string {
+    return this.sign({ purpose: 'drain', nodeId, launch });
+  }
+
+  /**
+   * Checks the signature, purpose and expiry.
+   * @throws InfrabaseError `UNAUTHENTICATED` naming what was wrong (never echoing the token).
+   */
+  verify(token: string, purpose: NodeTokenPurpose, now: number): NodeTokenClaims {
+    const [body, mac, extra] = token.split('.');
+    if (!body || !mac || extra !== undefined) {
+      throw new InfrabaseError(
+        'UNAUTHENTICATED',
+        `malformed ${purpose} token: expected <claims>.<signature>`,
+      );
+    }
+    const want = this.mac(body);
+    const got = Buffer.from(mac, 'base64url');
+    if (got.length !== want.length || !timingSafeEqual(got, want)) {
+      throw new InfrabaseError('UNAUTHENTICATED', `${purpose} token has a bad signature`);
+    }
+    const c = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as {
+      p: NodeTokenPurpose;
+      n: string;
+      l: string;
+      e?: number;
+    };
+    if (c.p !== purpose)
+      throw new InfrabaseError('UNAUTHENTICATED', `expected a ${purpose} token, got a ${c.p} token`);
+    if (c.e !== undefined && c.e <= now) {
+      throw new InfrabaseError(
+        'UNAUTHENTICATED',
+        `${purpose} token expired at ${new Date(c.e).toISOString()}`,
+      );
+    }
+    return { purpose: c.p, nodeId: c.n, launch: c.l, expiresAt: c.e };
+  }
+
+  private mac(body: string): Buffer {
+    return createHmac('sha256', this.key).update(body).digest();
+  }
+}

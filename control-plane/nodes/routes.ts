@@ -1,0 +1,164 @@
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { NodeRow } from '../../autoinfra/index.js';
+import { type Clock, type Database, InfrabaseError, isInfrabaseError } from '../../engine/index.js';
+import type { NodeTokens } from './node-tokens.js';
+
+/** Routes that authenticate with node tokens instead of the admin token; the server must let them through. */
+export const PUBLIC_NODE_ROUTES = ['/v1/nodes/join', '/v1/nodes/heartbeat'] as const;
+
+export interface NodeRoutesOptions {
+  readonly db: Database;
+  readonly tokens: NodeTokens;
+  readonly clock: Clock;
+  /** Sent to agents in the join reply, in ms. */
+  readonly heartbeatIntervalMs: number;
+}
+
+/** Body of `POST /v1/nodes/join` and `POST /v1/nodes/heartbeat`. */
+export interface NodeReport {
+  readonly nodeId: string;
+  /** The agent's `host:port`. */
+  readonly endpoint?: string;
+  readonly privateIp?: string;
+  /** The agent's own view: `ok` or `draining`. */
+  readonly status?: string;
+}
+
+/** Reply of `POST /v1/nodes/join`. */
+export interface JoinReply {
+  readonly nodeId: string;
+  readonly nodeToken: string;
+  readonly drainToken: string;
+  /** ms. */
+  readonly heartbeatIntervalMs: number;
+  /** WireGuard peer configuration, once the network module provides it. */
+  readonly mesh: null;
+}
+
+/** Reply of `POST /v1/nodes/heartbeat`. */
+export interface HeartbeatReply {
+  readonly nodeToken: string;
+  readonly desiredState: string;
+}
+
+const HTTP_STATUS: Record<string, number> = {
+  UNAUTHENTICATED: 401,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  INVALID_ARGUMENT: 400,
+};
+
+function bearer(req: FastifyRequest): string {
+  const h = req.headers.authorization;
+  if (!h?.startsWith('Bearer ')) {
+    throw new InfrabaseError('UNAUTHENTICATED', 'missing Authorization: Bearer <node token> header');
+  }
+  return h.slice(7).trim();
+}
+
+function report(req: FastifyRequest): NodeReport {
+  const b = req.body as Partial<NodeReport> | undefined;
+  if (!b || typeof b.nodeId !== 'string') {
+    throw new InfrabaseError(
+      'INVALID_ARGUMENT',
+      'body must be JSON {"nodeId": "...", "endpoint": "host:port"}',
+    );
+  }
+  for (const k of ['endpoint', 'privateIp', 'status'] as const) {
+    if (b[k] !== undefined && (typeof b[k] !== 'string' || b[k]!.length > 255)) {
+      throw new InfrabaseError('INVALID_ARGUMENT', `${k} must be a string of at most 255 characters`);
+    }
+  }
+  return b as NodeReport;
+}
+
+function sendError(reply: FastifyReply, err: unknown): FastifyReply {
+  const e = isInfrabaseError(err) ? err : new InfrabaseError('INTERNAL', 'internal error', { cause: err });
+  return reply.code(HTTP_STATUS[e.code] ?? 500).send({ error: { code: e.code, message: e.message } });
+}
+
+/**
+ * The node agents' API: `POST /v1/nodes/join` (bearer join token) and `POST /v1/nodes/heartbeat` (bearer
+ * node token). Both check that the token's node and launch still match the row (a token of a replaced or
+ * deleted launch is refused with 409). A heartbeat records `last_heartbeat_at`, `endpoint` and `private_ip`
+ * and turns a `booting` or `unreachable` row `ready`.
+ */
+export function nodeRoutes(options: NodeRoutesOptions): FastifyPluginAsync {
+  const { db, tokens, clock } = options;
+  const getRow = db.prepare<[string], NodeRow>('SELECT * FROM sys_nodes WHERE id = ?');
+  const recordJoin = db.prepare(
+    `UPDATE sys_nodes SET endpoint = @endpoint, private_ip = coalesce(@privateIp, private_ip), updated_at = @now
+     WHERE id = @id AND idempotency_token = @launch`,
+  );
+  const recordHeartbeat = db.prepare(
+    `UPDATE sys_nodes SET last_heartbeat_at = @now, endpoint = @endpoint,
+       private_ip = coalesce(@privateIp, private_ip),
+       status = CASE WHEN status IN ('booting', 'unreachable') THEN 'ready' ELSE status END,
+       status_reason = CASE WHEN status IN ('booting', 'unreachable') THEN 'heartbeat received' ELSE status_reason END,
+       updated_at = CASE WHEN status IN ('booting', 'unreachable') THEN @now ELSE updated_at END
+     WHERE id = @id AND idempotency_token = @launch`,
+  );
+
+  function authorize(req: FastifyRequest, purpose: 'join' | 'node'): { body: NodeReport; row: NodeRow } {
+    const claims = tokens.verify(bearer(req), purpose, clock.now());
+    const body = report(req);
+    if (claims.nodeId !== body.nodeId) {
+      throw new InfrabaseError('UNAUTHENTICATED', `token is for node ${claims.nodeId}, not ${body.nodeId}`);
+    }
+    const row = getRow.get(body.nodeId);
+    if (!row) throw new InfrabaseError('NOT_FOUND', `no sys_nodes row ${body.nodeId}`);
+    if (row.idempotency_token !== claims.launch || row.desired_state !== 'running') {
+      throw new InfrabaseError(
+        'CONFLICT',
+        `node ${body.nodeId}'s token belongs to a launch that is no longer current`,
+      );
+    }
+    return { body, row };
+  }
+
+  return async (app) => {
+    app.post(PUBLIC_NODE_ROUTES[0], async (req, reply) => {
+      try {
+        const { body, row } = authorize(req, 'join');
+        const now = clock.now();
+        recordJoin.run({
+          id: row.id,
+          launch: row.idempotency_token,
+          endpoint: body.endpoint ?? null,
+          privateIp: body.privateIp ?? null,
+          now,
+        });
+        const out: JoinReply = {
+          nodeId: row.id,
+          nodeToken: tokens.nodeToken(row.id, row.idempotency_token!, now),
+          drainToken: tokens.drainToken(row.id, row.idempotency_token!),
+          heartbeatIntervalMs: options.heartbeatIntervalMs,
+          mesh: null,
+        };
+        return out;
+      } catch (err) {
+        return sendError(reply, err);
+      }
+    });
+    app.post(PUBLIC_NODE_ROUTES[1], async (req, reply) => {
+      try {
+        const { body, row } = authorize(req, 'node');
+        const now = clock.now();
+        recordHeartbeat.run({
+          id: row.id,
+          launch: row.idempotency_token,
+          endpoint: body.endpoint ?? null,
+          privateIp: body.privateIp ?? null,
+          now,
+        });
+        const out: HeartbeatReply = {
+          nodeToken: tokens.nodeToken(row.id, row.idempotency_token!, now),
+          desiredState: row.desired_state,
+        };
+        return out;
+      } catch (err) {
+        return sendError(reply, err);
+      }
+    });
+  };
+}
