@@ -50,6 +50,10 @@ export const configSchema = z.object({
       /** The largest limit a request may ask for. */
       maxTimeoutMs: z.number().int().min(1).default(300_000),
     })
+    .refine((sql) => sql.timeoutMs <= sql.maxTimeoutMs, {
+      message: 'timeoutMs must not exceed maxTimeoutMs',
+      path: ['timeoutMs'],
+    })
     .prefault({}),
   providers: z
     .object({

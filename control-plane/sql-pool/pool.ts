@@ -1,7 +1,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { InfrabaseError, type QueryResult } from '../../engine/index.js';
+import { compiledPath } from '../compiled-path.js';
 import type { WorkerMessage, WorkerRequest } from './protocol.js';
 
 export interface SqlPoolOptions {
@@ -39,7 +39,7 @@ interface Worker {
   job?: Job;
 }
 
-const WORKER_SCRIPT = fileURLToPath(new URL('./worker-main.js', import.meta.url));
+const WORKER_SCRIPT = compiledPath(import.meta.url, './worker-main.js');
 
 /**
  * Runs user SQL in a pool of worker processes, each with its own connection to the same WAL database, so a

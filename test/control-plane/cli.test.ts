@@ -1,0 +1,76 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, startUp } from '../support/cli.js';
+import { tempDir } from '../support/tmp.js';
+
+let tmp: ReturnType<typeof tempDir>;
+let up: Awaited<ReturnType<typeof startUp>>;
+beforeAll(async () => {
+  tmp = tempDir();
+  up = await startUp(['--port', '0', '--log-level', 'warn'], { cwd: tmp.dir });
+});
+afterAll(async () => {
+  await up?.stop();
+  tmp.cleanup();
+});
+
+describe('infrabase up', () => {
+  it('starts on the embedded default in ./infrabase-data and prints the tokens once with where they are', async () => {
+    expect(up.stdout()).toContain(`data dir: ${tmp.dir}/infrabase-data`);
+    expect(up.stdout()).toMatch(/stored in .*infrabase-data\/tokens\.json \(mode 0600\)/);
+    expect(up.stdout()).toMatch(/admin: +ib_admin_/);
+    const health = await fetch(`${up.url}/healthz`);
+    expect(health.status).toBe(200);
+  });
+});
+
+describe('infrabase sql', () => {
+  it('prints a table of the rows, finding the admin token in the data dir', async () => {
+    const insert = await runCli(
+      ['sql', '--url', up.url, "INSERT INTO sys_nodes (id, role) VALUES ('n-cli', 'compute')"],
+      {
+        cwd: tmp.dir,
+      },
+    );
+    expect(insert).toMatchObject({ code: 0, stdout: 'OK, 1 row changed\n' });
+    const select = await runCli(
+      ['sql', '--url', up.url, "SELECT id, role FROM sys_nodes WHERE id = 'n-cli'"],
+      { cwd: tmp.dir },
+    );
+    expect(select.code).toBe(0);
+    expect(select.stdout).toMatch(/│ id +│ role +│/);
+    expect(select.stdout).toMatch(/│ n-cli +│ compute +│/);
+    expect(select.stdout).toContain('(1 row)');
+  });
+
+  it('prints JSON with --json', async () => {
+    const res = await runCli(['sql', '--json', '--url', up.url, 'SELECT 1 AS one'], { cwd: tmp.dir });
+    expect(JSON.parse(res.stdout)).toEqual({ columns: ['one'], rows: [[1]], changes: 0 });
+  });
+
+  it('reports an SQL error with its code and exits 1', async () => {
+    const res = await runCli(['sql', '--url', up.url, 'SELEC 1'], { cwd: tmp.dir });
+    expect(res.code).toBe(1);
+    expect(res.stderr).toBe('infrabase: SQL_ERROR: near "SELEC": syntax error\n');
+  });
+
+  it('runs statements typed at the interactive prompt', async () => {
+    const res = await runCli(['sql', '--url', up.url], {
+      cwd: tmp.dir,
+      input: 'SELECT 40 +\n 2 AS answer;\nSELEC;\n\\q\n',
+    });
+    expect(res.code).toBe(0);
+    expect(res.stdout).toMatch(/│ 42 +│/);
+    expect(res.stdout).toContain('error: near "SELEC": syntax error');
+  });
+
+  it('says where to find a token when there is none', async () => {
+    const elsewhere = tempDir();
+    const res = await runCli(['sql', '--url', up.url, 'SELECT 1'], {
+      cwd: elsewhere.dir,
+      env: { INFRABASE_TOKEN: '' },
+    });
+    elsewhere.cleanup();
+    expect(res.code).toBe(1);
+    expect(res.stderr).toMatch(/UNAUTHENTICATED: no API token: pass --token, set INFRABASE_TOKEN/);
+  });
+});

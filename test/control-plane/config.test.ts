@@ -1,0 +1,48 @@
+import { writeFileSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../control-plane/index.js';
+import { tempDir } from '../support/tmp.js';
+
+let tmp: ReturnType<typeof tempDir>;
+beforeEach(() => {
+  tmp = tempDir();
+});
+afterEach(() => tmp.cleanup());
+
+describe('loadConfig', () => {
+  it('defaults to the embedded setup: ./infrabase-data made absolute, port 7420, 30 s statement limit', () => {
+    const config = loadConfig({ env: {} });
+    expect(isAbsolute(config.dataDir)).toBe(true);
+    expect(config.dataDir.endsWith('infrabase-data')).toBe(true);
+    expect(config.port).toBe(7420);
+    expect(config.sql.timeoutMs).toBe(30_000);
+  });
+
+  it('takes a file, then the environment, then flags, each overriding the one before', () => {
+    const file = join(tmp.dir, 'c.yaml');
+    writeFileSync(file, 'port: 8000\nhost: 0.0.0.0\nsql:\n  workers: 3\n');
+    const config = loadConfig({ file, env: { INFRABASE_PORT: '8001' }, flags: { sql: { workers: 4 } } });
+    expect(config.host).toBe('0.0.0.0');
+    expect(config.port).toBe(8001);
+    expect(config.sql.workers).toBe(4);
+  });
+
+  it('lists every invalid setting with its path', () => {
+    expect(() => loadConfig({ env: {}, flags: { port: 70000, sql: { workers: 0 } } })).toThrow(
+      /port: .*\n.*sql\.workers: /s,
+    );
+  });
+
+  it('says which environment variable is not a number', () => {
+    expect(() => loadConfig({ env: { INFRABASE_PORT: 'eighty' } })).toThrow(
+      /INFRABASE_PORT="eighty" is not a number/,
+    );
+  });
+
+  it('rejects a config file that is not an object', () => {
+    const file = join(tmp.dir, 'c.yaml');
+    writeFileSync(file, '- a\n- b\n');
+    expect(() => loadConfig({ file, env: {} })).toThrow(/must hold an object/);
+  });
+});

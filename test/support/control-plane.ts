@@ -1,0 +1,46 @@
+import {
+  type ConfigInput,
+  type ControlPlane,
+  loadConfig,
+  startControlPlane,
+} from '../../control-plane/index.js';
+import { createLogger } from '../../control-plane/logger.js';
+import { tempDir } from './tmp.js';
+
+/** A control plane on a free loopback port in a fresh data dir; `close` stops it and removes the dir. */
+export async function startTestControlPlane(
+  overrides: ConfigInput = {},
+): Promise<{ cp: ControlPlane; dataDir: string; close: () => Promise<void> }> {
+  const tmp = tempDir('infrabase-cp-');
+  const config = loadConfig({
+    env: {},
+    flags: { dataDir: tmp.dir, port: 0, ...overrides, log: { level: 'silent' } },
+  });
+  const cp = await startControlPlane(config, { logger: createLogger('silent') });
+  return {
+    cp,
+    dataDir: tmp.dir,
+    close: async () => {
+      await cp.stop();
+      tmp.cleanup();
+    },
+  };
+}
+
+/** `fetch` against the control plane with a bearer token; returns status and parsed JSON body. */
+export async function call(
+  cp: ControlPlane,
+  path: string,
+  options: { token?: string; body?: unknown; method?: string } = {},
+): Promise<{ status: number; body: any }> {
+  const res = await fetch(new URL(path, cp.url), {
+    method: options.method ?? (options.body === undefined ? 'GET' : 'POST'),
+    headers: {
+      ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+    },
+    body: options.body === undefined ? undefined : JSON.stringify(options.body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : undefined };
+}
