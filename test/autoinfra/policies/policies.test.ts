@@ -1,14 +1,7 @@
 import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Database } from '../../../engine/index.js';
-import {
-  events,
-  insertPolicy,
-  insertSamples,
-  markReady,
-  policyDb,
-  policyNodes,
-} from './support.js';
+import { events, insertPolicy, insertSamples, markReady, policyDb, policyNodes } from './support.js';
 
 let db: Database;
 let path: string;
@@ -28,7 +21,8 @@ describe('scale-out policies', () => {
       action: 'scale_out',
       max_nodes: 5,
       step: 2,
-      node_template: '{"provider":"aws","region":"eu-west-1","instance_type":"t3.small","role":"compute","labels":{"pool":"web"}}',
+      node_template:
+        '{"provider":"aws","region":"eu-west-1","instance_type":"t3.small","role":"compute","labels":{"pool":"web"}}',
     });
     const insert = db.prepare(
       "INSERT INTO sys_metrics (ts, name, labels, value) VALUES (?, 'infrabase_node_cpu_utilization_ratio', '{}', ?)",
@@ -39,15 +33,42 @@ describe('scale-out policies', () => {
     })();
     expect(seenInside).toBe(2);
     const rows = db
-      .prepare("SELECT provider, region, instance_type, role, labels, status FROM sys_nodes WHERE created_by = 'policy:cpu-high'")
+      .prepare(
+        "SELECT provider, region, instance_type, role, labels, status FROM sys_nodes WHERE created_by = 'policy:cpu-high'",
+      )
       .all();
     expect(rows).toEqual([
-      { provider: 'aws', region: 'eu-west-1', instance_type: 't3.small', role: 'compute', labels: '{"pool":"web"}', status: 'pending' },
-      { provider: 'aws', region: 'eu-west-1', instance_type: 't3.small', role: 'compute', labels: '{"pool":"web"}', status: 'pending' },
+      {
+        provider: 'aws',
+        region: 'eu-west-1',
+        instance_type: 't3.small',
+        role: 'compute',
+        labels: '{"pool":"web"}',
+        status: 'pending',
+      },
+      {
+        provider: 'aws',
+        region: 'eu-west-1',
+        instance_type: 't3.small',
+        role: 'compute',
+        labels: '{"pool":"web"}',
+        status: 'pending',
+      },
     ]);
     const [event] = events(db);
-    expect(event).toMatchObject({ ts: 1_000, policy: 'cpu-high', action: 'scale_out', observed_value: 0.9, nodes_before: 0, nodes_after: 2 });
-    expect(JSON.parse(event.node_ids).sort()).toEqual(policyNodes(db, 'cpu-high').map((n) => n.id).sort());
+    expect(event).toMatchObject({
+      ts: 1_000,
+      policy: 'cpu-high',
+      action: 'scale_out',
+      observed_value: 0.9,
+      nodes_before: 0,
+      nodes_after: 2,
+    });
+    expect(JSON.parse(event.node_ids).sort()).toEqual(
+      policyNodes(db, 'cpu-high')
+        .map((n) => n.id)
+        .sort(),
+    );
   });
 
   it('leaves no node rows or events when the sample transaction rolls back', () => {
@@ -66,7 +87,13 @@ describe('scale-out policies', () => {
   });
 
   it('does nothing while the window aggregate does not breach the threshold', () => {
-    insertPolicy(db, { name: 'cpu-high', threshold: 0.8, action: 'scale_out', max_nodes: 5, window_ms: 60_000 });
+    insertPolicy(db, {
+      name: 'cpu-high',
+      threshold: 0.8,
+      action: 'scale_out',
+      max_nodes: 5,
+      window_ms: 60_000,
+    });
     insertSamples(db, [
       [1_000, 0.5],
       [2_000, 0.6],
@@ -77,7 +104,13 @@ describe('scale-out policies', () => {
   });
 
   it('takes no action during the cooldown that follows an action', () => {
-    insertPolicy(db, { name: 'cpu-high', threshold: 0.8, action: 'scale_out', max_nodes: 10, cooldown_ms: 60_000 });
+    insertPolicy(db, {
+      name: 'cpu-high',
+      threshold: 0.8,
+      action: 'scale_out',
+      max_nodes: 10,
+      cooldown_ms: 60_000,
+    });
     insertSamples(db, [[0, 0.9]]);
     insertSamples(db, [
       [10_000, 0.9],
@@ -92,7 +125,14 @@ describe('scale-out policies', () => {
   it('never creates nodes above max_nodes, counting user-created nodes of the same pool', () => {
     db.prepare(`INSERT INTO sys_nodes (id, labels) VALUES ('user-1', '{"pool":"web"}')`).run();
     db.prepare(`INSERT INTO sys_nodes (id, labels) VALUES ('other-1', '{"pool":"db"}')`).run();
-    insertPolicy(db, { name: 'cpu-high', threshold: 0.8, action: 'scale_out', max_nodes: 3, step: 5, cooldown_ms: 0 });
+    insertPolicy(db, {
+      name: 'cpu-high',
+      threshold: 0.8,
+      action: 'scale_out',
+      max_nodes: 3,
+      step: 5,
+      cooldown_ms: 0,
+    });
     insertSamples(db, [
       [1_000, 0.9],
       [2_000, 0.9],
@@ -134,7 +174,11 @@ describe('scale-out policies', () => {
       window_ms: 1_000_000,
     });
     // 20 samples 0.01..0.20 then one of 0.6: nearest rank ceil(0.95*21)=20 → 0.20, no breach
-    insertSamples(db, Array.from({ length: 20 }, (_, i) => [i + 1, (i + 1) / 100] as const), 'infrabase_request_seconds');
+    insertSamples(
+      db,
+      Array.from({ length: 20 }, (_, i) => [i + 1, (i + 1) / 100] as const),
+      'infrabase_request_seconds',
+    );
     insertSamples(db, [[100, 0.6]], 'infrabase_request_seconds');
     expect(live('lat-high')).toHaveLength(0);
     // a second high sample: rank 21 of 22 → 0.6 breaches
@@ -147,7 +191,11 @@ describe('scale-out policies', () => {
     insertPolicy(db, { name: 'cpu-high', threshold: 0.8, action: 'scale_out', max_nodes: 5 });
     const plain = new BetterSqlite3(path);
     try {
-      plain.prepare("INSERT INTO sys_metrics (ts, name, value) VALUES (1, 'infrabase_node_cpu_utilization_ratio', 0.9)").run();
+      plain
+        .prepare(
+          "INSERT INTO sys_metrics (ts, name, value) VALUES (1, 'infrabase_node_cpu_utilization_ratio', 0.9)",
+        )
+        .run();
     } finally {
       plain.close();
     }
@@ -168,21 +216,39 @@ describe('scale-out policies', () => {
 
 describe('scale-in policies', () => {
   function scaleOutThree() {
-    insertPolicy(db, { name: 'cpu-high', threshold: 0.8, action: 'scale_out', max_nodes: 10, step: 3, cooldown_ms: 0 });
+    insertPolicy(db, {
+      name: 'cpu-high',
+      threshold: 0.8,
+      action: 'scale_out',
+      max_nodes: 10,
+      step: 3,
+      cooldown_ms: 0,
+    });
     insertSamples(db, [[0, 0.9]]);
     markReady(db);
     db.prepare("UPDATE sys_scaling_policies SET enabled = 0 WHERE name = 'cpu-high'").run();
   }
 
   it('retires the newest policy-created ready nodes through the DELETE finalizer', () => {
-    db.prepare(`INSERT INTO sys_nodes (id, labels, status, idempotency_token) VALUES ('user-1', '{"pool":"web"}', 'ready', 't-user')`).run();
+    db.prepare(
+      `INSERT INTO sys_nodes (id, labels, status, idempotency_token) VALUES ('user-1', '{"pool":"web"}', 'ready', 't-user')`,
+    ).run();
     scaleOutThree();
     const [oldest, middle, newest] = policyNodes(db, 'cpu-high').map((n) => n.id);
-    insertPolicy(db, { name: 'cpu-low', threshold: 0.2, action: 'scale_in', max_nodes: 10, step: 2, cooldown_ms: 0 });
+    insertPolicy(db, {
+      name: 'cpu-low',
+      threshold: 0.2,
+      action: 'scale_in',
+      max_nodes: 10,
+      step: 2,
+      cooldown_ms: 0,
+    });
     insertSamples(db, [[600_000, 0.05]]);
     const states = Object.fromEntries(policyNodes(db, 'cpu-high').map((n) => [n.id, n.desired_state]));
     expect(states).toEqual({ [oldest]: 'running', [middle]: 'terminated', [newest]: 'terminated' });
-    expect(db.prepare("SELECT desired_state FROM sys_nodes WHERE id = 'user-1'").pluck().get()).toBe('running');
+    expect(db.prepare("SELECT desired_state FROM sys_nodes WHERE id = 'user-1'").pluck().get()).toBe(
+      'running',
+    );
     const scaleIn = events(db).find((e) => e.policy === 'cpu-low');
     expect(scaleIn).toMatchObject({ action: 'scale_in', nodes_before: 4, nodes_after: 2 });
     expect(JSON.parse(scaleIn!.node_ids)).toEqual([newest, middle]);
@@ -190,7 +256,15 @@ describe('scale-in policies', () => {
 
   it('never retires below min_nodes', () => {
     scaleOutThree();
-    insertPolicy(db, { name: 'cpu-low', threshold: 0.2, action: 'scale_in', max_nodes: 10, min_nodes: 2, step: 5, cooldown_ms: 0 });
+    insertPolicy(db, {
+      name: 'cpu-low',
+      threshold: 0.2,
+      action: 'scale_in',
+      max_nodes: 10,
+      min_nodes: 2,
+      step: 5,
+      cooldown_ms: 0,
+    });
     insertSamples(db, [
       [600_000, 0.05],
       [601_000, 0.05],
@@ -205,13 +279,23 @@ describe('scale-in policies', () => {
   });
 
   it('never retires nodes that are not ready or were created by users', () => {
-    db.prepare(`INSERT INTO sys_nodes (id, labels, status, idempotency_token) VALUES ('user-1', '{"pool":"web"}', 'ready', 't-user')`).run();
-    insertPolicy(db, { name: 'cpu-high', threshold: 0.8, action: 'scale_out', max_nodes: 10, cooldown_ms: 0 });
+    db.prepare(
+      `INSERT INTO sys_nodes (id, labels, status, idempotency_token) VALUES ('user-1', '{"pool":"web"}', 'ready', 't-user')`,
+    ).run();
+    insertPolicy(db, {
+      name: 'cpu-high',
+      threshold: 0.8,
+      action: 'scale_out',
+      max_nodes: 10,
+      cooldown_ms: 0,
+    });
     insertSamples(db, [[0, 0.9]]); // stays pending
     insertPolicy(db, { name: 'cpu-low', threshold: 0.2, action: 'scale_in', max_nodes: 10, cooldown_ms: 0 });
     db.prepare("UPDATE sys_scaling_policies SET enabled = 0 WHERE name = 'cpu-high'").run();
     insertSamples(db, [[600_000, 0.05]]);
-    expect(db.prepare("SELECT count(*) FROM sys_nodes WHERE desired_state = 'running'").pluck().get()).toBe(2);
+    expect(db.prepare("SELECT count(*) FROM sys_nodes WHERE desired_state = 'running'").pluck().get()).toBe(
+      2,
+    );
     const [event] = events(db).filter((e) => e.policy === 'cpu-low');
     expect(event).toMatchObject({ action: 'none', node_ids: '[]' });
     expect(event.reason).toContain('no ready policy-created node to retire');
@@ -220,12 +304,24 @@ describe('scale-in policies', () => {
 
 describe('policy validation', () => {
   const invalid: [string, string, string][] = [
-    ['a metric that is not a Prometheus name', `metric = 'cpu load'`, 'metric must be a Prometheus metric name'],
+    [
+      'a metric that is not a Prometheus name',
+      `metric = 'cpu load'`,
+      'metric must be a Prometheus metric name',
+    ],
     ['label_match with a number value', `label_match = '{"role":1}'`, 'label_match must map label names'],
     ['an unknown template key', `node_template = '{"flavor":"big"}'`, 'node_template accepts only the keys'],
-    ['an unknown provider', `node_template = '{"provider":"azure"}'`, 'provider must be one of: local, aws, gcp'],
+    [
+      'an unknown provider',
+      `node_template = '{"provider":"azure"}'`,
+      'provider must be one of: local, aws, gcp',
+    ],
     ['an unknown role', `node_template = '{"role":"gpu"}'`, 'role must be one of: data, compute'],
-    ['template labels that are not strings', `node_template = '{"labels":{"pool":7}}'`, 'labels must be an object of string values'],
+    [
+      'template labels that are not strings',
+      `node_template = '{"labels":{"pool":7}}'`,
+      'labels must be an object of string values',
+    ],
     ['a template spec that is not an object', `node_template = '{"spec":[1]}'`, 'spec must be a JSON object'],
     ['scale_out with max_nodes 0', `max_nodes = 0`, 'max_nodes must be >= 1 for a scale_out policy'],
     ['max_nodes below min_nodes', `min_nodes = 3`, 'max_nodes must be >= min_nodes'],
@@ -244,8 +340,12 @@ describe('policy validation', () => {
       const cols = { ...base, [column]: value };
       const sql = `INSERT INTO sys_scaling_policies (${Object.keys(cols).join(', ')}) VALUES (${Object.values(cols).join(', ')})`;
       expect(() => db.prepare(sql).run()).toThrow(message);
-      db.prepare(`INSERT INTO sys_scaling_policies (${Object.keys(base).join(', ')}) VALUES (${Object.values(base).join(', ')})`).run();
-      expect(() => db.prepare(`UPDATE sys_scaling_policies SET ${assignment} WHERE name = 'p'`).run()).toThrow(message);
+      db.prepare(
+        `INSERT INTO sys_scaling_policies (${Object.keys(base).join(', ')}) VALUES (${Object.values(base).join(', ')})`,
+      ).run();
+      expect(() =>
+        db.prepare(`UPDATE sys_scaling_policies SET ${assignment} WHERE name = 'p'`).run(),
+      ).toThrow(message);
     });
   }
 });

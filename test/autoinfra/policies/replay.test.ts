@@ -26,7 +26,9 @@ function installPolicies(high: number, low: number) {
 function assertBoundsAndCooldown(poolSizes: number[]) {
   expect(Math.max(...poolSizes)).toBeLessThanOrEqual(MAX);
   expect(Math.min(...poolSizes)).toBeGreaterThanOrEqual(MIN);
-  const all = db.prepare('SELECT ts, policy, action, nodes_before, nodes_after FROM sys_scaling_events ORDER BY id').all() as {
+  const all = db
+    .prepare('SELECT ts, policy, action, nodes_before, nodes_after FROM sys_scaling_events ORDER BY id')
+    .all() as {
     ts: number;
     policy: string;
     action: string;
@@ -63,6 +65,8 @@ describe('replaying real AWS CPU traces (NAB) through a scale-out and a scale-in
     expect(Math.max(...stats.poolSizes)).toBe(MAX);
     const outs = scaleActions(db).filter((a) => a.action === 'scale_out');
     expect(outs.slice(0, MAX - 1).map((a) => a.nodes_after)).toEqual([2, 3, 4, 5, 6]);
-    expect(db.prepare("SELECT count(*) FROM sys_scaling_events WHERE reason LIKE '%at max_nodes 6'").pluck().get()).toBeGreaterThan(0);
+    expect(
+      db.prepare("SELECT count(*) FROM sys_scaling_events WHERE reason LIKE '%at max_nodes 6'").pluck().get(),
+    ).toBeGreaterThan(0);
   });
 });

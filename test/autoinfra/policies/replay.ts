@@ -35,13 +35,21 @@ export interface ReplayStats {
  * transaction. After each transaction a simulated reconciler marks pending nodes ready and finalizes nodes
  * whose desired state is terminated, as the real one would.
  */
-export function replay(db: Database, trace: readonly [number, number][], options: ReplayOptions): ReplayStats {
-  const insert = db.prepare("INSERT INTO sys_metrics (ts, node_id, name, labels, value) VALUES (?, NULL, ?, '{}', ?)");
+export function replay(
+  db: Database,
+  trace: readonly [number, number][],
+  options: ReplayOptions,
+): ReplayStats {
+  const insert = db.prepare(
+    "INSERT INTO sys_metrics (ts, node_id, name, labels, value) VALUES (?, NULL, ?, '{}', ?)",
+  );
   const ready = db.prepare(
     `UPDATE sys_nodes SET status = 'ready', idempotency_token = 'tok-' || id
      WHERE desired_state = 'running' AND status = 'pending'`,
   );
-  const terminated = db.prepare("UPDATE sys_nodes SET status = 'terminated' WHERE desired_state = 'terminated'");
+  const terminated = db.prepare(
+    "UPDATE sys_nodes SET status = 'terminated' WHERE desired_state = 'terminated'",
+  );
   const finalize = db.prepare("DELETE FROM sys_nodes WHERE status = 'terminated'");
   const pool = db.prepare("SELECT count(*) FROM sys_nodes WHERE desired_state = 'running'").pluck();
   const write = db.transaction((rows: readonly [number, number][]) => {

@@ -1,0 +1,169 @@
+import type { Database } from 'better-sqlite3';
+import { type Clock, systemClock } from '../../engine/index.js';
+
+/** Length of a rollup bucket: one minute, in milliseconds. */
+export const ROLLUP_MS = 60_000;
+
+export interface RetentionPolicy {
+  /** Raw samples older than this are deleted (once rolled up), ms. Default 24 h. */
+  rawRetentionMs: number;
+  /** Rollups older than this are deleted, ms. Default 30 days. */
+  rollupRetentionMs: number;
+  /** A minute is rolled up once it ended this long ago, so late samples still count, ms. Default 2 min. */
+  lateSampleGraceMs?: number;
+  /** Rows deleted per transaction. Default 2000. */
+  deleteBatchSize?: number;
+}
+
+export interface RetentionResult {
+  /** Raw samples summarised into rollups. */
+  rolledUp: number;
+  deletedRaw: number;
+  deletedRollups: number;
+}
+
+/**
+ * Rolls up the oldest not-yet-rolled-up minute of `sys_metrics` into `sys_metrics_rollup` (min, avg, max,
+ * count per node, name and labels) and advances the watermark, in one transaction. Minutes with no samples
+ * are skipped at once. Only minutes that ended before `now - lateSampleGraceMs` are rolled up.
+ *
+ * @returns raw samples rolled up, or -1 when no closed minute is left.
+ */
+export function rollupOneMinute(db: Database, now: number, lateSampleGraceMs = 120_000): number {
+  const limit = Math.floor((now - lateSampleGraceMs) / ROLLUP_MS) * ROLLUP_MS;
+  return db.transaction(() => {
+    const state = db
+      .prepare('SELECT rolled_up_to FROM sys_metrics_rollup_state WHERE id = 1')
+      .pluck()
+      .get() as number | undefined;
+    const next = db
+      .prepare('SELECT min(ts) FROM sys_metrics WHERE ts >= ?')
+      .pluck()
+      .get(state ?? Number.MIN_SAFE_INTEGER) as number | null;
+    if (next === null) return -1;
+    const start = Math.floor(next / ROLLUP_MS) * ROLLUP_MS;
+    if (start + ROLLUP_MS > limit) return -1;
+    const info = db
+      .prepare(
+        `INSERT INTO sys_metrics_rollup (ts, node_id, name, labels, min, avg, max, count)
+         SELECT ?, node_id, name, labels, min(value), avg(value), max(value), count(*)
+         FROM sys_metrics WHERE ts >= ? AND ts < ? GROUP BY node_id, name, labels`,
+      )
+      .run(start, start, start + ROLLUP_MS);
+    db.prepare(
+      `INSERT INTO sys_metrics_rollup_state (id, rolled_up_to) VALUES (1, ?)
+       ON CONFLICT (id) DO UPDATE SET rolled_up_to = excluded.rolled_up_to`,
+    ).run(start + ROLLUP_MS);
+    const rows = db
+      .prepare('SELECT coalesce(sum(count), 0) FROM sys_metrics_rollup WHERE ts = ?')
+      .pluck()
+      .get(start) as number;
+    return info.changes > 0 ? rows : 0;
+  })();
+}
+
+/**
+ * Deletes at most `batchSize` rows of `table` with `ts < before`, oldest first, in one transaction.
+ * @returns rows deleted.
+ */
+export function deleteOlderThan(
+  db: Database,
+  table: 'sys_metrics' | 'sys_metrics_rollup',
+  before: number,
+  batchSize: number,
+): number {
+  return db
+    .prepare(
+      `DELETE FROM ${table} WHERE rowid IN (SELECT rowid FROM ${table} WHERE ts < ? ORDER BY ts LIMIT ?)`,
+    )
+    .run(before, batchSize).changes;
+}
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * One retention pass: rolls up every closed minute, then deletes raw samples past `rawRetentionMs` (never
+ * ones not yet rolled up) and rollups past `rollupRetentionMs`. Every step is its own short transaction and
+ * the pass yields to the event loop between steps, so statements from HTTP requests interleave with it.
+ */
+export async function runRetention(
+  db: Database,
+  policy: RetentionPolicy,
+  clock: Clock = systemClock,
+  signal?: AbortSignal,
+): Promise<RetentionResult> {
+  const result: RetentionResult = { rolledUp: 0, deletedRaw: 0, deletedRollups: 0 };
+  const batch = policy.deleteBatchSize ?? 2000;
+  for (;;) {
+    if (signal?.aborted) return result;
+    const n = rollupOneMinute(db, clock.now(), policy.lateSampleGraceMs);
+    if (n < 0) break;
+    result.rolledUp += n;
+    await yieldToEventLoop();
+  }
+  const watermark =
+    (db.prepare('SELECT rolled_up_to FROM sys_metrics_rollup_state WHERE id = 1').pluck().get() as
+      | number
+      | undefined) ?? Number.MIN_SAFE_INTEGER;
+  const rawBefore = Math.min(clock.now() - policy.rawRetentionMs, watermark);
+  for (;;) {
+    if (signal?.aborted) return result;
+    const n = deleteOlderThan(db, 'sys_metrics', rawBefore, batch);
+    result.deletedRaw += n;
+    if (n < batch) break;
+    await yieldToEventLoop();
+  }
+  const rollupBefore = clock.now() - policy.rollupRetentionMs;
+  for (;;) {
+    if (signal?.aborted) return result;
+    const n = deleteOlderThan(db, 'sys_metrics_rollup', rollupBefore, batch);
+    result.deletedRollups += n;
+    if (n < batch) break;
+    await yieldToEventLoop();
+  }
+  return result;
+}
+
+/**
+ * Runs {@link runRetention} every `intervalMs` (default 60 s) until stopped; Service-shaped. Errors of a
+ * pass go to `onError` and the next pass retries.
+ */
+export class RetentionJob {
+  readonly name = 'metrics-retention';
+  private abort?: AbortController;
+  private loop?: Promise<void>;
+
+  constructor(
+    private readonly db: Database,
+    private readonly policy: RetentionPolicy & { intervalMs?: number },
+    private readonly clock: Clock = systemClock,
+    private readonly onPass?: (result: RetentionResult) => void,
+    private readonly onError?: (err: unknown) => void,
+  ) {}
+
+  start(): void {
+    if (this.loop) return;
+    const abort = new AbortController();
+    this.abort = abort;
+    this.loop = (async () => {
+      while (!abort.signal.aborted) {
+        try {
+          this.onPass?.(await runRetention(this.db, this.policy, this.clock, abort.signal));
+        } catch (err) {
+          this.onError?.(err);
+        }
+        try {
+          await this.clock.sleep(this.policy.intervalMs ?? 60_000, abort.signal);
+        } catch {
+          return;
+        }
+      }
+    })();
+  }
+
+  async stop(): Promise<void> {
+    this.abort?.abort();
+    await this.loop;
+    this.loop = undefined;
+  }
+}

@@ -1,0 +1,85 @@
+import type { Registry } from 'prom-client';
+import { type Clock, type Database, isInfrabaseError, systemClock } from '../../engine/index.js';
+import { type IngestMetrics, ingestMetrics } from '../declarations/index.js';
+import { type SeriesSelector, sampleRegistry } from './sample-registry.js';
+import { writeSamples } from './write-samples.js';
+
+export interface MetricsSamplerOptions {
+  db: Database;
+  registry: Registry;
+  /** Milliseconds between samples. Default 5000 (`metrics.sampleIntervalMs`). */
+  intervalMs?: number;
+  clock?: Clock;
+  select?: SeriesSelector;
+  /** `sys_metrics.node_id` of the rows; null (default) for the control plane's own series. */
+  nodeId?: string | null;
+  /** Called when a batch fails (it is dropped and counted); the sampler keeps running. */
+  onError?: (err: unknown) => void;
+}
+
+/**
+ * Writes the selected series of a registry to `sys_metrics` every `intervalMs`, each batch in one
+ * transaction (a few hundred rows: well under a millisecond of write lock). Shaped as a control-plane
+ * `Service`: `start()` returns at once, `stop()` ends the loop and resolves when the current batch is done.
+ * Declares the `infrabase_metrics_*` ingest metrics on the registry unless given `ingest`.
+ */
+export class MetricsSampler {
+  readonly name = 'metrics-sampler';
+  private readonly clock: Clock;
+  private readonly intervalMs: number;
+  private readonly ingest: IngestMetrics;
+  private abort?: AbortController;
+  private loop?: Promise<void>;
+
+  constructor(
+    private readonly options: MetricsSamplerOptions,
+    ingest?: IngestMetrics,
+  ) {
+    this.clock = options.clock ?? systemClock;
+    this.intervalMs = options.intervalMs ?? 5000;
+    this.ingest = ingest ?? ingestMetrics(options.registry);
+  }
+
+  start(): void {
+    if (this.loop) return;
+    const abort = new AbortController();
+    this.abort = abort;
+    this.loop = this.run(abort.signal);
+  }
+
+  async stop(): Promise<void> {
+    this.abort?.abort();
+    await this.loop;
+    this.loop = undefined;
+  }
+
+  /** Takes one sample now and writes it; returns the rows written (0 when the batch failed). */
+  async sampleOnce(): Promise<number> {
+    const { db, registry, select, nodeId } = this.options;
+    try {
+      const samples = await sampleRegistry(registry, this.clock.now(), { select, nodeId });
+      const started = performance.now();
+      const n = writeSamples(db, samples);
+      this.ingest.batchDuration.observe({ source: 'sampler' }, (performance.now() - started) / 1000);
+      this.ingest.samples.inc({ source: 'sampler' }, n);
+      return n;
+    } catch (err) {
+      this.ingest.errors.inc({ source: 'sampler' });
+      this.options.onError?.(err);
+      return 0;
+    }
+  }
+
+  private async run(signal: AbortSignal): Promise<void> {
+    for (;;) {
+      try {
+        await this.clock.sleep(this.intervalMs, signal);
+      } catch (err) {
+        if (signal.aborted) return;
+        if (!isInfrabaseError(err)) throw err;
+      }
+      if (signal.aborted) return;
+      await this.sampleOnce();
+    }
+  }
+}
