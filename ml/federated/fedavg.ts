@@ -33,10 +33,12 @@ export function weightedAverage(updates: readonly WeightedUpdate[]): Float64Arra
     throw new InfrabaseError('INVALID_ARGUMENT', `total example count must be > 0, got ${total}`);
   const out = new Float64Array(size);
   for (const u of updates) {
-    const share = u.examples / total;
-    for (let p = 0; p < size; p++) out[p] += share * u.weights[p];
+    for (let p = 0; p < size; p++) out[p] += u.examples * u.weights[p];
   }
+  for (let p = 0; p < size; p++) out[p] /= total;
   return out;
 }
 
+/** @internal */
+/** @internal */
 export { checkSameLength };
