@@ -153,8 +153,8 @@ describe('planOrphans', () => {
   const base = { clusterId: 'c1', firstSeen: new Map<string, number>(), now: 100_000, gracePeriodMs: 60_000 };
   const inst = (id: string, nodeId: string | undefined, clusterId: string | undefined, launchedAt = 0) =>
     ({ id, nodeId, clusterId, state: 'running', launchedAt }) as const;
-  const row = (instance_id: string | null, idempotency_token: string | null = 'tok', status = 'ready') =>
-    ({ instance_id, idempotency_token, status }) as const;
+  const row = (instance_id: string | null, idempotency_token: string | null = 'tok') =>
+    ({ instance_id, idempotency_token, status: 'ready' }) as const;
 
   it('terminates an owned instance with no row once past the grace period', () => {
     const out = planOrphans({ ...base, instances: [inst('i-1', 'n-1', 'c1')], rows: new Map() });

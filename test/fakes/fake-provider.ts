@@ -27,6 +27,8 @@ export interface FakeProviderOptions {
   /** SQLite file holding the fake cloud's state, so it survives the death of the process using it. */
   readonly path?: string;
   readonly now?: () => number;
+  /** Server-side throttling: a call finding the bucket empty fails with `THROTTLED` (RequestLimitExceeded). */
+  readonly throttle?: { tryTake(): boolean };
 }
 
 /**
@@ -165,6 +167,9 @@ export class FakeProvider implements CloudProvider {
   private enter(op: FakeOp, arg: string, signal: AbortSignal): boolean {
     if (signal.aborted) throw signal.reason;
     this.calls.push({ op, arg, at: this.now() });
+    if (this.options.throttle && !this.options.throttle.tryTake()) {
+      throw new InfrabaseError('THROTTLED', `${op}: RequestLimitExceeded`);
+    }
     const fault = this.faults.get(op)?.shift();
     if (fault === 'drop-reply') return true;
     if (fault) throw fault;

@@ -4,3 +4,4 @@
  */
 export * from './ec2/index.js';
 export * from './faults/index.js';
+export * from './gce/index.js';
