@@ -20,7 +20,8 @@ export class GceApiError extends Error {
   }
 }
 
-export const notFound = (what: string) => new GceApiError(404, 'notFound', `The resource '${what}' was not found`);
+export const notFound = (what: string) =>
+  new GceApiError(404, 'notFound', `The resource '${what}' was not found`);
 
 export const invalid = (field: string, value: string, accepted: string) =>
   new GceApiError(400, 'invalid', `Invalid value for field '${field}': '${value}'. ${accepted}`);

@@ -76,7 +76,8 @@ export class ComputeStore {
   /** PROVISIONING → STAGING → RUNNING; STOPPING while being deleted; `gone` after the delete finished. */
   statusOf(i: GceInstance): 'PROVISIONING' | 'STAGING' | 'RUNNING' | 'STOPPING' | 'gone' {
     const t = this.now();
-    if (i.deleteRequestedAt !== undefined) return t >= i.deleteRequestedAt + this.timing.deleteMs ? 'gone' : 'STOPPING';
+    if (i.deleteRequestedAt !== undefined)
+      return t >= i.deleteRequestedAt + this.timing.deleteMs ? 'gone' : 'STOPPING';
     if (t < i.createdAt + this.timing.insertMs) return 'PROVISIONING';
     return t < i.createdAt + this.timing.insertMs + this.timing.bootMs ? 'STAGING' : 'RUNNING';
   }
@@ -93,21 +94,37 @@ export class ComputeStore {
     checkZone(zone);
     const name = body.name ?? '';
     if (!NAME.test(name)) {
-      throw invalid('resource.name', name, "Must be a match of regex '(?:[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?)'");
+      throw invalid(
+        'resource.name',
+        name,
+        "Must be a match of regex '(?:[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?)'",
+      );
     }
     const machineType = /(?:^|\/)zones\/([^/]+)\/machineTypes\/([^/]+)$/.exec(body.machineType ?? '');
     if (!machineType || machineType[1] !== zone) {
-      throw invalid('resource.machineType', body.machineType ?? '', `Expected zones/${zone}/machineTypes/TYPE.`);
+      throw invalid(
+        'resource.machineType',
+        body.machineType ?? '',
+        `Expected zones/${zone}/machineTypes/TYPE.`,
+      );
     }
     for (const [k, v] of Object.entries(body.labels ?? {})) {
       if (!LABEL_KEY.test(k) || !LABEL_VALUE.test(v)) {
-        throw invalid(`resource.labels.${k}`, v, 'Label keys and values allow lowercase letters, digits, _ and -.');
+        throw invalid(
+          `resource.labels.${k}`,
+          v,
+          'Label keys and values allow lowercase letters, digits, _ and -.',
+        );
       }
     }
     const key = instanceKey(project, zone, name);
     const existing = this.instances.get(key);
     if (existing && this.statusOf(existing) !== 'gone') {
-      throw new GceApiError(409, 'alreadyExists', `The resource '${path(project, zone, name)}' already exists`);
+      throw new GceApiError(
+        409,
+        'alreadyExists',
+        `The resource '${path(project, zone, name)}' already exists`,
+      );
     }
     const type = machineType[2];
     if (!req.hasCapacity(type, zone)) {

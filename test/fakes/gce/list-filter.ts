@@ -28,6 +28,9 @@ export function parseFilter(filter: string): FilterTerm[] {
 }
 
 /** Whether a resource's fields (labels under `labels.KEY`) satisfy every term. */
-export function matchesFilter(terms: readonly FilterTerm[], fieldOf: (field: string) => string | undefined): boolean {
+export function matchesFilter(
+  terms: readonly FilterTerm[],
+  fieldOf: (field: string) => string | undefined,
+): boolean {
   return terms.every((t) => (fieldOf(t.field) === t.value) !== t.negate);
 }

@@ -1,4 +1,9 @@
-import { COMPUTE_BASE_URL as BASE, type ComputeStore, type GceInstance, type GceOperation } from './compute-store.js';
+import {
+  COMPUTE_BASE_URL as BASE,
+  type ComputeStore,
+  type GceInstance,
+  type GceOperation,
+} from './compute-store.js';
 
 /** An Instance resource as the Compute API returns it. */
 export function instanceJson(store: ComputeStore, i: GceInstance): Record<string, unknown> {
@@ -20,7 +25,8 @@ export function instanceJson(store: ComputeStore, i: GceInstance): Record<string
         name: 'nic0',
         network: `${BASE}/projects/${i.project}/global/networks/default`,
         networkIP: i.networkIP,
-        accessConfigs: status === 'RUNNING' ? [{ type: 'ONE_TO_ONE_NAT', natIP: `203.0.113.${Number(i.id) % 250}` }] : [],
+        accessConfigs:
+          status === 'RUNNING' ? [{ type: 'ONE_TO_ONE_NAT', natIP: `203.0.113.${Number(i.id) % 250}` }] : [],
       },
     ],
     creationTimestamp: new Date(i.createdAt).toISOString(),

@@ -48,7 +48,12 @@ export class FakeComputeServer {
   private constructor(options: FakeComputeOptions) {
     this.clock = options.clock ?? systemClock;
     this.faults = new Faults(this.clock, options.random ?? seededRandom(1), options.faults);
-    this.store = new ComputeStore(() => this.clock.now(), { insertMs: 20, bootMs: 20, deleteMs: 20, ...options.timing });
+    this.store = new ComputeStore(() => this.clock.now(), {
+      insertMs: 20,
+      bootMs: 20,
+      deleteMs: 20,
+      ...options.timing,
+    });
     this.maxWaitMs = options.maxWaitMs ?? 2_000;
     this.http = createServer((req, res) => void this.handle(req, res));
   }
@@ -160,7 +165,10 @@ export class FakeComputeServer {
       case 'instances.get':
         return instanceJson(this.store, this.store.get(project, zone, name));
       case 'instances.list':
-        return this.page(this.store.list(project, zone), q, (items) => ({ kind: 'compute#instanceList', items }));
+        return this.page(this.store.list(project, zone), q, (items) => ({
+          kind: 'compute#instanceList',
+          items,
+        }));
       case 'instances.aggregatedList':
         return this.page(this.store.list(project), q, (items) => {
           const byZone: Record<string, { instances: unknown[] }> = {};
@@ -212,7 +220,10 @@ interface Route {
 }
 
 function routeOf(method: string, path: string): Route | undefined {
-  const p = path.replace(/^\/compute\/v1\//, '').split('/').map(decodeURIComponent);
+  const p = path
+    .replace(/^\/compute\/v1\//, '')
+    .split('/')
+    .map(decodeURIComponent);
   if (p[0] !== 'projects' || !p[1]) return undefined;
   const project = p[1];
   if (p[2] === 'aggregated' && p[3] === 'instances' && p.length === 4 && method === 'GET') {
@@ -226,10 +237,12 @@ function routeOf(method: string, path: string): Route | undefined {
       if (method === 'GET') return { action: 'instances.list', project, zone };
     }
     if (p.length === 6 && method === 'GET') return { action: 'instances.get', project, zone, name: p[5] };
-    if (p.length === 6 && method === 'DELETE') return { action: 'instances.delete', project, zone, name: p[5] };
+    if (p.length === 6 && method === 'DELETE')
+      return { action: 'instances.delete', project, zone, name: p[5] };
   }
   if (p[4] === 'operations' && p[5]) {
-    if (p.length === 6 && method === 'GET') return { action: 'zoneOperations.get', project, zone, name: p[5] };
+    if (p.length === 6 && method === 'GET')
+      return { action: 'zoneOperations.get', project, zone, name: p[5] };
     if (p.length === 7 && p[6] === 'wait' && method === 'POST') {
       return { action: 'zoneOperations.wait', project, zone, name: p[5] };
     }
