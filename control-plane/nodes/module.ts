@@ -1,7 +1,6 @@
 import { resolve } from 'node:path';
 import { type CloudProvider, LocalProvider, type NodeRow, Reconciler } from '../../autoinfra/index.js';
 import type { ControlPlaneContext, ControlPlaneModule, Service } from '../service.js';
-import { clusterIdOf } from './cluster-id.js';
 import { drainAgent } from './drain.js';
 import { NodeTokens } from './node-tokens.js';
 import { nodeRoutes } from './routes.js';
@@ -33,7 +32,7 @@ class ReconcilerService implements Service {
 
   start(ctx: ControlPlaneContext): void {
     const dataDir = resolve(ctx.config.dataDir);
-    const clusterId = clusterIdOf(dataDir);
+    const clusterId = ctx.clusterId;
     const tokens = NodeTokens.fromDataDir(dataDir);
     const providers = new Map<string, CloudProvider>();
     providers.set('local', new LocalProvider({ dataDir, clusterId, host: ctx.config.providers.local.host }));
@@ -69,8 +68,8 @@ class ReconcilerService implements Service {
 
 /**
  * The nodes module: the reconciler service (sys_nodes ⇄ providers, orphan collection) and the agents'
- * join/heartbeat routes. The server must exempt {@link PUBLIC_NODE_ROUTES} from admin-token auth: they check
- * node tokens themselves.
+ * join/heartbeat routes ({@link PUBLIC_NODE_ROUTES}, marked `auth: 'public'`: they check node tokens
+ * themselves). Instances are tagged with `ctx.clusterId`.
  *
  * @example
  * const modules = [createNodesModule({ providers: (ctx, clusterId) => [awsProvider(ctx, clusterId)] })];

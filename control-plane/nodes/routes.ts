@@ -3,7 +3,10 @@ import type { NodeRow } from '../../autoinfra/index.js';
 import { type Clock, type Database, InfrabaseError, isInfrabaseError } from '../../engine/index.js';
 import type { NodeTokens } from './node-tokens.js';
 
-/** Routes that authenticate with node tokens instead of the admin token; the server must let them through. */
+/**
+ * Routes that authenticate with node tokens instead of the admin token; they are declared with
+ * `config: { auth: 'public' }` so the server's auth hook lets them through.
+ */
 export const PUBLIC_NODE_ROUTES = ['/v1/nodes/join', '/v1/nodes/heartbeat'] as const;
 
 export interface NodeRoutesOptions {
@@ -117,7 +120,7 @@ export function nodeRoutes(options: NodeRoutesOptions): FastifyPluginAsync {
   }
 
   return async (app) => {
-    app.post(PUBLIC_NODE_ROUTES[0], async (req, reply) => {
+    app.post(PUBLIC_NODE_ROUTES[0], { config: { auth: 'public' } }, async (req, reply) => {
       try {
         const { body, row } = authorize(req, 'join');
         const now = clock.now();
@@ -140,7 +143,7 @@ export function nodeRoutes(options: NodeRoutesOptions): FastifyPluginAsync {
         return sendError(reply, err);
       }
     });
-    app.post(PUBLIC_NODE_ROUTES[1], async (req, reply) => {
+    app.post(PUBLIC_NODE_ROUTES[1], { config: { auth: 'public' } }, async (req, reply) => {
       try {
         const { body, row } = authorize(req, 'node');
         const now = clock.now();

@@ -22,7 +22,8 @@ describe('fullJitterBackoff', () => {
 
   it('never exceeds the cap, however many failures', () => {
     const r = seededRandom(1);
-    for (let i = 0; i < 100; i++) expect(fullJitterBackoff(i, r, { baseMs: 100, capMs: 5000 })).toBeLessThan(5000);
+    for (let i = 0; i < 100; i++)
+      expect(fullJitterBackoff(i, r, { baseMs: 100, capMs: 5000 })).toBeLessThan(5000);
     expect(fullJitterBackoff(1000, () => 0.999, { baseMs: 100, capMs: 5000 })).toBe(4995);
   });
 });
@@ -102,10 +103,16 @@ describe('WorkQueue', () => {
 });
 
 describe('placement', () => {
-  const row = (instance_type: string | null, zone: string | null, spec = '{}') => ({ instance_type, zone, spec });
+  const row = (instance_type: string | null, zone: string | null, spec = '{}') => ({
+    instance_type,
+    zone,
+    spec,
+  });
 
   it('lists zones before types so a capacity error moves to the next zone first', () => {
-    expect(placementCandidates(row('t3.small', 'a', '{"zones":["a","b"],"instance_types":["t3.medium"]}'))).toEqual([
+    expect(
+      placementCandidates(row('t3.small', 'a', '{"zones":["a","b"],"instance_types":["t3.medium"]}')),
+    ).toEqual([
       { instanceType: 't3.small', zone: 'a' },
       { instanceType: 't3.small', zone: 'b' },
       { instanceType: 't3.medium', zone: 'a' },
@@ -118,7 +125,9 @@ describe('placement', () => {
   });
 
   it('rejects a malformed alternatives list with INVALID_SPEC naming the field', () => {
-    expect(() => placementCandidates(row(null, null, '{"zones":"a"}'))).toThrow(/spec\.zones must be a non-empty array/);
+    expect(() => placementCandidates(row(null, null, '{"zones":"a"}'))).toThrow(
+      /spec\.zones must be a non-empty array/,
+    );
   });
 
   it('skips a cooling placement and says when the first one comes back when all are cooling', () => {
@@ -169,7 +178,11 @@ describe('planOrphans', () => {
   it('never touches untagged or foreign instances', () => {
     const out = planOrphans({
       ...base,
-      instances: [inst('i-1', undefined, undefined), inst('i-2', 'n-1', 'other'), inst('i-3', undefined, 'c1')],
+      instances: [
+        inst('i-1', undefined, undefined),
+        inst('i-2', 'n-1', 'other'),
+        inst('i-3', undefined, 'c1'),
+      ],
       rows: new Map(),
     });
     expect(out).toEqual([]);
@@ -185,7 +198,11 @@ describe('planOrphans', () => {
   });
 
   it('spares the instance of a row that is mid-launch (token, no instance id yet)', () => {
-    const out = planOrphans({ ...base, instances: [inst('i-1', 'n-1', 'c1')], rows: new Map([['n-1', row(null)]]) });
+    const out = planOrphans({
+      ...base,
+      instances: [inst('i-1', 'n-1', 'c1')],
+      rows: new Map([['n-1', row(null)]]),
+    });
     expect(out).toEqual([]);
   });
 });

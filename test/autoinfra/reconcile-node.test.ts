@@ -99,7 +99,10 @@ describe('reconcileNode', () => {
     cloud.failNext('create', new InfrabaseError('INVALID_SPEC', 'image ami-x does not exist'));
     const r = await reconcileNode(deps, 'n-1');
     expect(r.action).toBe('failed');
-    expect(row('n-1')).toMatchObject({ status: 'failed', status_reason: 'INVALID_SPEC: image ami-x does not exist' });
+    expect(row('n-1')).toMatchObject({
+      status: 'failed',
+      status_reason: 'INVALID_SPEC: image ami-x does not exist',
+    });
     expect((await reconcileNode(deps, 'n-1')).action).toBe('failed');
   });
 
@@ -156,7 +159,11 @@ describe('reconcileNode', () => {
     expect((await reconcileNode(deps, 'n-1')).action).toBe('vanished');
     expect(row('n-1').status_reason).toMatch(/instance i-00000001 vanished/);
     await settle('n-1');
-    expect(row('n-1')).toMatchObject({ instance_id: 'i-00000002', idempotency_token: 'n-1-2-0', attempts: 2 });
+    expect(row('n-1')).toMatchObject({
+      instance_id: 'i-00000002',
+      idempotency_token: 'n-1-2-0',
+      attempts: 2,
+    });
   });
 
   it('on DELETE drains, terminates the instance and then removes the row', async () => {
@@ -193,12 +200,28 @@ describe('OrphanCollector', () => {
   it('removes only tagged instances past the grace period', async () => {
     insert('n-1');
     await settle('n-1');
-    cloud.addInstance({ id: 'i-orphan-old', nodeId: 'n-gone', clusterId: 'c1', launchedAt: clock.now() - 61_000 });
-    cloud.addInstance({ id: 'i-orphan-new', nodeId: 'n-gone2', clusterId: 'c1', launchedAt: clock.now() - 1000 });
+    cloud.addInstance({
+      id: 'i-orphan-old',
+      nodeId: 'n-gone',
+      clusterId: 'c1',
+      launchedAt: clock.now() - 61_000,
+    });
+    cloud.addInstance({
+      id: 'i-orphan-new',
+      nodeId: 'n-gone2',
+      clusterId: 'c1',
+      launchedAt: clock.now() - 1000,
+    });
     cloud.addInstance({ id: 'i-foreign', nodeId: 'n-gone', clusterId: 'other', launchedAt: 0 });
     cloud.addInstance({ id: 'i-untagged', launchedAt: 0 });
     cloud.addInstance({ id: 'i-dup', nodeId: 'n-1', clusterId: 'c1', launchedAt: 0 });
-    const collector = new OrphanCollector({ store, providers: deps.providers, clusterId: 'c1', clock, gracePeriodMs: 60_000 });
+    const collector = new OrphanCollector({
+      store,
+      providers: deps.providers,
+      clusterId: 'c1',
+      clock,
+      gracePeriodMs: 60_000,
+    });
     const done = await collector.collect(new AbortController().signal);
     expect(done.map((o) => o.instance.id).sort()).toEqual(['i-dup', 'i-orphan-old']);
     const states = Object.fromEntries(cloud.all().map((i) => [i.id, i.state]));

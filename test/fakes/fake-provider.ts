@@ -1,5 +1,5 @@
 import BetterSqlite3 from 'better-sqlite3';
-import { type CloudProvider, type Instance, type NodeSpec } from '../../autoinfra/index.js';
+import type { CloudProvider, Instance, NodeSpec } from '../../autoinfra/index.js';
 import { InfrabaseError, type NodeProvider } from '../../engine/index.js';
 
 export type FakeOp = 'create' | 'delete' | 'get' | 'listOwned';
@@ -80,7 +80,13 @@ export class FakeProvider implements CloudProvider {
   }
 
   /** Adds an instance directly (e.g. foreign or untagged ones, or one launched earlier). */
-  addInstance(i: { id: string; nodeId?: string; clusterId?: string; launchedAt?: number; state?: Instance['state'] }) {
+  addInstance(i: {
+    id: string;
+    nodeId?: string;
+    clusterId?: string;
+    launchedAt?: number;
+    state?: Instance['state'];
+  }) {
     this.db
       .prepare(
         `INSERT INTO instances (id, token, node_id, cluster_id, state, launched_at) VALUES (?, NULL, ?, ?, ?, ?)`,
@@ -115,19 +121,32 @@ export class FakeProvider implements CloudProvider {
         { retryable: false },
       );
     }
-    const row = this.db.transaction(() => {
-      const existing = this.db.prepare('SELECT * FROM instances WHERE token = ?').get(token) as Row | undefined;
-      if (existing) return existing;
-      const seq = (this.db.prepare('SELECT coalesce(max(seq), 0) + 1 FROM instances').pluck().get() as number) ?? 1;
-      const id = `i-${seq.toString(16).padStart(8, '0')}`;
-      this.db
-        .prepare(
-          `INSERT INTO instances (id, token, node_id, cluster_id, state, zone, instance_type, launched_at)
+    const row = this.db
+      .transaction(() => {
+        const existing = this.db.prepare('SELECT * FROM instances WHERE token = ?').get(token) as
+          | Row
+          | undefined;
+        if (existing) return existing;
+        const seq =
+          (this.db.prepare('SELECT coalesce(max(seq), 0) + 1 FROM instances').pluck().get() as number) ?? 1;
+        const id = `i-${seq.toString(16).padStart(8, '0')}`;
+        this.db
+          .prepare(
+            `INSERT INTO instances (id, token, node_id, cluster_id, state, zone, instance_type, launched_at)
            VALUES (?, ?, ?, ?, 'running', ?, ?, ?)`,
-        )
-        .run(id, token, spec.nodeId, this.options.clusterId, spec.zone ?? null, spec.instanceType ?? null, this.now());
-      return this.db.prepare('SELECT * FROM instances WHERE id = ?').get(id) as Row;
-    }).immediate();
+          )
+          .run(
+            id,
+            token,
+            spec.nodeId,
+            this.options.clusterId,
+            spec.zone ?? null,
+            spec.instanceType ?? null,
+            this.now(),
+          );
+        return this.db.prepare('SELECT * FROM instances WHERE id = ?').get(id) as Row;
+      })
+      .immediate();
     if (drop) throw dropped('create');
     return toInstance(row);
   }
@@ -137,7 +156,8 @@ export class FakeProvider implements CloudProvider {
     const changes = this.db
       .prepare(`UPDATE instances SET state = 'terminated' WHERE id = ? AND state <> 'terminated'`)
       .run(instanceId).changes;
-    if (changes === 0) throw new InfrabaseError('NOT_FOUND', `instance ${instanceId} does not exist or is terminated`);
+    if (changes === 0)
+      throw new InfrabaseError('NOT_FOUND', `instance ${instanceId} does not exist or is terminated`);
     if (drop) throw dropped('delete');
   }
 

@@ -43,7 +43,9 @@ reconciler.start();
 if (mode === '--until-converged') {
   const timer = setInterval(() => {
     const open = db
-      .prepare(`SELECT count(*) FROM sys_nodes WHERE instance_id IS NULL OR status NOT IN ('booting', 'ready')`)
+      .prepare(
+        `SELECT count(*) FROM sys_nodes WHERE instance_id IS NULL OR status NOT IN ('booting', 'ready')`,
+      )
       .pluck()
       .get() as number;
     if (open === 0) {

@@ -43,13 +43,19 @@ export async function runCrashTest(options: {
   const dbPath = join(options.dir, 'cp.db');
   const cloudPath = join(options.dir, 'cloud.db');
   const db = openDatabase(dbPath, { migrate: true });
-  const insert = db.prepare(`INSERT INTO sys_nodes (id, provider, instance_type, zone) VALUES (?, 'aws', 't3.small', 'a')`);
+  const insert = db.prepare(
+    `INSERT INTO sys_nodes (id, provider, instance_type, zone) VALUES (?, 'aws', 't3.small', 'a')`,
+  );
   for (let i = 0; i < options.rows; i++) insert.run(`n-${String(i).padStart(3, '0')}`);
   const random = seededRandom(options.seed);
   const start = (seed: number, mode?: string) =>
-    spawn(process.execPath, [options.script, dbPath, cloudPath, 'c1', String(seed), ...(mode ? [mode] : [])], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    spawn(
+      process.execPath,
+      [options.script, dbPath, cloudPath, 'c1', String(seed), ...(mode ? [mode] : [])],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
   const started = (child: ChildProcess) =>
     new Promise<void>((resolve) => {
       child.stdout!.once('data', () => resolve());
@@ -73,7 +79,10 @@ export async function runCrashTest(options: {
   const fake = new FakeProvider({ name: 'aws', clusterId: 'c1', path: cloudPath });
   try {
     const all = fake.all();
-    const rows = db.prepare('SELECT id, instance_id FROM sys_nodes').all() as { id: string; instance_id: string }[];
+    const rows = db.prepare('SELECT id, instance_id FROM sys_nodes').all() as {
+      id: string;
+      instance_id: string;
+    }[];
     const running = all.filter((i) => i.state !== 'terminated');
     const referenced = new Set(rows.map((r) => r.instance_id));
     let exactlyOne = 0;

@@ -1,0 +1,4 @@
+/** The cloud providers behind the CloudProvider contract. */
+export * from './aws/index.js';
+export * from './gcp/index.js';
+export * from './local/index.js';

@@ -1,0 +1,129 @@
+import { join } from 'node:path';
+import Fastify, { type FastifyInstance } from 'fastify';
+import pino from 'pino';
+import { Registry } from 'prom-client';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { isAgentAlive, LocalProvider, type NodeRow, readAgentLock } from '../../autoinfra/index.js';
+import { configSchema } from '../../control-plane/config/index.js';
+import { clusterIdOf, createNodesModule } from '../../control-plane/nodes/index.js';
+import type { ControlPlaneContext, Service } from '../../control-plane/service.js';
+import { ChangeFeed, type Database, openDatabase, systemClock } from '../../engine/index.js';
+import { tempDir, waitFor } from '../support/tmp.js';
+
+let tmp: ReturnType<typeof tempDir>;
+let db: Database;
+let feed: ChangeFeed;
+let app: FastifyInstance;
+let ctx: ControlPlaneContext;
+let services: Service[] = [];
+
+/** Starts the nodes module as `infrabase up` would: its routes on a fastify server, then its services. */
+async function startControlPlane(port = 0): Promise<void> {
+  const mod = createNodesModule();
+  app = Fastify();
+  for (const plugin of mod.routes!(ctx)) await app.register(plugin);
+  await app.listen({ host: '127.0.0.1', port });
+  services = [...mod.services!(ctx)];
+  for (const s of services) await s.start(ctx);
+}
+
+async function stopControlPlane(): Promise<void> {
+  for (const s of services) await s.stop();
+  services = [];
+  await app.close();
+}
+
+beforeEach(() => {
+  tmp = tempDir();
+  const path = join(tmp.dir, 'infrabase.db');
+  db = openDatabase(path, { migrate: true });
+  feed = new ChangeFeed(path).start();
+  const config = configSchema.parse({
+    dataDir: tmp.dir,
+    reconciler: { heartbeatIntervalMs: 200, heartbeatTimeoutMs: 3000, resyncIntervalMs: 500 },
+  });
+  ctx = {
+    config,
+    dbPath: path,
+    db,
+    feed,
+    registry: new Registry(),
+    logger: pino({ level: 'silent' }),
+    clock: systemClock,
+    clusterId: clusterIdOf(tmp.dir),
+    url: () => {
+      const a = app.server.address();
+      return `http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}`;
+    },
+  };
+});
+
+afterEach(async () => {
+  await stopControlPlane().catch(() => undefined);
+  // Stop every agent this test started, even after a failure.
+  const provider = new LocalProvider({
+    dataDir: tmp.dir,
+    clusterId: clusterIdOf(tmp.dir),
+    stopGraceMs: 2000,
+  });
+  const signal = new AbortController().signal;
+  for (const i of await provider.listOwned(signal))
+    await provider.delete(i.id, signal).catch(() => undefined);
+  feed.close();
+  db.close();
+  tmp.cleanup();
+});
+
+const row = (id: string) => db.prepare('SELECT * FROM sys_nodes WHERE id = ?').get(id) as NodeRow | undefined;
+
+describe('local provider end to end', () => {
+  it('turns INSERT ... DEFAULT VALUES into a ready agent process in under 5 s, and DELETE stops it', async () => {
+    await startControlPlane();
+    const t0 = Date.now();
+    const { id } = db.prepare('INSERT INTO sys_nodes DEFAULT VALUES RETURNING id').get() as { id: string };
+    await waitFor(() => row(id)?.status === 'ready', 5000, 20);
+    const readyAfter = Date.now() - t0;
+    expect(readyAfter).toBeLessThan(5000);
+    const r = row(id)!;
+    expect(r.endpoint).toMatch(/^127\.0\.0\.1:\d+$/);
+    const health = await fetch(`http://${r.endpoint}/healthz`).then((res) => res.json());
+    expect(health).toEqual({ status: 'ok', nodeId: id });
+    const pid = readAgentLock(join(tmp.dir, 'nodes', id))!.pid;
+    expect(isAgentAlive(pid, id)).toBe(true);
+
+    db.prepare('DELETE FROM sys_nodes WHERE id = ?').run(id);
+    await waitFor(() => row(id) === undefined, 10_000, 20);
+    expect(isAgentAlive(pid, id)).toBe(false);
+  });
+
+  it('adopts running agents after a control-plane restart instead of starting new ones', async () => {
+    await startControlPlane();
+    const ids = [1, 2].map(
+      () => (db.prepare('INSERT INTO sys_nodes DEFAULT VALUES RETURNING id').get() as { id: string }).id,
+    );
+    await waitFor(() => ids.every((id) => row(id)?.status === 'ready'), 8000, 20);
+    const pids = ids.map((id) => readAgentLock(join(tmp.dir, 'nodes', id))!.pid);
+    const port = new URL(ctx.url()).port;
+    await stopControlPlane();
+
+    await startControlPlane(Number(port));
+    // The agents keep heartbeating to the new server (same data dir ⇒ same token key) and stay ready.
+    const before = Date.now();
+    await waitFor(() => ids.every((id) => (row(id)?.last_heartbeat_at ?? 0) > before), 5000, 20);
+    expect(ids.map((id) => readAgentLock(join(tmp.dir, 'nodes', id))!.pid)).toEqual(pids);
+    expect(ids.map((id) => row(id)!.attempts)).toEqual([1, 1]);
+    const provider = new LocalProvider({ dataDir: tmp.dir, clusterId: clusterIdOf(tmp.dir) });
+    expect(await provider.listOwned(new AbortController().signal)).toHaveLength(2);
+  });
+
+  it('refuses a heartbeat without a valid node token', async () => {
+    await startControlPlane();
+    const res = await fetch(`${ctx.url()}/v1/nodes/heartbeat`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer forged.token' },
+      body: JSON.stringify({ nodeId: 'n-x' }),
+    });
+    expect(res.status).toBe(401);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('UNAUTHENTICATED');
+  });
+});
