@@ -17,7 +17,9 @@ describe('weightedAverage (FedAvg)', () => {
       { weights: w, examples: 990 },
       { weights: w, examples: 1 },
     ]);
-    w.forEach((x, p) => expect(Math.abs(avg[p] - x)).toBeLessThanOrEqual(4 * Number.EPSILON * Math.abs(x)));
+    w.forEach((x, p) => {
+      expect(Math.abs(avg[p] - x)).toBeLessThanOrEqual(4 * Number.EPSILON * Math.abs(x));
+    });
   });
 
   it('weights each update by its example count', () => {

@@ -133,14 +133,18 @@ export function take(rows: Rows, indices: readonly number[]): Rows {
 export function holdOut(data: LabelledData, percent = 20): { train: number[]; test: number[] } {
   const train: number[] = [];
   const test: number[] = [];
-  data.ids.forEach((id, i) => (idBucket(id) < percent ? test : train).push(i));
+  data.ids.forEach((id, i) => {
+    (idBucket(id) < percent ? test : train).push(i);
+  });
   return { train, test };
 }
 
 /** Round-robin split of `indices` into `k` shards (an IID split). */
 export function roundRobin(indices: readonly number[], k: number): number[][] {
   const shards: number[][] = Array.from({ length: k }, () => []);
-  indices.forEach((r, i) => shards[i % k].push(r));
+  indices.forEach((r, i) => {
+    shards[i % k].push(r);
+  });
   return shards;
 }
 

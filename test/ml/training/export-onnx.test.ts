@@ -113,7 +113,7 @@ describe('ONNX export', () => {
     const { bytes } = trainAndExport(data, { type: 'softmax', classes: 3 });
     const m = onnx.ModelProto.decode(bytes);
     expect(m.opsetImport.map((o) => [o.domain, Number(o.version)])).toEqual([['', 13]]);
-    const input = m.graph!.input[0];
+    const input = m.graph!.input![0];
     expect(input.name).toBe('input');
     expect(input.type!.tensorType!.shape!.dim!.map((d) => d.dimParam || Number(d.dimValue))).toEqual([
       'N',
@@ -139,7 +139,7 @@ describe('the structural ONNX check', () => {
 
   it('reports a node input used before it is defined', () => {
     const m = onnx.ModelProto.decode(valid);
-    m.graph!.node.reverse();
+    m.graph!.node!.reverse();
     const { ok, errors } = checkModel(onnx.ModelProto.encode(m).finish());
     expect(ok).toBe(false);
     expect(errors.some((e) => /uses '.*' before it is defined/.test(e))).toBe(true);
@@ -147,7 +147,7 @@ describe('the structural ONNX check', () => {
 
   it('reports a graph output declared with another element type than computed', () => {
     const m = onnx.ModelProto.decode(valid);
-    const label = m.graph!.output.find((o) => o.name === 'label')!;
+    const label = m.graph!.output!.find((o) => o.name === 'label')!;
     label.type!.tensorType!.elemType = onnx.TensorProto.DataType.FLOAT;
     const { errors } = checkModel(onnx.ModelProto.encode(m).finish());
     expect(errors).toContain("graph output 'label' is declared as element type 1 but computed as 7");
@@ -156,7 +156,7 @@ describe('the structural ONNX check', () => {
   it('reports a missing default-domain opset and an initializer whose size does not match its dims', () => {
     const m = onnx.ModelProto.decode(valid);
     m.opsetImport = [onnx.OperatorSetIdProto.create({ domain: 'ai.onnx.ml', version: 1 })];
-    m.graph!.initializer[0].dims = [5, 5];
+    m.graph!.initializer![0].dims = [5, 5];
     const { errors } = checkModel(onnx.ModelProto.encode(m).finish());
     expect(errors).toContain('opset_import lacks the default domain');
     expect(errors.some((e) => /initializer 'W0' has 2 values but dims \[5, 5\] need 25/.test(e))).toBe(true);
