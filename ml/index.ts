@@ -1,1 +1,7 @@
-export {};
+/**
+ * Machine learning inside the database: ONNX models as sys_models rows, scored by PREDICT in SQL.
+ */
+export * from './onnx/index.js';
+export * from './predict/index.js';
+export * from './registry/index.js';
+export * from './runtime/index.js';

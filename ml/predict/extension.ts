@@ -1,0 +1,44 @@
+import type { Database } from 'better-sqlite3';
+import type { EngineExtension } from '../../engine/index.js';
+import { ModelCatalog, modelTriggersSchema, registerModelTriggerFunctions } from '../registry/index.js';
+import { BatchState } from './batch-state.js';
+import { runBatched } from './batched-query.js';
+import { type PredictContext, registerPredictFunctions } from './functions.js';
+
+const contexts = new WeakMap<Database, PredictContext>();
+
+/**
+ * The ml module's engine extension: on every connection, PREDICT / PREDICT_PROBA / PREDICT_JSON and the
+ * sys_models validation functions; as schema, the sys_models validation triggers; as query interceptor, the
+ * two-pass batch evaluation of read-only statements (and the catalog refresh before each of them).
+ *
+ * @example openDatabase(path, { migrate: true, extensions: [mlExtension] })
+ */
+export const mlExtension: EngineExtension = {
+  name: 'ml',
+  register(db, connection) {
+    const catalog = new ModelCatalog(db, connection.path);
+    const ctx: PredictContext = { catalog, batch: new BatchState(catalog) };
+    contexts.set(db, ctx);
+    registerModelTriggerFunctions(db);
+    registerPredictFunctions(db, ctx);
+    catalog.sync();
+  },
+  schema: modelTriggersSchema,
+  interceptQuery(db, request, next) {
+    const ctx = contexts.get(db);
+    return ctx ? runBatched(db, ctx, request, next) : next();
+  },
+};
+
+/**
+ * Refreshes this connection's view of sys_models and loads the models `sql` names. executeStatement does this
+ * before every read-only statement; call it before statements prepared directly on the connection (needed on
+ * in-memory databases, where PREDICT cannot load a model in the middle of a statement).
+ */
+export function syncModels(db: Database, sql = ''): void {
+  const ctx = contexts.get(db);
+  if (!ctx) return;
+  ctx.catalog.sync();
+  if (sql) ctx.catalog.preload(sql);
+}
