@@ -178,8 +178,8 @@ export class FakeProvider implements CloudProvider {
   }
 
   private queue(op: FakeOp) {
-    let q = this.faults.get(op);
-    if (!q) this.faults.set(op, (q = []));
+    const q = this.faults.get(op) ?? [];
+    this.faults.set(op, q);
     return q;
   }
 
