@@ -1,7 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InfrabaseError } from '../../engine/index.js';
+import { readPrivateKeyFile } from '../keys/index.js';
 import { type CommandRunner, runCommand } from './command.js';
 import { parseWgDump, type WireGuardDump } from './dump.js';
 import type { WireGuardPeer } from './peers.js';
@@ -48,6 +50,7 @@ export class WireGuardDriver {
   readonly ifname: string;
   private readonly run: CommandRunner;
   private process: ChildProcess | null = null;
+  private privateKeyFile: string | null = null;
 
   constructor(private readonly options: DriverOptions) {
     if (!IFNAME.test(options.ifname)) {
@@ -78,7 +81,7 @@ export class WireGuardDriver {
       } else {
         await this.startWireguardGo();
       }
-      await this.exec('wg', ['set', this.ifname, 'private-key', spec.privateKeyFile]);
+      this.privateKeyFile = spec.privateKeyFile;
       await this.syncPeers('setconf', spec.peers, spec.listenPort);
       await this.exec('ip', ['address', 'add', spec.address, 'dev', this.ifname]);
       if (spec.mtu !== undefined)
@@ -97,7 +100,9 @@ export class WireGuardDriver {
 
   /** Switches the interface to another private key file (key rotation). */
   async setPrivateKey(privateKeyFile: string): Promise<void> {
+    readPrivateKeyFile(privateKeyFile);
     await this.exec('wg', ['set', this.ifname, 'private-key', privateKeyFile]);
+    this.privateKeyFile = privateKeyFile;
   }
 
   /** The interface's state (`wg show <if> dump`), private key dropped. */
@@ -110,6 +115,7 @@ export class WireGuardDriver {
     await this.exec('ip', ['link', 'del', 'dev', this.ifname]).catch(() => {});
     const child = this.process;
     this.process = null;
+    this.privateKeyFile = null;
     if (child && child.exitCode === null && child.signalCode === null) {
       const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
       child.kill('SIGTERM');
@@ -127,15 +133,28 @@ export class WireGuardDriver {
     peers: readonly WireGuardPeer[],
     listenPort?: number,
   ): Promise<void> {
-    const config = renderSetconf({ listenPort }, peers);
-    await this.exec('wg', [verb, this.ifname, '/dev/stdin'], config);
+    if (this.privateKeyFile === null) {
+      throw new InfrabaseError('UNAVAILABLE', `interface ${this.ifname} is not up; call up() before apply()`);
+    }
+    // Both setconf and syncconf clear a private key the config does not name, so the config carries the node's
+    // key, read from its own 0600 file. wg fopen()s its config path, which fails on the socket node uses for
+    // stdin, so it goes through a 0600 file in a fresh 0700 directory, removed at once.
+    const privateKey = readPrivateKeyFile(this.privateKeyFile);
+    const dir = mkdtempSync(join(tmpdir(), 'infrabase-wg-'));
+    try {
+      const file = join(dir, `${this.ifname}.conf`);
+      writeFileSync(file, renderSetconf({ privateKey, listenPort }, peers), { mode: 0o600, flag: 'wx' });
+      await this.exec('wg', [verb, this.ifname, file]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }
 
-  private exec(file: string, args: string[], input?: string) {
+  private exec(file: string, args: string[]) {
     const [f, a] = this.options.netns
       ? ['ip', ['netns', 'exec', this.options.netns, file, ...args]]
       : [file, args];
-    return this.run(f, a, { input });
+    return this.run(f, a);
   }
 
   private async startWireguardGo(): Promise<void> {

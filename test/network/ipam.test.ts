@@ -165,7 +165,10 @@ describe('SqliteMeshIpam', () => {
 
   it('does not reuse a released address before the rest of the pool, also across instances', () => {
     const { db, ipam, add, meshIp } = setup();
-    for (const id of ['a', 'b', 'c']) add(id), ipam.allocate(id);
+    for (const id of ['a', 'b', 'c']) {
+      add(id);
+      ipam.allocate(id);
+    }
     ipam.release('a');
     expect(meshIp('a')).toBeNull();
     const again = new SqliteMeshIpam(db, '10.88.0.0/29');
