@@ -5,3 +5,6 @@ export * from './onnx/index.js';
 export * from './predict/index.js';
 export * from './registry/index.js';
 export * from './runtime/index.js';
+export * from './export/index.js';
+export * from './federated/index.js';
+export * from './training/index.js';

@@ -2,6 +2,12 @@
  * Federated strategies in Flower's shape (configureTrain / aggregateTrain and their evaluate counterparts,
  * failures passed in explicitly), the aggregation maths as pure functions, and an in-process round loop.
  */
+export {
+  decodeFedAdamCheckpoint,
+  decodeWeights,
+  encodeFedAdamCheckpoint,
+  encodeWeights,
+} from './checkpoint.js';
 export { FEDADAM_DEFAULTS, type FedAdamParams, type FedAdamState, fedAdamStep } from './fedadam.js';
 export { type WeightedUpdate, weightedAverage } from './fedavg.js';
 export type {

@@ -35,6 +35,10 @@ export interface StrategyOptions {
   /** Job seed: drives sampling and each shard's shuffle seed (default 42). */
   seed?: number;
   /** Random source for sampling (default seededRandom(seed)). */
+  /**
+   * Random source for sampling. By default each round samples with seededRandom(roundSeed(seed, round)), so a
+   * coordinator resumed at round r samples exactly as an uninterrupted one would.
+   */
   random?: Random;
   /** FedProx μ ≥ 0 (default 0.01); sent to clients. Only for `fedprox`. */
   mu?: number;
@@ -74,7 +78,7 @@ abstract class BaseStrategy implements Strategy {
   protected readonly minShards: number;
   protected readonly acceptFailures: boolean;
   protected readonly seed: number;
-  protected readonly random: Random;
+  protected readonly random: Random | undefined;
   /** The global weights sent in the last configureTrain, by round. */
   protected readonly sent = new Map<number, Float64Array>();
 
@@ -83,7 +87,7 @@ abstract class BaseStrategy implements Strategy {
     this.minShards = options.minShards ?? 1;
     this.acceptFailures = options.acceptFailures ?? true;
     this.seed = options.seed ?? 42;
-    this.random = options.random ?? seededRandom(this.seed);
+    this.random = options.random;
     if (!Number.isInteger(options.parameterCount) || options.parameterCount < 1) {
       throw new InfrabaseError(
         'INVALID_ARGUMENT',
@@ -107,7 +111,8 @@ abstract class BaseStrategy implements Strategy {
         `global weights have ${globalWeights.length} parameters, expected ${this.options.parameterCount}`,
       );
     }
-    const shards = sampleShards(availableShards, this.fraction, this.minShards, this.random);
+    const random = this.random ?? seededRandom(roundSeed(this.seed, round, ''));
+    const shards = sampleShards(availableShards, this.fraction, this.minShards, random);
     this.sent.clear();
     this.sent.set(round, Float64Array.from(globalWeights));
     return shards.map((shardId) => ({

@@ -3,7 +3,7 @@ import type { Database } from 'better-sqlite3';
 import { fromSqliteError, InfrabaseError } from '../../engine/index.js';
 import type { ModelTask } from '../onnx/index.js';
 import { planModel } from './model-plan.js';
-import { checkModel } from './prepared-model.js';
+import { loadCheckedModel } from './prepared-model.js';
 import { describeForCatalog } from './triggers.js';
 
 export interface ImportModelOptions {
@@ -42,7 +42,7 @@ export interface ImportedModel {
  */
 export function importModel(db: Database, options: ImportModelOptions): ImportedModel {
   const label = `model '${options.name}'`;
-  const checked = checkModel(options.bytes, label);
+  const checked = loadCheckedModel(options.bytes, label);
   const plan = planModel(label, checked.session.inputs, checked.session.outputs, checked.description);
   const features = options.featureNames;
   if (features) {

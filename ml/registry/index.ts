@@ -13,5 +13,5 @@ export {
   type PredictPlan,
   planModel,
 } from './model-plan.js';
-export { type CheckedModel, checkModel, type PreparedModel, prepareModel } from './prepared-model.js';
+export { type CheckedModel, loadCheckedModel, type PreparedModel, prepareModel } from './prepared-model.js';
 export { modelTriggersSchema, registerModelTriggerFunctions } from './triggers.js';

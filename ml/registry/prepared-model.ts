@@ -35,7 +35,7 @@ const MAX_SESSIONS = 64;
  * @throws InfrabaseError `INVALID_ARGUMENT` (not ONNX, truncated, external data, non-tensor input) or
  *   `MODEL_ERROR` (onnxruntime cannot load it).
  */
-export function checkModel(bytes: Uint8Array, label = 'model'): CheckedModel {
+export function loadCheckedModel(bytes: Uint8Array, label = 'model'): CheckedModel {
   const proto = decodeModel(bytes, label);
   validateModel(proto, label);
   const description = describeModel(proto, bytes);
@@ -49,7 +49,7 @@ export function checkModel(bytes: Uint8Array, label = 'model'): CheckedModel {
 
 /**
  * The prepared model for (name, version, sha256): cached per process, created from `bytes()` on a miss.
- * @throws InfrabaseError as {@link checkModel}, and `MODEL_ERROR` when the stored bytes no longer match sha256.
+ * @throws InfrabaseError as {@link loadCheckedModel}, and `MODEL_ERROR` when the stored bytes no longer match sha256.
  */
 export function prepareModel(
   name: string,
@@ -61,7 +61,7 @@ export function prepareModel(
   const hit = byKey.get(key);
   if (hit) return hit;
   const label = `model '${name}@${version}'`;
-  const checked = checkModel(bytes(), label);
+  const checked = loadCheckedModel(bytes(), label);
   if (sha256 && checked.description.sha256 !== sha256) {
     throw new InfrabaseError(
       'MODEL_ERROR',

@@ -1,5 +1,5 @@
 import type { Database } from 'better-sqlite3';
-import { checkModel } from './prepared-model.js';
+import { loadCheckedModel } from './prepared-model.js';
 
 /**
  * Triggers that make plain `INSERT INTO sys_models (name, onnx) VALUES (?, ?)` safe: BEFORE INSERT (and
@@ -44,7 +44,7 @@ END;
 
 /** The JSON `ml_describe_onnx` returns (the columns sys_models records). */
 export function describeForCatalog(bytes: Uint8Array, label = 'model'): string {
-  const d = checkModel(bytes, label).description;
+  const d = loadCheckedModel(bytes, label).description;
   return JSON.stringify({
     sha256: d.sha256,
     opset: d.opset,
@@ -60,7 +60,7 @@ export function describeForCatalog(bytes: Uint8Array, label = 'model'): string {
 /** Registers `ml_validate_onnx(name, onnx)` and `ml_describe_onnx(onnx)` used by {@link modelTriggersSchema}. */
 export function registerModelTriggerFunctions(db: Database): void {
   db.function('ml_validate_onnx', { deterministic: true }, (name: unknown, onnx: unknown) => {
-    checkModel(onnx as Uint8Array, `model '${String(name)}'`);
+    loadCheckedModel(onnx as Uint8Array, `model '${String(name)}'`);
     return 1;
   });
   db.function('ml_describe_onnx', { deterministic: true }, (onnx: unknown) =>
