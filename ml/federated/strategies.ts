@@ -34,7 +34,6 @@ export interface StrategyOptions {
   acceptFailures?: boolean;
   /** Job seed: drives sampling and each shard's shuffle seed (default 42). */
   seed?: number;
-  /** Random source for sampling (default seededRandom(seed)). */
   /**
    * Random source for sampling. By default each round samples with seededRandom(roundSeed(seed, round)), so a
    * coordinator resumed at round r samples exactly as an uninterrupted one would.

@@ -169,3 +169,15 @@ describe('runFederated', () => {
     expect(Object.keys(seen[0] as object).sort()).toEqual(['examples', 'metrics', 'shardId', 'weights']);
   });
 });
+
+describe('sampling across a restart', () => {
+  it('picks the same shards for a round in a fresh strategy as in one that ran the earlier rounds', () => {
+    const ten = Array.from({ length: 10 }, (_, i) => `s${i}`);
+    const w = Float64Array.from([0, 0]);
+    const running = createStrategy('fedavg', options({ fraction: 0.3, seed: 5 }));
+    const picks = [1, 2, 3].map((r) => running.configureTrain(r, w, ten).map((i) => i.shardId));
+    const fresh = createStrategy('fedavg', options({ fraction: 0.3, seed: 5 }));
+    expect(fresh.configureTrain(3, w, ten).map((i) => i.shardId)).toEqual(picks[2]);
+    expect(new Set(picks.map((p) => p.join())).size).toBeGreaterThan(1);
+  });
+});

@@ -1,0 +1,58 @@
+import { InfrabaseError } from '../../engine/index.js';
+import type { FedAdamState } from './fedadam.js';
+
+/**
+ * Byte encodings of the global weights for `sys_training_rounds.weights` (a BLOB), so a restarted coordinator
+ * resumes from the last completed round: float64 little-endian, 8 bytes per parameter, no header. A FedAdam
+ * checkpoint is three such vectors back to back: weights, m, v.
+ */
+export function encodeWeights(weights: Float64Array): Uint8Array {
+  const out = new Uint8Array(weights.length * 8);
+  const view = new DataView(out.buffer);
+  weights.forEach((v, i) => {
+    view.setFloat64(i * 8, v, true);
+  });
+  return out;
+}
+
+/**
+ * Decodes {@link encodeWeights} bytes.
+ * @param expected parameter count the model needs; checked when given.
+ * @throws InfrabaseError('INVALID_ARGUMENT') when the length is not a multiple of 8 or not `expected`·8.
+ */
+export function decodeWeights(bytes: Uint8Array, expected?: number): Float64Array {
+  if (bytes.length % 8 !== 0 || (expected !== undefined && bytes.length !== expected * 8)) {
+    throw new InfrabaseError(
+      'INVALID_ARGUMENT',
+      `weights checkpoint has ${bytes.length} bytes; expected ${expected === undefined ? 'a multiple of 8' : `${expected * 8} (${expected} float64 parameters)`}`,
+    );
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out = new Float64Array(bytes.length / 8);
+  for (let i = 0; i < out.length; i++) out[i] = view.getFloat64(i * 8, true);
+  return out;
+}
+
+/** Weights followed by FedAdam's m and v (3·P float64), for resuming FedAdam exactly. */
+export function encodeFedAdamCheckpoint(weights: Float64Array, state: FedAdamState): Uint8Array {
+  const all = new Float64Array(weights.length * 3);
+  all.set(weights, 0);
+  all.set(state.m, weights.length);
+  all.set(state.v, weights.length * 2);
+  return encodeWeights(all);
+}
+
+/**
+ * Decodes {@link encodeFedAdamCheckpoint} bytes for a model of `parameterCount` parameters.
+ * @throws InfrabaseError('INVALID_ARGUMENT') when the length is not 3·parameterCount·8 bytes.
+ */
+export function decodeFedAdamCheckpoint(
+  bytes: Uint8Array,
+  parameterCount: number,
+): { weights: Float64Array; state: FedAdamState } {
+  const all = decodeWeights(bytes, parameterCount * 3);
+  return {
+    weights: all.slice(0, parameterCount),
+    state: { m: all.slice(parameterCount, 2 * parameterCount), v: all.slice(2 * parameterCount) },
+  };
+}
