@@ -47,4 +47,9 @@ export interface EngineExtension {
   schema?: string;
   /** Wraps read-only user statements (outermost extension first). */
   interceptQuery?: QueryInterceptor;
+  /**
+   * Called before every user statement (reads and writes) with the connection idle, e.g. to refresh caches
+   * that SQL functions read (they cannot run statements themselves).
+   */
+  beforeStatement?(db: Database, request: QueryRequest): void;
 }

@@ -30,6 +30,7 @@ export function executeStatement(
   if (options.readOnly && !stmt.readonly) {
     throw new InfrabaseError('PERMISSION_DENIED', 'this token may only run read-only statements');
   }
+  for (const ext of options.extensions ?? []) ext.beforeStatement?.(db, request);
   const run = (): QueryResult => {
     try {
       if (!stmt.reader) {

@@ -119,6 +119,7 @@ export class BatchState {
     if (typeof ref !== 'string') return MISS;
     const stream = this.stream(kind, ref, features.length, false);
     if (!stream?.out || stream.arity !== features.length) return MISS;
+    for (const v of features) if (v === null) return null; // NULL in → NULL out (arity already checked)
     const j = stream.match(features);
     if (j < 0) return MISS;
     return answer(this.catalog.resolve(ref, true).plan, kind, stream.out, j);

@@ -10,7 +10,8 @@ const WRAPPABLE = /^\s*(?:select|with|values)\b/i;
  * a collect pass, where the statement is wrapped as `WITH … AS MATERIALIZED (<sql>) SELECT count(*) …` so its
  * rows are produced inside SQLite but never handed to JS, one onnxruntime run per (function, model), and the
  * real pass, which answers matching calls from the batch and evaluates the rest per row. Statements that do
- * not call PREDICT, or cannot be wrapped, run once as they are.
+ * not call PREDICT, or cannot be wrapped, run once as they are. The catalog was refreshed by the extension's
+ * `beforeStatement`.
  */
 export function runBatched(
   db: Database,
@@ -18,8 +19,6 @@ export function runBatched(
   request: QueryRequest,
   next: () => QueryResult,
 ): QueryResult {
-  ctx.catalog.sync();
-  ctx.catalog.preload(request.sql);
   if (!CALLS_PREDICT.test(request.sql) || !WRAPPABLE.test(request.sql) || ctx.batch.mode !== 'off')
     return next();
   const run = (): QueryResult => {
@@ -31,6 +30,7 @@ export function runBatched(
       if (batch.failed || !batch.collected) return next();
       batch.evaluate();
       batch.mode = 'answer';
+      ctx.stats.batchedStatements++;
       return next();
     } finally {
       batch.reset();

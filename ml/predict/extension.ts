@@ -3,7 +3,7 @@ import type { EngineExtension } from '../../engine/index.js';
 import { ModelCatalog, modelTriggersSchema, registerModelTriggerFunctions } from '../registry/index.js';
 import { BatchState } from './batch-state.js';
 import { runBatched } from './batched-query.js';
-import { type PredictContext, registerPredictFunctions } from './functions.js';
+import { type PredictContext, type PredictStats, registerPredictFunctions } from './functions.js';
 
 const contexts = new WeakMap<Database, PredictContext>();
 
@@ -18,13 +18,20 @@ export const mlExtension: EngineExtension = {
   name: 'ml',
   register(db, connection) {
     const catalog = new ModelCatalog(db, connection.path);
-    const ctx: PredictContext = { catalog, batch: new BatchState(catalog) };
+    const ctx: PredictContext = {
+      catalog,
+      batch: new BatchState(catalog),
+      stats: { batchedStatements: 0, batchedCalls: 0, perRowCalls: 0 },
+    };
     contexts.set(db, ctx);
     registerModelTriggerFunctions(db);
     registerPredictFunctions(db, ctx);
     catalog.sync();
   },
   schema: modelTriggersSchema,
+  beforeStatement(db, request) {
+    syncModels(db, request.sql);
+  },
   interceptQuery(db, request, next) {
     const ctx = contexts.get(db);
     return ctx ? runBatched(db, ctx, request, next) : next();
@@ -41,4 +48,10 @@ export function syncModels(db: Database, sql = ''): void {
   if (!ctx) return;
   ctx.catalog.sync();
   if (sql) ctx.catalog.preload(sql);
+}
+
+/** A copy of the connection's PREDICT counters (zeros for a connection without the ml extension). */
+export function predictStats(db: Database): PredictStats {
+  const stats = contexts.get(db)?.stats;
+  return stats ? { ...stats } : { batchedStatements: 0, batchedCalls: 0, perRowCalls: 0 };
 }

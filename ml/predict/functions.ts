@@ -3,10 +3,21 @@ import type { ModelCatalog } from '../registry/index.js';
 import { type BatchState, MISS } from './batch-state.js';
 import { evaluateRow, FUNCTION_NAMES, type PredictKind, type SqlValue } from './evaluate.js';
 
-/** Per-connection PREDICT state: the model catalog and the batch evaluator. */
+/** Counters of how PREDICT calls were answered on one connection (for tests, metrics and EXPLAIN-like checks). */
+export interface PredictStats {
+  /** Read-only statements run in two passes. */
+  batchedStatements: number;
+  /** Calls answered from a batch result. */
+  batchedCalls: number;
+  /** Calls evaluated one row at a time (writes, misses of the batch, multi-input models). */
+  perRowCalls: number;
+}
+
+/** Per-connection PREDICT state: the model catalog, the batch evaluator and counters. */
 export interface PredictContext {
   readonly catalog: ModelCatalog;
   readonly batch: BatchState;
+  readonly stats: PredictStats;
 }
 
 /**
@@ -21,8 +32,12 @@ export function registerPredictFunctions(db: Database, ctx: PredictContext): voi
     if (batch.mode === 'collect') return batch.collect(kind, model, features);
     if (batch.mode === 'answer') {
       const v = batch.answer(kind, model, features);
-      if (v !== MISS) return v;
+      if (v !== MISS) {
+        ctx.stats.batchedCalls++;
+        return v;
+      }
     }
+    ctx.stats.perRowCalls++;
     return evaluateRow(ctx.catalog.resolve(model as string, true), kind, features);
   };
   for (const kind of ['predict', 'proba', 'json'] as const) {

@@ -121,8 +121,8 @@ describe('describeModel', () => {
     const rewritten = exposeZipMapProbabilities(bytes);
     expect(rewritten).not.toBeNull();
     const graph = onnx.ModelProto.decode(rewritten!).graph!;
-    expect(graph.output.map((o) => o.name)).toEqual(['output_label', 'probabilities']);
-    expect(graph.node.some((n) => n.opType === 'ZipMap')).toBe(false);
+    expect(graph.output!.map((o) => o.name)).toEqual(['output_label', 'probabilities']);
+    expect(graph.node!.some((n) => n.opType === 'ZipMap')).toBe(false);
     expect(exposeZipMapProbabilities(logisticRegressionModel([1], 0))).toBeNull();
   });
 });

@@ -1,0 +1,134 @@
+import type { Database } from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { seededRandom } from '../../../engine/index.js';
+import { importModel, predictStats, syncModels } from '../../../ml/index.js';
+import { logisticRegressionModel } from '../onnx/build-models.js';
+import { openMlDatabase, query } from './support.js';
+
+const ROWS = 2000;
+const F = 'f1, f2, f3, f4, f5, f6, f7, f8';
+let db: Database;
+
+beforeEach(() => {
+  db = openMlDatabase();
+  const random = seededRandom(7);
+  importModel(db, {
+    name: 'lr',
+    bytes: logisticRegressionModel([0.8, -1.2, 0.5, 0.3, -0.7, 1.1, -0.4, 0.2], -0.1),
+  });
+  db.exec(
+    'CREATE TABLE t (id INTEGER PRIMARY KEY, f1 REAL, f2 REAL, f3 REAL, f4 REAL, f5 REAL, f6 REAL, f7 REAL, f8 REAL, grp INTEGER)',
+  );
+  db.exec('CREATE TABLE u (id INTEGER PRIMARY KEY, tid INTEGER, w REAL)');
+  const insertT = db.prepare('INSERT INTO t VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
+  const insertU = db.prepare('INSERT INTO u VALUES (?, ?, ?)');
+  db.transaction(() => {
+    for (let i = 0; i < ROWS; i++) {
+      const f = Array.from({ length: 8 }, () => random() * 4 - 2);
+      if (i % 97 === 0) f[3] = null as unknown as number; // some NULL features
+      insertT.run(i, ...f, i % 5);
+      insertU.run(i, Math.floor(random() * ROWS), random() * 2 - 1);
+    }
+  })();
+});
+afterEach(() => db.close());
+
+/** The statement evaluated one row at a time (prepared directly: no batching interceptor). */
+function perRow(sql: string, params: unknown[] = []): unknown[][] {
+  syncModels(db, sql);
+  return db
+    .prepare(sql)
+    .raw()
+    .all(...params) as unknown[][];
+}
+
+const STATEMENTS: Array<[string, string]> = [
+  ['a select list', `SELECT id, PREDICT('lr', ${F}), PREDICT_PROBA('lr', ${F}) FROM t`],
+  ['WHERE PREDICT(...) > 0.5', `SELECT id, PREDICT_PROBA('lr', ${F}) FROM t WHERE PREDICT('lr', ${F}) > 0.5`],
+  [
+    'WHERE PREDICT_PROBA(...) > 0.5 with the probability also selected',
+    `SELECT id, PREDICT_PROBA('lr', ${F}) FROM t WHERE PREDICT_PROBA('lr', ${F}) > 0.5 AND grp <> 2`,
+  ],
+  [
+    'ORDER BY PREDICT(...) DESC LIMIT 10',
+    `SELECT id, PREDICT_PROBA('lr', ${F}) AS p FROM t ORDER BY PREDICT_PROBA('lr', ${F}) DESC, id LIMIT 10`,
+  ],
+  [
+    'a join feeding features from both tables',
+    `SELECT t.id, u.id, PREDICT_PROBA('lr', f1, f2, f3, f4, f5, f6, f7, u.w) FROM t JOIN u ON u.tid = t.id
+     WHERE PREDICT('lr', f1, f2, f3, f4, f5, f6, f7, u.w) = 1 ORDER BY u.id`,
+  ],
+  [
+    'an IN subquery and a scalar subquery',
+    `SELECT id, (SELECT max(PREDICT_PROBA('lr', ${F})) FROM t AS t2 WHERE t2.grp = 1)
+     FROM t WHERE id IN (SELECT id FROM t WHERE PREDICT_PROBA('lr', ${F}) < 0.3) ORDER BY id`,
+  ],
+  [
+    'GROUP BY with aggregates',
+    `SELECT grp, avg(PREDICT_PROBA('lr', ${F})), sum(PREDICT('lr', ${F})) FROM t GROUP BY grp`,
+  ],
+  [
+    'CASE whose second PREDICT only runs when the first is high',
+    `SELECT id, CASE WHEN PREDICT_PROBA('lr', ${F}) > 0.6 THEN PREDICT_PROBA('lr', f8, f7, f6, f5, f4, f3, f2, f1) ELSE -1 END FROM t`,
+  ],
+  [
+    'nested PREDICT',
+    `SELECT id, PREDICT_PROBA('lr', PREDICT_PROBA('lr', ${F}), f2, f3, f4, f5, f6, f7, f8) FROM t`,
+  ],
+  [
+    'COALESCE that skips the second call when the first is not NULL',
+    `SELECT id, coalesce(PREDICT_PROBA('lr', ${F}), PREDICT_PROBA('lr', f1, f2, f3, 0, f5, f6, f7, f8)) FROM t`,
+  ],
+  ['LIMIT/OFFSET without ORDER BY', `SELECT id, PREDICT('lr', ${F}) FROM t LIMIT 25 OFFSET 100`],
+  [
+    'a CTE and a window function',
+    `WITH s AS (SELECT id, PREDICT_PROBA('lr', ${F}) AS p FROM t) SELECT id, p, rank() OVER (ORDER BY p DESC) FROM s WHERE p IS NOT NULL ORDER BY id`,
+  ],
+];
+
+describe('batched PREDICT gives exactly the rows of per-row evaluation', () => {
+  it.each(STATEMENTS)('%s', (_what, sql) => {
+    const expected = perRow(sql);
+    expect(expected.length).toBeGreaterThan(0);
+    const before = predictStats(db);
+    expect(query(db, sql)).toEqual(expected);
+    const after = predictStats(db);
+    expect(after.batchedStatements).toBe(before.batchedStatements + 1);
+  });
+
+  it('answers a plain select list entirely from the batch, with no per-row call', () => {
+    const before = predictStats(db);
+    const rows = query(db, `SELECT PREDICT_PROBA('lr', ${F}) FROM t`);
+    const after = predictStats(db);
+    const nonNull = rows.filter(([p]) => p !== null).length;
+    expect(nonNull).toBe(ROWS - Math.ceil(ROWS / 97));
+    expect(after.batchedCalls - before.batchedCalls).toBe(ROWS);
+    expect(after.perRowCalls).toBe(before.perRowCalls);
+  });
+
+  it('answers WHERE and select-list calls with the same features from one batch', () => {
+    const before = predictStats(db);
+    query(db, `SELECT PREDICT_PROBA('lr', ${F}) FROM t WHERE PREDICT_PROBA('lr', ${F}) > 0.5`);
+    expect(predictStats(db).perRowCalls).toBe(before.perRowCalls);
+  });
+
+  it('binds parameters in both passes', () => {
+    const sql = `SELECT id, PREDICT_PROBA('lr', ${F}) FROM t WHERE grp = ? AND PREDICT_PROBA('lr', ${F}) > ?`;
+    expect(query(db, sql, [3, 0.4])).toEqual(perRow(sql, [3, 0.4]));
+  });
+
+  it('stays correct when the features change between passes (random())', () => {
+    const rows = query(
+      db,
+      `SELECT PREDICT('lr', random() % 2, 0, 0, 0, 0, 0, 0, 0) IN (0, 1) FROM t LIMIT 50`,
+    );
+    expect(rows.every(([ok]) => ok === 1)).toBe(true);
+  });
+
+  it('scores rows in statements that write, per row', () => {
+    db.exec('CREATE TABLE scores (id INTEGER, p REAL)');
+    query(db, `INSERT INTO scores SELECT id, PREDICT_PROBA('lr', ${F}) FROM t`);
+    const written = db.prepare('SELECT id, p FROM scores ORDER BY id').raw().all();
+    expect(written).toEqual(perRow(`SELECT id, PREDICT_PROBA('lr', ${F}) FROM t ORDER BY id`));
+  });
+});
