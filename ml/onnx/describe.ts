@@ -188,7 +188,7 @@ function inferFeatureNames(model: OnnxTypes.IModelProto, inputs: TensorDescripti
     }
     return prop.split(',').map((s) => s.trim());
   }
-  const scalar = (shape: Dim[] | null) => shape !== null && shape.slice(1).every((d) => d === 1);
+  const scalar = (shape: Dim[] | null) => shape?.slice(1).every((d) => d === 1) ?? false;
   if (inputs.length > 1 && inputs.every((i) => scalar(i.shape))) return inputs.map((i) => i.name);
   return null;
 }

@@ -62,9 +62,11 @@ describe('every model in shared/data/models imports and reproduces sample_runs.j
         const want = expected.data.slice(i * perRow, (i + 1) * perRow);
         if (perRow === 1) close(value, want[0]);
         else
-          (JSON.parse(value as string).flat(Number.POSITIVE_INFINITY) as number[]).forEach((v, j) =>
-            close(v, want[j]),
-          );
+          for (const [j, v] of (
+            JSON.parse(value as string).flat(Number.POSITIVE_INFINITY) as number[]
+          ).entries()) {
+            close(v, want[j]);
+          }
       });
     } else {
       // several inputs (or too many features for SQL arguments): one JSON object keyed by input name
@@ -73,7 +75,7 @@ describe('every model in shared/data/models imports and reproduces sample_runs.j
       const out = JSON.parse(value as string)[outName];
       const flat = [out].flat(Number.POSITIVE_INFINITY) as number[];
       expect(flat).toHaveLength(expected.data.length);
-      flat.forEach((v, j) => close(v, expected.data[j]));
+      for (const [j, v] of flat.entries()) close(v, expected.data[j]);
     }
   });
 });
