@@ -5,5 +5,5 @@
 
 export * from './policies/index.js';
 export * from './provider.js';
-export * from './providers/local/index.js';
+export * from './providers/index.js';
 export * from './reconcile/index.js';

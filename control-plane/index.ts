@@ -1,6 +1,7 @@
 /** The control plane: the `infrabase` process, its HTTP API, CLI, configuration and wiring. */
 export * from './auth/index.js';
 export * from './client/index.js';
+export { CLUSTER_ID_FILE, clusterIdOf } from './cluster-id.js';
 export { BIN_PATH, compiledPath } from './compiled-path.js';
 export * from './config/index.js';
 export { createLogger, type Logger } from './logger.js';

@@ -1,7 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { Registry } from 'prom-client';
 import {
   ChangeFeed,
   type Clock,
@@ -10,8 +9,9 @@ import {
   pruneChanges,
   systemClock,
 } from '../engine/index.js';
+import { createRegistry } from '../metrics/index.js';
 import { ensureTokens } from './auth/index.js';
-import { ensureClusterId } from './cluster-id.js';
+import { clusterIdOf } from './cluster-id.js';
 import type { Config } from './config/index.js';
 import { createLogger, type Logger } from './logger.js';
 import { controlPlaneModules, userSqlExtensions } from './modules/index.js';
@@ -49,7 +49,7 @@ export async function startControlPlane(config: Config, options: StartOptions = 
   const modules = options.modules ?? controlPlaneModules();
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const { tokens, path: tokensPath, created } = ensureTokens(config.dataDir);
-  const clusterId = ensureClusterId(config.dataDir);
+  const clusterId = clusterIdOf(config.dataDir);
   const dbPath = join(config.dataDir, DB_FILE);
   const extensions = [...userSqlExtensions(), ...modules.flatMap((m) => m.extensions ?? [])];
 
@@ -92,7 +92,7 @@ export async function startControlPlane(config: Config, options: StartOptions = 
       dbPath,
       db,
       feed,
-      registry: new Registry(),
+      registry: createRegistry(),
       logger,
       clock,
       url: () => url,

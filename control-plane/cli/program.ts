@@ -1,4 +1,6 @@
 import { Command } from 'commander';
+import { registerAgent } from './commands/agent.js';
+import { registerModel } from './commands/model.js';
 import { registerSql } from './commands/sql.js';
 import { registerUp } from './commands/up.js';
 
@@ -9,5 +11,7 @@ export function buildProgram(): Command {
     .showHelpAfterError();
   registerUp(program);
   registerSql(program);
+  registerModel(program);
+  registerAgent(program);
   return program;
 }

@@ -1,4 +1,3 @@
-export { CLUSTER_ID_FILE, clusterIdOf } from './cluster-id.js';
 export { drainAgent } from './drain.js';
 export { bootConfig, createNodesModule, type NodesModuleOptions, nodesModule } from './module.js';
 export {

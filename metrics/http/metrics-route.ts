@@ -4,6 +4,8 @@ import type { Registry } from 'prom-client';
 export interface MetricsRouteOptions {
   /** URL path. Default `/metrics`. */
   path?: string;
+  /** Fastify route config, e.g. `{ auth: 'public' }` for the control plane's auth hook. */
+  config?: Record<string, unknown>;
 }
 
 /**
@@ -19,7 +21,7 @@ export interface MetricsRouteOptions {
 export function metricsRoute(registry: Registry, options: MetricsRouteOptions = {}): FastifyPluginAsync {
   const path = options.path ?? '/metrics';
   return async (app) => {
-    app.get(path, async (_request, reply) => {
+    app.get(path, { config: options.config ?? {} }, async (_request, reply) => {
       const body = await registry.metrics();
       return reply
         .header('content-type', registry.contentType)

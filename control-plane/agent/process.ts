@@ -1,0 +1,85 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { InfrabaseError, isInfrabaseError } from '../../engine/index.js';
+import { type AgentHandle, runAgent } from './run-agent.js';
+
+/** How an agent process is told who it is; from flags, the environment or a boot config file. */
+export interface AgentProcessOptions {
+  nodeId?: string;
+  dataDir?: string;
+  controlPlaneUrl?: string;
+  host?: string;
+  port?: number;
+  heartbeatIntervalMs?: number;
+  /** A YAML/JSON file with `nodeId`, `controlPlaneUrl`, `joinToken` (as written by cloud-init bootstrap). */
+  config?: string;
+}
+
+/**
+ * Runs a node agent as the whole process: resolves its settings (flags over the boot config file; the join
+ * token from the file or `INFRABASE_JOIN_TOKEN`, never argv, which other users can read), runs the agent
+ * until SIGTERM/SIGINT, then exits 0. Exits 0 at once if a live agent of the same node already runs.
+ * @throws InfrabaseError `INVALID_ARGUMENT` naming what is missing.
+ */
+export async function runAgentProcess(options: AgentProcessOptions): Promise<void> {
+  const file = options.config ? readBootConfig(options.config) : {};
+  const nodeId = options.nodeId ?? file.nodeId;
+  const controlPlaneUrl = options.controlPlaneUrl ?? file.controlPlaneUrl;
+  const joinToken = process.env.INFRABASE_JOIN_TOKEN || file.joinToken;
+  const dataDir = options.dataDir ?? file.dataDir ?? (nodeId ? `/var/lib/infrabase/${nodeId}` : undefined);
+  const missing = Object.entries({ nodeId, controlPlaneUrl, joinToken })
+    .filter(([, v]) => !v)
+    .map(([k]) => k);
+  if (missing.length > 0 || !dataDir) {
+    throw new InfrabaseError(
+      'INVALID_ARGUMENT',
+      `agent needs ${missing.join(', ')}: pass --node-id and --control-plane-url (or --config FILE), join token in INFRABASE_JOIN_TOKEN or the config file`,
+    );
+  }
+  delete process.env.INFRABASE_JOIN_TOKEN;
+  let agent: AgentHandle;
+  try {
+    agent = await runAgent({
+      controlPlaneUrl: controlPlaneUrl!,
+      nodeId: nodeId!,
+      joinToken: joinToken!,
+      dataDir,
+      host: options.host,
+      port: options.port,
+      heartbeatIntervalMs: options.heartbeatIntervalMs,
+      onError: (err) => process.stderr.write(`${new Date().toISOString()} ${(err as Error).message}\n`),
+    });
+  } catch (err) {
+    if (isInfrabaseError(err, 'ALREADY_EXISTS')) {
+      process.stderr.write(`${(err as Error).message}; exiting\n`);
+      process.exit(0);
+    }
+    throw err;
+  }
+  process.stdout.write(`${new Date().toISOString()} agent ${nodeId} serving on ${agent.endpoint}\n`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGTERM', resolve);
+    process.once('SIGINT', resolve);
+  });
+  await agent.stop();
+  process.exit(0);
+}
+
+interface BootConfig {
+  nodeId?: string;
+  controlPlaneUrl?: string;
+  joinToken?: string;
+  dataDir?: string;
+}
+
+function readBootConfig(path: string): BootConfig {
+  try {
+    const value = parseYaml(readFileSync(path, 'utf8')) as BootConfig | null;
+    return value ?? {};
+  } catch (err) {
+    throw new InfrabaseError(
+      'INVALID_ARGUMENT',
+      `cannot read agent config ${path}: ${(err as Error).message}`,
+    );
+  }
+}

@@ -1,0 +1,25 @@
+import type { Command } from 'commander';
+import { runAgentProcess } from '../../agent/process.js';
+import { parsePort } from './up.js';
+
+/** `infrabase agent`: the node agent (started by a provider on each machine). */
+export function registerAgent(program: Command): void {
+  program
+    .command('agent')
+    .description(
+      'run the node agent: join the control plane, heartbeat, serve the shard (join token in INFRABASE_JOIN_TOKEN or --config)',
+    )
+    .option(
+      '--config <file>',
+      'boot configuration (YAML: nodeId, controlPlaneUrl, joinToken) written by cloud-init',
+    )
+    .option('--node-id <id>', "this node's sys_nodes.id")
+    .option('--control-plane-url <url>', 'e.g. http://10.0.0.5:7420')
+    .option('--data-dir <dir>', "the node's data dir (shard database, keys)")
+    .option('--host <addr>', 'address to serve on (default 127.0.0.1)')
+    .option('--port <n>', 'port to serve on (default: a free one)', parsePort)
+    .option('--heartbeat-interval-ms <n>', 'heartbeat period until the control plane says otherwise', (v) =>
+      Number(v),
+    )
+    .action((opts) => runAgentProcess(opts));
+}

@@ -1,0 +1,37 @@
+import { scalingPoliciesExtension } from '../../autoinfra/index.js';
+import { MetricsSampler, metricsRoute, nodesMetrics, RetentionJob } from '../../metrics/index.js';
+import type { ControlPlaneModule } from '../service.js';
+
+/**
+ * Metrics: `/metrics` (public, as Prometheus scrapes it), the `infrabase_nodes` gauge, the sampler that writes
+ * this process's series into `sys_metrics`, retention with 1-minute rollups, and the autoscaling policies'
+ * SQL triggers on `sys_metrics`.
+ */
+export const metricsModule: ControlPlaneModule = {
+  name: 'metrics',
+  extensions: [scalingPoliciesExtension],
+  routes: (ctx) => {
+    nodesMetrics(ctx.registry, ctx.db);
+    return [metricsRoute(ctx.registry, { config: { auth: 'public' } })];
+  },
+  services: (ctx) => {
+    const onError = (err: unknown) => ctx.logger.warn({ err }, 'metrics job failed; retrying');
+    const m = ctx.config.metrics;
+    return [
+      new MetricsSampler({
+        db: ctx.db,
+        registry: ctx.registry,
+        intervalMs: m.sampleIntervalMs,
+        clock: ctx.clock,
+        onError,
+      }),
+      new RetentionJob(
+        ctx.db,
+        { rawRetentionMs: m.rawRetentionMs, rollupRetentionMs: m.rollupRetentionMs },
+        ctx.clock,
+        undefined,
+        onError,
+      ),
+    ];
+  },
+};
