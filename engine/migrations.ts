@@ -5,6 +5,7 @@ import { metricsRollupSchema } from './catalog/metrics-rollup.js';
 import { modelsSchema } from './catalog/models.js';
 import { nodesSchema } from './catalog/nodes.js';
 import { scalingSchema } from './catalog/scaling.js';
+import { tablesSchema } from './catalog/tables.js';
 import { trainingSchema } from './catalog/training.js';
 import { InfrabaseError } from './errors.js';
 
@@ -25,6 +26,7 @@ export const MIGRATIONS: readonly Migration[] = [
     ),
   },
   { version: 2, name: 'metrics rollups and latest view', sql: metricsRollupSchema },
+  { version: 3, name: 'sharded tables and training standardisation', sql: tablesSchema },
 ];
 
 /** The schema version this build expects. */
