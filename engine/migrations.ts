@@ -4,6 +4,7 @@ import { metricsSchema } from './catalog/metrics.js';
 import { metricsRollupSchema } from './catalog/metrics-rollup.js';
 import { modelsSchema } from './catalog/models.js';
 import { nodesSchema } from './catalog/nodes.js';
+import { nodesMeshSchema } from './catalog/nodes-mesh.js';
 import { scalingSchema } from './catalog/scaling.js';
 import { tablesSchema } from './catalog/tables.js';
 import { trainingSchema } from './catalog/training.js';
@@ -27,6 +28,7 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   { version: 2, name: 'metrics rollups and latest view', sql: metricsRollupSchema },
   { version: 3, name: 'sharded tables and training standardisation', sql: tablesSchema },
+  { version: 4, name: 'WireGuard endpoint and key rotation columns of sys_nodes', sql: nodesMeshSchema },
 ];
 
 /** The schema version this build expects. */

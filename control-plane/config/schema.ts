@@ -6,6 +6,8 @@ const ms = (def: number) => z.number().int().nonnegative().default(def);
 export const localProviderSchema = z.object({
   /** The agent's host address; loopback unless the mesh replaces it. */
   host: z.string().default('127.0.0.1'),
+  /** Argv prefix the agent is started under, `{nodeId}` replaced (e.g. `ip netns exec ns-{nodeId}`). */
+  launcher: z.array(z.string().min(1)).default([]),
 });
 
 /** Settings of the AWS EC2 provider. Credentials come only from the SDK's default chain. */
@@ -37,6 +39,8 @@ export const configSchema = z.object({
   /** Where the SQLite file, tokens and local agents' data dirs live. */
   dataDir: z.string().default('./infrabase-data'),
   host: z.string().default('127.0.0.1'),
+  /** The URL nodes are told to reach the control plane at; default the listen address. */
+  advertiseUrl: z.string().url().optional(),
   port: z.number().int().min(0).max(65535).default(7420),
   log: z
     .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })

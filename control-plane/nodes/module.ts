@@ -17,7 +17,7 @@ export interface NodesModuleOptions {
 export function bootConfig(ctx: ControlPlaneContext, tokens: NodeTokens) {
   return (row: NodeRow, token: string): string =>
     JSON.stringify({
-      controlPlaneUrl: ctx.url(),
+      controlPlaneUrl: ctx.config.advertiseUrl ?? ctx.url(),
       joinToken: tokens.joinToken(row.id, token),
       heartbeatIntervalMs: ctx.config.reconciler.heartbeatIntervalMs,
     });
@@ -35,7 +35,11 @@ class ReconcilerService implements Service {
     const clusterId = ctx.clusterId;
     const tokens = NodeTokens.fromDataDir(dataDir);
     const providers = new Map<string, CloudProvider>();
-    providers.set('local', new LocalProvider({ dataDir, clusterId, host: ctx.config.providers.local.host }));
+    const local = ctx.config.providers.local;
+    providers.set(
+      'local',
+      new LocalProvider({ dataDir, clusterId, host: local.host, launcher: local.launcher }),
+    );
     for (const p of this.options.providers?.(ctx, clusterId) ?? []) providers.set(p.name, p);
     const r = ctx.config.reconciler;
     this.reconciler = new Reconciler({

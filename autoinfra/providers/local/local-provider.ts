@@ -33,6 +33,11 @@ export interface LocalProviderOptions {
   readonly startTimeoutMs?: number;
   /** How long `delete` waits after SIGTERM before SIGKILL, in ms. Default 5000. */
   readonly stopGraceMs?: number;
+  /**
+   * Argv prefix the agent runs under, `{nodeId}` replaced, e.g. `['ip', 'netns', 'exec', 'ns-{nodeId}']`; it
+   * must exec the agent in place (same pid), as `ip netns exec`, `nice` or `chrt` do. Default none.
+   */
+  readonly launcher?: readonly string[];
 }
 
 /** The compiled agent entry point, whether this file runs from `dist/` or from source under vitest. */
@@ -199,7 +204,9 @@ export class LocalProvider implements CloudProvider {
       args.push('--heartbeat-interval-ms', String(boot.heartbeatIntervalMs));
     let exited = false;
     try {
-      const child = spawn(process.execPath, args, {
+      const prefix = (this.options.launcher ?? []).map((a) => a.replaceAll('{nodeId}', nodeId));
+      const [file, ...argv] = [...prefix, process.execPath, ...args];
+      const child = spawn(file, argv, {
         detached: true,
         stdio: ['ignore', log, log],
         // The join token travels in the environment, not argv (argv is world-readable in /proc).
