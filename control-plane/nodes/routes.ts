@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { NodeRow } from '../../autoinfra/index.js';
 import { type Clock, type Database, InfrabaseError, isInfrabaseError } from '../../engine/index.js';
+import { ingestNodeMetrics, type NodeMetricSample } from '../../metrics/index.js';
 import type { NodeTokens } from './node-tokens.js';
 
 /**
@@ -25,6 +26,8 @@ export interface NodeReport {
   readonly privateIp?: string;
   /** The agent's own view: `ok` or `draining`. */
   readonly status?: string;
+  /** Heartbeat only: the node's metrics (`collectNodeMetrics`), stored in `sys_metrics` with the node id. */
+  readonly metrics?: readonly NodeMetricSample[];
 }
 
 /** Reply of `POST /v1/nodes/join`. */
@@ -72,6 +75,9 @@ function report(req: FastifyRequest): NodeReport {
       throw new InfrabaseError('INVALID_ARGUMENT', `${k} must be a string of at most 255 characters`);
     }
   }
+  if (b.metrics !== undefined && !Array.isArray(b.metrics)) {
+    throw new InfrabaseError('INVALID_ARGUMENT', 'metrics must be an array of {"name", "value", "labels"?}');
+  }
   return b as NodeReport;
 }
 
@@ -84,7 +90,9 @@ function sendError(reply: FastifyReply, err: unknown): FastifyReply {
  * The node agents' API: `POST /v1/nodes/join` (bearer join token) and `POST /v1/nodes/heartbeat` (bearer
  * node token). Both check that the token's node and launch still match the row (a token of a replaced or
  * deleted launch is refused with 409). A heartbeat records `last_heartbeat_at`, `endpoint` and `private_ip`
- * and turns a `booting` or `unreachable` row `ready`.
+ * and turns a `booting` or `unreachable` row `ready`; its `metrics` go to `sys_metrics` (via
+ * `ingestNodeMetrics`, so scaling policies fire) in the same transaction — invalid samples answer 400 and
+ * nothing is recorded.
  */
 export function nodeRoutes(options: NodeRoutesOptions): FastifyPluginAsync {
   const { db, tokens, clock } = options;
@@ -147,13 +155,16 @@ export function nodeRoutes(options: NodeRoutesOptions): FastifyPluginAsync {
       try {
         const { body, row } = authorize(req, 'node');
         const now = clock.now();
-        recordHeartbeat.run({
-          id: row.id,
-          launch: row.idempotency_token,
-          endpoint: body.endpoint ?? null,
-          privateIp: body.privateIp ?? null,
-          now,
-        });
+        db.transaction(() => {
+          recordHeartbeat.run({
+            id: row.id,
+            launch: row.idempotency_token,
+            endpoint: body.endpoint ?? null,
+            privateIp: body.privateIp ?? null,
+            now,
+          });
+          if (body.metrics?.length) ingestNodeMetrics(db, row.id, body.metrics, now);
+        })();
         const out: HeartbeatReply = {
           nodeToken: tokens.nodeToken(row.id, row.idempotency_token!, now),
           desiredState: row.desired_state,
