@@ -1,0 +1,185 @@
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import Fastify from 'fastify';
+import type { Registry } from 'prom-client';
+import { acquireAgentLock } from '../../autoinfra/index.js';
+import { type Clock, type Database, InfrabaseError, openDatabase, systemClock } from '../../engine/index.js';
+import {
+  collectNodeMetrics,
+  createRegistry,
+  metricsRoute,
+  type NodeMetricsSnapshot,
+  type SqlMetrics,
+  sqlMetrics,
+} from '../../metrics/index.js';
+import type { HeartbeatReply, JoinReply } from '../nodes/index.js';
+
+export interface AgentOptions {
+  /** e.g. `http://127.0.0.1:7420`. */
+  readonly controlPlaneUrl: string;
+  readonly nodeId: string;
+  /** The short-lived join token from the node's boot configuration; presented as a bearer token. */
+  readonly joinToken: string;
+  /** The node's own data dir; holds `shard.db` and the agent lock. */
+  readonly dataDir: string;
+  /** Address `/healthz` listens on. Default 127.0.0.1. */
+  readonly host?: string;
+  /** Port; 0 picks a free one. Default 0. */
+  readonly port?: number;
+  /** ms between heartbeats until the control plane says otherwise. Default 2000. */
+  readonly heartbeatIntervalMs?: number;
+  readonly clock?: Clock;
+  /** Called on every join/heartbeat failure (the agent keeps retrying). */
+  readonly onError?: (err: unknown) => void;
+}
+
+export interface AgentHandle {
+  /** `host:port` the agent serves on. */
+  readonly endpoint: string;
+  /** Resolves after the first successful heartbeat. */
+  readonly firstHeartbeat: Promise<void>;
+  readonly shard: Database;
+  /** The agent's registry (default label `node_id`), served at `GET /metrics`. */
+  readonly registry: Registry;
+  /** SQL metrics on that registry; shard SQL routes count statements here (the heartbeat's query rate). */
+  readonly sql: SqlMetrics;
+  isDraining(): boolean;
+  stop(): Promise<void>;
+}
+
+/**
+ * The node agent (`infrabase agent`): takes the node's agent lock, opens `<dataDir>/shard.db`, serves
+ * `GET /healthz` and `POST /v1/drain` and `GET /metrics` (a per-agent registry with default label `node_id`) on `host:port`, joins the control plane with the join token
+ * (`POST /v1/nodes/join`) and heartbeats every `heartbeatIntervalMs` (`POST /v1/nodes/heartbeat`) with the
+ * node token the join returned, each heartbeat carrying `collectNodeMetrics()` (CPU utilisation 0–1, memory,
+ * load, query rate from `sql.statements`). Join and heartbeats retry forever (bounded backoff up to 5 s) until `stop`.
+ *
+ * @throws InfrabaseError `ALREADY_EXISTS` when a live agent of this node already holds the data dir.
+ */
+export async function runAgent(options: AgentOptions): Promise<AgentHandle> {
+  const clock = options.clock ?? systemClock;
+  const dataDir = resolve(options.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  const release = acquireAgentLock(dataDir, options.nodeId);
+  let shard: Database | undefined;
+  const app = Fastify({ logger: false });
+  const abort = new AbortController();
+  let draining = false;
+  let drainToken: string | undefined;
+  const registry = createRegistry({ defaultLabels: { node_id: options.nodeId } });
+  const sql = sqlMetrics(registry);
+  try {
+    shard = openDatabase(join(dataDir, 'shard.db'), { role: 'agent' });
+    app.get('/healthz', async () => ({ status: draining ? 'draining' : 'ok', nodeId: options.nodeId }));
+    app.post('/v1/drain', async (req, reply) => {
+      if (!drainToken || req.headers.authorization !== `Bearer ${drainToken}`) {
+        return reply
+          .code(401)
+          .send({ error: { code: 'UNAUTHENTICATED', message: 'drain needs the drain token' } });
+      }
+      draining = true;
+      return { status: 'draining' };
+    });
+    await app.register(metricsRoute(registry));
+    await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
+  } catch (err) {
+    await app.close().catch(() => undefined);
+    shard?.close();
+    release();
+    throw err;
+  }
+  const addr = app.server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : (options.port ?? 0);
+  const host = options.host ?? '127.0.0.1';
+  const endpoint = `${host}:${port}`;
+  const base = options.controlPlaneUrl.replace(/\/$/, '');
+  let interval = options.heartbeatIntervalMs ?? 2000;
+  let nodeToken: string | undefined;
+  let resolveFirst!: () => void;
+  const firstHeartbeat = new Promise<void>((r) => {
+    resolveFirst = r;
+  });
+
+  let snapshot: NodeMetricsSnapshot | undefined;
+  async function heartbeatMetrics() {
+    const statements = await sql.statements.get();
+    const queriesTotal = statements.values.reduce((sum, v) => sum + v.value, 0);
+    const collected = collectNodeMetrics(snapshot, { now: clock.now(), queriesTotal });
+    snapshot = collected.snapshot;
+    return collected.samples;
+  }
+
+  async function post<T>(path: string, token: string, extra: object = {}): Promise<T> {
+    const res = await fetch(`${base}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({
+        nodeId: options.nodeId,
+        endpoint,
+        privateIp: host,
+        status: draining ? 'draining' : 'ok',
+        ...extra,
+      }),
+      signal: AbortSignal.any([abort.signal, AbortSignal.timeout(5000)]),
+    });
+    const body = (await res.json().catch(() => ({}))) as T & { error?: { code?: string; message?: string } };
+    if (!res.ok) {
+      throw new InfrabaseError(
+        res.status === 401 ? 'UNAUTHENTICATED' : res.status === 409 ? 'CONFLICT' : 'UNAVAILABLE',
+        `${path} answered ${res.status}: ${body.error?.message ?? ''}`,
+      );
+    }
+    return body;
+  }
+
+  const loop = (async () => {
+    let failures = 0;
+    while (!abort.signal.aborted) {
+      try {
+        if (!nodeToken) {
+          const joined = await post<JoinReply>('/v1/nodes/join', options.joinToken);
+          nodeToken = joined.nodeToken;
+          drainToken = joined.drainToken;
+          interval = joined.heartbeatIntervalMs || interval;
+        }
+        const hb = await post<HeartbeatReply>('/v1/nodes/heartbeat', nodeToken, {
+          metrics: await heartbeatMetrics(),
+        });
+        nodeToken = hb.nodeToken;
+        failures = 0;
+        resolveFirst();
+      } catch (err) {
+        if (abort.signal.aborted) return;
+        if (err instanceof InfrabaseError && err.code === 'UNAUTHENTICATED') nodeToken = undefined;
+        failures++;
+        options.onError?.(err);
+      }
+      const wait = failures === 0 ? interval : Math.min(5000, 100 * 2 ** Math.min(failures, 6));
+      try {
+        await clock.sleep(wait, abort.signal);
+      } catch {
+        return;
+      }
+    }
+  })();
+
+  let stopped: Promise<void> | undefined;
+  return {
+    endpoint,
+    firstHeartbeat,
+    shard,
+    registry,
+    sql,
+    isDraining: () => draining,
+    stop() {
+      stopped ??= (async () => {
+        abort.abort(new Error('agent stopping'));
+        await loop;
+        await app.close();
+        shard!.close();
+        release();
+      })();
+      return stopped;
+    },
+  };
+}
