@@ -16,8 +16,11 @@ import { breaches, inPool, nRows, observedValue } from './sql-fragments.js';
  * 4. writes one `sys_scaling_events` row (action `scale_out`/`scale_in`, or `none` when a bound prevented
  *    any change) and sets `last_action_at = NEW.ts`, so a blocked decision is also repeated at most once per
  *    cooldown.
- * A sample whose name no enabled policy watches, or that arrives within every watcher's cooldown, costs one
- * index probe (the trigger's WHEN clause).
+ * The work is split in two triggers because SQLite allocates a trigger's whole frame (registers, cursors)
+ * on every firing, even when its WHEN clause is false: a small gate trigger on `sys_metrics` (WHEN: one index
+ * probe for an enabled watcher of `NEW.name` out of cooldown) copies the sample's ts, name and labels into
+ * `sys_scaling_evaluations`, whose AFTER INSERT trigger does the evaluation. A sample whose name no enabled
+ * policy watches, or that arrives within every watcher's cooldown, costs only the gate.
  */
 export const evaluationSchema = `
 CREATE TABLE IF NOT EXISTS sys_scaling_pending (
@@ -34,11 +37,20 @@ CREATE TABLE IF NOT EXISTS sys_scaling_pending (
 );
 CREATE TABLE IF NOT EXISTS sys_scaling_pending_nodes (policy TEXT NOT NULL, node_id TEXT NOT NULL);
 
+CREATE TABLE IF NOT EXISTS sys_scaling_evaluations (ts INTEGER NOT NULL, name TEXT NOT NULL, labels TEXT NOT NULL);
+
 DROP TRIGGER IF EXISTS sys_metrics_scaling_policies;
 CREATE TRIGGER sys_metrics_scaling_policies AFTER INSERT ON sys_metrics
 WHEN EXISTS (SELECT 1 FROM sys_scaling_policies p
              WHERE p.metric = NEW.name AND p.enabled = 1
                AND (p.last_action_at IS NULL OR NEW.ts >= p.last_action_at + p.cooldown_ms))
+BEGIN
+  INSERT INTO sys_scaling_evaluations (ts, name, labels) VALUES (NEW.ts, NEW.name, NEW.labels);
+  DELETE FROM sys_scaling_evaluations;
+END;
+
+DROP TRIGGER IF EXISTS sys_scaling_evaluate;
+CREATE TRIGGER sys_scaling_evaluate AFTER INSERT ON sys_scaling_evaluations
 BEGIN
   INSERT INTO sys_scaling_pending (policy, action, observed, step, min_nodes, max_nodes, reason)
   SELECT p.name, p.action, ${observedValue('p')}, p.step, p.min_nodes, p.max_nodes,

@@ -1,5 +1,6 @@
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { LATENCY_BUCKETS_SECONDS } from './buckets.js';
+import { perRegistry } from './per-registry.js';
 
 /** Provider operations, as in the CloudProvider interface. */
 export type CloudOperation = 'create' | 'delete' | 'get' | 'list_owned';
@@ -25,7 +26,7 @@ export interface CloudMetrics {
 
 /** Declares the cloud API metrics on `registry`; meant for a metrics wrapper around a CloudProvider. */
 export function cloudMetrics(registry: Registry): CloudMetrics {
-  return {
+  return perRegistry(registry, 'cloud', () => ({
     calls: new Counter({
       name: 'infrabase_cloud_api_calls_total',
       help: 'Cloud provider API calls, by provider (local, aws, gcp), operation and outcome.',
@@ -39,5 +40,5 @@ export function cloudMetrics(registry: Registry): CloudMetrics {
       buckets: LATENCY_BUCKETS_SECONDS,
       registers: [registry],
     }),
-  };
+  }));
 }

@@ -1,5 +1,6 @@
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { LATENCY_BUCKETS_SECONDS } from './buckets.js';
+import { perRegistry } from './per-registry.js';
 
 /** Where samples came from: `sampler` (this process's registry) or `heartbeat` (a node agent). */
 export type IngestSource = 'sampler' | 'heartbeat';
@@ -17,7 +18,7 @@ export interface IngestMetrics {
 
 /** Declares the `sys_metrics` ingest and retention metrics on `registry`. */
 export function ingestMetrics(registry: Registry): IngestMetrics {
-  return {
+  return perRegistry(registry, 'ingest', () => ({
     samples: new Counter({
       name: 'infrabase_metrics_samples_ingested_total',
       help: 'Samples written to sys_metrics, by source (sampler, heartbeat).',
@@ -43,5 +44,5 @@ export function ingestMetrics(registry: Registry): IngestMetrics {
       labelNames: ['operation'] as const,
       registers: [registry],
     }),
-  };
+  }));
 }

@@ -1,4 +1,5 @@
 import { Gauge, type Registry } from 'prom-client';
+import { perRegistry } from './per-registry.js';
 
 /** The slice of better-sqlite3 the nodes gauge needs: one prepared read. */
 export interface NodeCountSource {
@@ -13,9 +14,14 @@ export interface NodesMetrics {
 /**
  * Declares `infrabase_nodes{status,provider}`, a gauge collected from `sys_nodes` at scrape time with one
  * `GROUP BY` query on `db` (use a read-only connection in the control plane). Label combinations that
- * disappear from the table are removed from the exposition.
+ * disappear from the table are removed from the exposition. Declared once per registry: a later call returns
+ * the first gauge (reading the first call's `db`).
  */
 export function nodesMetrics(registry: Registry, db: NodeCountSource): NodesMetrics {
+  return perRegistry(registry, 'nodes', () => declareNodes(registry, db));
+}
+
+function declareNodes(registry: Registry, db: NodeCountSource): NodesMetrics {
   const query = db.prepare('SELECT status, provider, count(*) AS n FROM sys_nodes GROUP BY status, provider');
   const nodes = new Gauge({
     name: 'infrabase_nodes',

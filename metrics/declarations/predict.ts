@@ -1,5 +1,6 @@
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { LATENCY_BUCKETS_SECONDS } from './buckets.js';
+import { perRegistry } from './per-registry.js';
 
 /** `ok`, or `error` (wrong arity or type, model not found, runtime failure). */
 export type PredictOutcome = 'ok' | 'error';
@@ -18,7 +19,7 @@ export interface PredictMetrics {
  * input values), which keeps cardinality at the number of registered models.
  */
 export function predictMetrics(registry: Registry): PredictMetrics {
-  return {
+  return perRegistry(registry, 'predict', () => ({
     calls: new Counter({
       name: 'infrabase_predict_calls_total',
       help: 'ONNX session runs made for PREDICT, PREDICT_PROBA and PREDICT_JSON, by model name and outcome.',
@@ -38,5 +39,5 @@ export function predictMetrics(registry: Registry): PredictMetrics {
       buckets: LATENCY_BUCKETS_SECONDS,
       registers: [registry],
     }),
-  };
+  }));
 }

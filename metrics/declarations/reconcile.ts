@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { LATENCY_BUCKETS_SECONDS } from './buckets.js';
+import { perRegistry } from './per-registry.js';
 
 /** The one step a reconcile took. */
 export type ReconcileAction = 'none' | 'create' | 'wait' | 'delete' | 'mark' | 'finalize';
@@ -19,7 +20,7 @@ export interface ReconcileMetrics {
 
 /** Declares the reconciler's metrics on `registry`. */
 export function reconcileMetrics(registry: Registry): ReconcileMetrics {
-  return {
+  return perRegistry(registry, 'reconcile', () => ({
     reconciles: new Counter({
       name: 'infrabase_reconcile_total',
       help: 'Reconciles of sys_nodes rows, by the action taken and the result (ok, requeue, error).',
@@ -44,5 +45,5 @@ export function reconcileMetrics(registry: Registry): ReconcileMetrics {
       labelNames: ['provider'] as const,
       registers: [registry],
     }),
-  };
+  }));
 }

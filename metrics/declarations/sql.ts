@@ -1,5 +1,6 @@
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { LATENCY_BUCKETS_SECONDS } from './buckets.js';
+import { perRegistry } from './per-registry.js';
 
 /** Kinds of user statement: `read` (read-only) or `write`. */
 export type SqlStatementKind = 'read' | 'write';
@@ -13,9 +14,9 @@ export interface SqlMetrics {
   readonly duration: Histogram<'kind'>;
 }
 
-/** Declares the SQL metrics on `registry`; call once per registry (a second call throws from prom-client). */
+/** Declares the SQL metrics on `registry`; a second call with the same registry returns the same metrics. */
 export function sqlMetrics(registry: Registry): SqlMetrics {
-  return {
+  return perRegistry(registry, 'sql', () => ({
     statements: new Counter({
       name: 'infrabase_sql_statements_total',
       help: 'User SQL statements executed, by kind (read, write) and outcome (ok, error, timeout).',
@@ -29,5 +30,5 @@ export function sqlMetrics(registry: Registry): SqlMetrics {
       buckets: LATENCY_BUCKETS_SECONDS,
       registers: [registry],
     }),
-  };
+  }));
 }

@@ -1,5 +1,6 @@
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { LONG_DURATION_BUCKETS_SECONDS } from './buckets.js';
+import { perRegistry } from './per-registry.js';
 
 /** `ok` (aggregated), `failed` (too few shards answered) or `timeout` (round timeout reached). */
 export type TrainingRoundOutcome = 'ok' | 'failed' | 'timeout';
@@ -17,7 +18,7 @@ export interface TrainingMetrics {
 
 /** Declares the federated training metrics on `registry`. `strategy` is e.g. `fedavg`, `fedprox`. */
 export function trainingMetrics(registry: Registry): TrainingMetrics {
-  return {
+  return perRegistry(registry, 'training', () => ({
     rounds: new Counter({
       name: 'infrabase_training_rounds_total',
       help: 'Federated training rounds finished, by strategy and outcome (ok, failed, timeout).',
@@ -42,5 +43,5 @@ export function trainingMetrics(registry: Registry): TrainingMetrics {
       help: 'Local training examples processed, summed over shards and rounds.',
       registers: [registry],
     }),
-  };
+  }));
 }

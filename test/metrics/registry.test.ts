@@ -93,6 +93,12 @@ describe('the metrics registry', () => {
     expect(await b.metrics()).not.toContain('outcome="error"');
   });
 
+  it('returns the same metrics when a module declares them twice on one registry', () => {
+    const registry = createRegistry({ processMetrics: false });
+    expect(sqlMetrics(registry)).toBe(sqlMetrics(registry));
+    expect(ingestMetrics(registry).samples).toBe(ingestMetrics(registry).samples);
+  });
+
   it('reads infrabase_nodes from sys_nodes at scrape time', async () => {
     const { registry, db } = fullRegistry();
     expect(await registry.metrics()).toContain('infrabase_nodes{status="ready",provider="aws"} 1');
