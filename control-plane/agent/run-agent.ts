@@ -13,6 +13,9 @@ import {
   sqlMetrics,
 } from '../../metrics/index.js';
 import type { HeartbeatReply, JoinReply } from '../nodes/index.js';
+import { parseTrainingFaults, TRAINING_FAULTS_ENV } from '../training/index.js';
+import { shardRoutes } from './shard-routes.js';
+import { trainingRoutes } from './training-routes.js';
 
 export interface AgentOptions {
   /** e.g. `http://127.0.0.1:7420`. */
@@ -81,6 +84,11 @@ export async function runAgent(options: AgentOptions): Promise<AgentHandle> {
       return { status: 'draining' };
     });
     await app.register(metricsRoute(registry));
+    // Shard and training endpoints, for the control plane only (bearer drain token from the join reply).
+    const controlToken = () => drainToken;
+    const faults = parseTrainingFaults(process.env[TRAINING_FAULTS_ENV], options.nodeId); // test hook
+    await app.register(shardRoutes({ shard, controlToken }));
+    await app.register(trainingRoutes({ shard, controlToken, faults }));
     await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
   } catch (err) {
     await app.close().catch(() => undefined);

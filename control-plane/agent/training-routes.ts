@@ -1,0 +1,142 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { executeStatement, InfrabaseError } from '../../engine/index.js';
+import {
+  evaluateModel,
+  featureMoments,
+  modelSpec,
+  parameterCount,
+  standardizeRows,
+  trainLocal,
+} from '../../ml/index.js';
+import {
+  buildShardRows,
+  type EvaluateReply,
+  type EvaluateRequest,
+  type MomentsReply,
+  type ShardQuery,
+  type ShardRows,
+  type TrainingFault,
+  type TrainReply,
+  type TrainRequest,
+  weightsFromWire,
+  weightsToWire,
+} from '../training/index.js';
+import {
+  AGENT_BODY_LIMIT,
+  type AgentRouteOptions,
+  checkControlToken,
+  sendAgentError,
+} from './shard-routes.js';
+
+export interface TrainingRouteOptions extends AgentRouteOptions {
+  /** TEST HOOK: faults from `INFRABASE_TEST_TRAINING_FAULTS`, read once at agent start (see test-faults.ts). */
+  readonly faults?: readonly TrainingFault[];
+}
+
+function shardQuery(body: unknown): ShardQuery {
+  const b = body as Partial<ShardQuery> | undefined;
+  if (
+    !b ||
+    typeof b.sql !== 'string' ||
+    typeof b.label !== 'string' ||
+    !Array.isArray(b.features) ||
+    b.features.length === 0 ||
+    b.features.some((f) => typeof f !== 'string')
+  ) {
+    throw new InfrabaseError(
+      'INVALID_ARGUMENT',
+      'body needs sql (string), label (column name) and features (non-empty array of column names)',
+    );
+  }
+  return b as ShardQuery;
+}
+
+/**
+ * The node agent's training API, for the control plane only (bearer drain token). Each call runs the job's
+ * `training_sql` read-only on the shard (cached per query until the shard changes) and answers with
+ * aggregates only:
+ * - `POST /v1/training/moments` → {@link MomentsReply} (Σx, Σx², count of the training rows);
+ * - `POST /v1/training/train` {@link TrainRequest} → {@link TrainReply}: `trainLocal` (seeded by the round
+ *   config) from the global weights on the standardised training rows;
+ * - `POST /v1/training/evaluate` {@link EvaluateRequest} → {@link EvaluateReply}: metrics of the global
+ *   weights on the held-out rows (`_holdout` column), or on the training rows when there are none.
+ */
+export function trainingRoutes(options: TrainingRouteOptions): FastifyPluginAsync {
+  const { shard } = options;
+  const faults = options.faults ?? [];
+  const cache = new Map<string, ShardRows>();
+  const changes = shard.prepare('SELECT total_changes()').pluck();
+  let trainCalls = 0;
+
+  function rowsFor(q: ShardQuery): ShardRows {
+    const key = JSON.stringify([changes.get(), q.sql, q.label, q.features]);
+    let rows = cache.get(key);
+    if (!rows) {
+      const result = executeStatement(shard, { sql: q.sql, params: [] }, { readOnly: true });
+      rows = buildShardRows(result, q.label, q.features);
+      cache.clear();
+      cache.set(key, rows);
+    }
+    return rows;
+  }
+
+  return async (app) => {
+    const opts = { bodyLimit: AGENT_BODY_LIMIT };
+    app.post('/v1/training/moments', opts, async (req, reply) => {
+      try {
+        checkControlToken(req, options.controlToken);
+        const rows = rowsFor(shardQuery(req.body));
+        const out: MomentsReply = { ...featureMoments(rows.train), holdout: rows.holdout.n };
+        return out;
+      } catch (err) {
+        return sendAgentError(reply, err);
+      }
+    });
+    app.post('/v1/training/train', opts, async (req, reply) => {
+      try {
+        checkControlToken(req, options.controlToken);
+        const body = req.body as TrainRequest;
+        const rows = rowsFor(shardQuery(body));
+        const model = modelSpec(body.model);
+        trainCalls++;
+        for (const f of faults) {
+          if (f.kind === 'crash' && f.round === trainCalls) process.kill(process.pid, 'SIGKILL');
+          if (f.kind === 'delay') await new Promise((r) => setTimeout(r, f.ms));
+        }
+        const r = trainLocal({
+          model,
+          weights: weightsFromWire(body.weights, parameterCount(model)),
+          rows: standardizeRows(rows.train, body.standardization),
+          epochs: body.config.epochs,
+          batchSize: body.config.batchSize,
+          learningRate: body.config.learningRate,
+          optimizer: body.config.optimizer,
+          mu: body.config.mu,
+          l2: body.l2,
+          seed: body.config.seed,
+        });
+        let weights = r.weights;
+        if (faults.some((f) => f.kind === 'nan')) weights = weights.map(() => Number.NaN);
+        if (faults.some((f) => f.kind === 'x100')) weights = weights.map((v) => v * 100);
+        const out: TrainReply = { weights: weightsToWire(weights), examples: r.examples, metrics: r.metrics };
+        return out;
+      } catch (err) {
+        return sendAgentError(reply, err);
+      }
+    });
+    app.post('/v1/training/evaluate', opts, async (req, reply) => {
+      try {
+        checkControlToken(req, options.controlToken);
+        const body = req.body as EvaluateRequest;
+        const rows = rowsFor(shardQuery(body));
+        const model = modelSpec(body.model);
+        const target = standardizeRows(rows.holdout.n > 0 ? rows.holdout : rows.train, body.standardization);
+        const weights = weightsFromWire(body.weights, parameterCount(model));
+        const out: EvaluateReply = { examples: target.n, metrics: evaluateModel(model, weights, target) };
+        return out;
+      } catch (err) {
+        return sendAgentError(reply, err);
+      }
+    });
+  };
+}

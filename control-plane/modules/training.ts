@@ -1,0 +1,26 @@
+import { resolve } from 'node:path';
+import { NodeTokens } from '../nodes/index.js';
+import type { ControlPlaneModule } from '../service.js';
+import { tableRoutes } from '../tables/index.js';
+import { AgentClient, type CoordinatorOptions, TrainingCoordinator } from '../training/index.js';
+
+/**
+ * Federated training and sharded tables: the coordinator service over `sys_training_jobs`, and the
+ * `/v1/tables/:name/*` load routes and `POST /v1/sql/cluster`. The control plane reaches agents with each
+ * node's control credential (see control-plane/nodes NodeTokens).
+ */
+export function createTrainingModule(options: CoordinatorOptions = {}): ControlPlaneModule {
+  return {
+    name: 'training',
+    services: () => [new TrainingCoordinator(options)],
+    routes: (ctx) => [
+      tableRoutes({
+        db: ctx.db,
+        agents: new AgentClient(NodeTokens.fromDataDir(resolve(ctx.config.dataDir))),
+        clock: ctx.clock,
+      }),
+    ],
+  };
+}
+
+export const trainingModule: ControlPlaneModule = createTrainingModule();

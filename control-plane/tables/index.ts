@@ -1,0 +1,12 @@
+/**
+ * Sharded user tables: loading a CSV over the ready data nodes (hash or round-robin), `sys_tables`
+ * bookkeeping, and read-only SQL on every data node (`POST /v1/sql/cluster`).
+ */
+export { assignShards, coerceValue, fnv1a, inferColumnTypes } from './distribute.js';
+export {
+  type ClusterSqlReply,
+  type CreateTableBody,
+  type RowsBody,
+  type TableRoutesOptions,
+  tableRoutes,
+} from './routes.js';

@@ -1,0 +1,180 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { type Clock, type Database, InfrabaseError } from '../../engine/index.js';
+import { requireAdmin } from '../server/index.js';
+import { type AgentClient, type DataNode, readyDataNodes } from '../training/index.js';
+import { assignShards } from './distribute.js';
+
+export interface TableRoutesOptions {
+  readonly db: Database;
+  readonly agents: AgentClient;
+  readonly clock: Clock;
+  /** Per-node time limit of one agent call, ms. Default 60000. */
+  readonly agentTimeoutMs?: number;
+}
+
+/** `POST /v1/tables/:name/create` body. */
+export interface CreateTableBody {
+  columns: { name: string; type: string }[];
+  /** Column whose hash picks the shard; omit for round-robin. */
+  shardBy?: string;
+}
+
+/** `POST /v1/tables/:name/rows` body: one batch of a load. */
+export interface RowsBody {
+  columns: string[];
+  rows: unknown[][];
+  /** The node ids `create` answered with, in order: the shards of this load. */
+  nodes: string[];
+  /** Position of the batch's first row in the whole load (round-robin). */
+  offset: number;
+  shardBy?: string;
+}
+
+/** `POST /v1/sql/cluster` reply: rows of every node, `_node` first; nodes that failed listed apart. */
+export interface ClusterSqlReply {
+  columns: string[];
+  rows: unknown[][];
+  nodes: string[];
+  failures: { node: string; error: string }[];
+}
+
+function nodesByIds(db: Database, ids: readonly string[]): DataNode[] {
+  const ready = new Map(readyDataNodes(db).map((n) => [n.id, n]));
+  return ids.map((id) => {
+    const n = ready.get(id);
+    if (!n) throw new InfrabaseError('UNAVAILABLE', `data node ${id} of this load is no longer ready`);
+    return n;
+  });
+}
+
+/**
+ * Sharded tables through the control plane (admin token):
+ * - `POST /v1/tables/:name/create` {@link CreateTableBody} → `{ nodes }`: (re)creates the table on every
+ *   ready data node and resets its `sys_tables` rows;
+ * - `POST /v1/tables/:name/rows` {@link RowsBody} → `{ rows: { <node>: n } }`: spreads a batch over the
+ *   load's nodes (hash of `shardBy`, else round-robin by position) and adds the counts to `sys_tables`;
+ * - `POST /v1/sql/cluster` `{ sql, timeoutMs? }` → {@link ClusterSqlReply}: one read-only statement on every
+ *   ready data node (read token allowed), rows prefixed with the node id in `_node`.
+ * @throws (as HTTP errors) `UNAVAILABLE` when there is no ready data node, `INVALID_ARGUMENT` for bad bodies.
+ */
+export function tableRoutes(options: TableRoutesOptions): FastifyPluginAsync {
+  const { db, agents, clock } = options;
+  const timeout = options.agentTimeoutMs ?? 60_000;
+  return async (app) => {
+    app.post<{ Params: { name: string }; Body: CreateTableBody }>('/v1/tables/:name/create', async (req) => {
+      requireAdmin(req);
+      const { name } = req.params;
+      const { columns, shardBy } = req.body ?? ({} as CreateTableBody);
+      if (shardBy !== undefined && !columns?.some((c) => c.name === shardBy)) {
+        throw new InfrabaseError(
+          'INVALID_ARGUMENT',
+          `shard-by column '${shardBy}' is not a column of the file; columns: ${(columns ?? []).map((c) => c.name).join(', ')}`,
+        );
+      }
+      const nodes = readyDataNodes(db);
+      if (nodes.length === 0) {
+        throw new InfrabaseError(
+          'UNAVAILABLE',
+          "no ready data node: INSERT INTO sys_nodes (role) VALUES ('data')",
+        );
+      }
+      await Promise.all(
+        nodes.map((n) => agents.post(n, '/v1/shard/tables', { table: name, columns }, timeout)),
+      );
+      const now = clock.now();
+      db.transaction(() => {
+        db.prepare('DELETE FROM sys_tables WHERE table_name = ?').run(name);
+        const ins = db.prepare(
+          'INSERT INTO sys_tables (table_name, node_id, rows, shard_by, columns, updated_at) VALUES (?, ?, 0, ?, ?, ?)',
+        );
+        for (const n of nodes) ins.run(name, n.id, shardBy ?? null, JSON.stringify(columns), now);
+      })();
+      return { nodes: nodes.map((n) => n.id) };
+    });
+
+    app.post<{ Params: { name: string }; Body: RowsBody }>(
+      '/v1/tables/:name/rows',
+      { bodyLimit: 64 * 1024 * 1024 },
+      async (req) => {
+        requireAdmin(req);
+        const { name } = req.params;
+        const b = req.body;
+        if (
+          !b ||
+          !Array.isArray(b.columns) ||
+          !Array.isArray(b.rows) ||
+          !Array.isArray(b.nodes) ||
+          b.nodes.length === 0
+        ) {
+          throw new InfrabaseError(
+            'INVALID_ARGUMENT',
+            'rows body needs columns, rows, nodes (from create) and offset',
+          );
+        }
+        const keyIndex = b.shardBy === undefined ? undefined : b.columns.indexOf(b.shardBy);
+        if (keyIndex !== undefined && keyIndex < 0) {
+          throw new InfrabaseError(
+            'INVALID_ARGUMENT',
+            `shard-by column '${b.shardBy}' is not among the columns`,
+          );
+        }
+        const nodes = nodesByIds(db, b.nodes);
+        const shard = assignShards(b.rows, nodes.length, Number(b.offset) || 0, keyIndex);
+        const parts = nodes.map(() => [] as unknown[][]);
+        b.rows.forEach((row, i) => {
+          parts[shard[i]].push(row);
+        });
+        await Promise.all(
+          nodes.map((n, k) =>
+            parts[k].length === 0
+              ? undefined
+              : agents.post(
+                  n,
+                  '/v1/shard/rows',
+                  { table: name, columns: b.columns, rows: parts[k] },
+                  timeout,
+                ),
+          ),
+        );
+        const now = clock.now();
+        const add = db.prepare(
+          'UPDATE sys_tables SET rows = rows + ?, updated_at = ? WHERE table_name = ? AND node_id = ?',
+        );
+        db.transaction(() => {
+          for (const [k, n] of nodes.entries()) add.run(parts[k].length, now, name, n.id);
+        })();
+        return { rows: Object.fromEntries(nodes.map((n, k) => [n.id, parts[k].length])) };
+      },
+    );
+
+    app.post<{ Body: { sql: string; timeoutMs?: number } }>('/v1/sql/cluster', async (req) => {
+      const sql = req.body?.sql;
+      if (typeof sql !== 'string' || sql.trim() === '') {
+        throw new InfrabaseError('INVALID_ARGUMENT', 'body must be {"sql": "<one read-only statement>"}');
+      }
+      const nodes = readyDataNodes(db);
+      if (nodes.length === 0) throw new InfrabaseError('UNAVAILABLE', 'no ready data node to query');
+      const limit = Math.min(Number(req.body.timeoutMs) || 30_000, 300_000);
+      const settled = await Promise.allSettled(
+        nodes.map((n) =>
+          agents.post<{ columns: string[]; rows: unknown[][] }>(n, '/v1/shard/query', { sql }, limit),
+        ),
+      );
+      const out: ClusterSqlReply = { columns: [], rows: [], nodes: [], failures: [] };
+      const errors: InfrabaseError[] = [];
+      settled.forEach((s, k) => {
+        if (s.status === 'rejected') {
+          errors.push(s.reason as InfrabaseError);
+          out.failures.push({ node: nodes[k].id, error: (s.reason as Error).message });
+          return;
+        }
+        if (out.columns.length === 0) out.columns = ['_node', ...s.value.columns];
+        out.nodes.push(nodes[k].id);
+        for (const row of s.value.rows) out.rows.push([nodes[k].id, ...row]);
+      });
+      // The same statement failing everywhere is the statement's fault (e.g. a write, a syntax error).
+      if (out.nodes.length === 0 && errors.length > 0) throw errors[0];
+      return out;
+    });
+  };
+}

@@ -1,0 +1,96 @@
+import { type Database, InfrabaseError, isErrorCode } from '../../engine/index.js';
+import type { NodeTokens } from '../nodes/index.js';
+
+/** A ready data node the control plane can call: its id, agent endpoint and current launch. */
+export interface DataNode {
+  readonly id: string;
+  /** `host:port` of the agent. */
+  readonly endpoint: string;
+  /** The row's idempotency token: the launch the agent's credential belongs to. */
+  readonly launch: string;
+}
+
+/** Called with every reply body an agent sends to the control plane (to audit what crosses the network). */
+export type ReplyRecorder = (nodeId: string, path: string, body: unknown) => void;
+
+/** Ready data nodes with an endpoint, ordered by id. */
+export function readyDataNodes(db: Database): DataNode[] {
+  return db
+    .prepare<[], DataNode>(
+      `SELECT id, endpoint, idempotency_token AS launch FROM sys_nodes
+       WHERE role = 'data' AND status = 'ready' AND desired_state = 'running'
+         AND endpoint IS NOT NULL AND idempotency_token IS NOT NULL
+       ORDER BY id`,
+    )
+    .all();
+}
+
+/**
+ * Calls agents' endpoints with the node's control credential (the drain token the join reply handed the
+ * agent). JSON in, JSON out.
+ */
+export class AgentClient {
+  constructor(
+    private readonly tokens: NodeTokens,
+    private readonly recorder?: ReplyRecorder,
+  ) {}
+
+  /**
+   * POSTs `body` to `http://<endpoint><path>`.
+   * @param timeoutMs gives up after this many ms (`TIMEOUT`).
+   * @throws InfrabaseError with the agent's code and message, `TIMEOUT`, or `UNAVAILABLE` when unreachable.
+   */
+  async post<T>(
+    node: DataNode,
+    path: string,
+    body: unknown,
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<T> {
+    const timeout = AbortSignal.timeout(timeoutMs);
+    let res: Response;
+    try {
+      res = await fetch(`http://${node.endpoint}${path}`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${this.tokens.drainToken(node.id, node.launch)}`,
+        },
+        body: JSON.stringify(body),
+        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+      });
+    } catch (err) {
+      if (timeout.aborted) {
+        throw new InfrabaseError('TIMEOUT', `node ${node.id} did not answer ${path} within ${timeoutMs} ms`);
+      }
+      const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
+      throw new InfrabaseError(
+        'UNAVAILABLE',
+        `node ${node.id} at ${node.endpoint} is unreachable: ${cause}`,
+        {
+          cause: err,
+        },
+      );
+    }
+    let json: unknown;
+    try {
+      json = await res.json();
+    } catch (err) {
+      if (timeout.aborted) {
+        throw new InfrabaseError('TIMEOUT', `node ${node.id} did not answer ${path} within ${timeoutMs} ms`);
+      }
+      throw new InfrabaseError('UNAVAILABLE', `node ${node.id} sent a reply that is not JSON on ${path}`, {
+        cause: err,
+      });
+    }
+    if (!res.ok) {
+      const e = (json as { error?: { code?: string; message?: string } })?.error;
+      throw new InfrabaseError(
+        isErrorCode(e?.code) ? e.code : 'UNAVAILABLE',
+        `node ${node.id}: ${e?.message ?? `HTTP ${res.status}`}`,
+      );
+    }
+    this.recorder?.(node.id, path, json);
+    return json as T;
+  }
+}
