@@ -20,7 +20,12 @@ export {
   placementCandidates,
 } from './placement.js';
 export { rateLimitedProvider } from './rate-limited-provider.js';
-export { type ReconcileDeps, type ReconcileResult, reconcileNode } from './reconcile-node.js';
+export {
+  bootingRecheckMs,
+  type ReconcileDeps,
+  type ReconcileResult,
+  reconcileNode,
+} from './reconcile-node.js';
 export { Reconciler, type ReconcilerOptions, type ReconcilerSettings } from './reconciler.js';
 export { TokenBucket, type TokenBucketOptions } from './token-bucket.js';
 export { WorkQueue } from './work-queue.js';

@@ -34,12 +34,28 @@ export interface ReconcileDeps {
   /** Asks the node's agent to stop accepting work; best effort, must not throw. */
   readonly drain?: (row: NodeRow, signal: AbortSignal) => Promise<void>;
   readonly signal: AbortSignal;
+  /**
+   * When each node's instance was last looked up (`provider.get`), ms. With it, a `ready` row with a fresh
+   * heartbeat that was looked up within the heartbeat timeout is not looked up again: every heartbeat
+   * writes the row and so queues it, and a provider call per heartbeat would spend the API rate limit.
+   */
+  readonly lastLookup?: Map<string, number>;
 }
 
 /** How long to wait before re-checking a node that is terminating, in ms. */
 const TERMINATING_RECHECK_MS = 1000;
-/** How long to wait before re-checking a booting node that has not heartbeated yet, in ms. */
+/** First re-check of a booting node that has not heartbeated yet, in ms. */
 const BOOTING_RECHECK_MS = 1000;
+
+/**
+ * When to re-check a booting node, in ms: as long as it has been booting (`t - since`), between
+ * {@link BOOTING_RECHECK_MS} and the heartbeat timeout — a doubling backoff. The heartbeat route moves the
+ * row to `ready` itself, so polling the provider is only the safety net for instances that vanish while
+ * booting; frequent polls would spend the API rate limit that creates need.
+ */
+export function bootingRecheckMs(since: number, t: number, heartbeatTimeoutMs: number): number {
+  return Math.max(BOOTING_RECHECK_MS, Math.min(heartbeatTimeoutMs, t - since));
+}
 
 /**
  * One level-based reconcile step for `sys_nodes` row `id`: re-reads the row and the provider's view, takes
@@ -211,6 +227,18 @@ function recordInstance(
 
 async function observe(deps: ReconcileDeps, provider: CloudProvider, row: NodeRow): Promise<ReconcileResult> {
   const token = row.idempotency_token;
+  const before = now(deps);
+  const looked = deps.lastLookup?.get(row.id);
+  const beat = row.last_heartbeat_at;
+  if (
+    row.status === 'ready' &&
+    looked !== undefined &&
+    before - looked < deps.heartbeatTimeoutMs &&
+    beat !== null &&
+    before - beat < deps.heartbeatTimeoutMs
+  ) {
+    return { action: 'checked', requeueAfterMs: beat + deps.heartbeatTimeoutMs - before + 1 };
+  }
   let instance: Instance | undefined;
   try {
     instance = await provider.get(row.instance_id!, deps.signal);
@@ -218,6 +246,8 @@ async function observe(deps: ReconcileDeps, provider: CloudProvider, row: NodeRo
     if (!isInfrabaseError(err, 'NOT_FOUND')) throw err;
   }
   const t = now(deps);
+  if (instance && instance.state !== 'terminated') deps.lastLookup?.set(row.id, t);
+  else deps.lastLookup?.delete(row.id);
   if (!instance || instance.state === 'terminated' || instance.state === 'stopping') {
     // Terminated outside infrabase: record it and start a new attempt (new token) on the next step.
     deps.store.update(
@@ -270,7 +300,8 @@ async function observe(deps: ReconcileDeps, provider: CloudProvider, row: NodeRo
       t,
     );
   }
-  return { action: 'booting', requeueAfterMs: BOOTING_RECHECK_MS };
+  const since = row.status === 'booting' ? row.updated_at : t;
+  return { action: 'booting', requeueAfterMs: bootingRecheckMs(since, t, deps.heartbeatTimeoutMs) };
 }
 
 async function finalize(

@@ -90,6 +90,7 @@ export class Reconciler {
       userData: options.userData,
       drain: options.drain,
       signal: this.abort.signal,
+      lastLookup: new Map(),
     };
     this.collector = new OrphanCollector({
       store: this.store,
@@ -196,6 +197,7 @@ export class Reconciler {
   private async process(id: string): Promise<void> {
     try {
       const result = await reconcileNode(this.deps, id);
+      if (result.action === 'gone' || result.action === 'removed') this.deps.lastLookup?.delete(id);
       this.failures.delete(id);
       this.options.onStep?.(id, result);
       this.queue.done(id);

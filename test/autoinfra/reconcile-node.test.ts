@@ -152,6 +152,39 @@ describe('reconcileNode', () => {
     expect(row('n-1')).toMatchObject({ status: 'ready', status_reason: 'heartbeat resumed' });
   });
 
+  it('re-checks a booting row with a doubling delay capped at the heartbeat timeout', async () => {
+    insert('n-1');
+    const created = await settle('n-1');
+    expect(created.requeueAfterMs).toBe(1000);
+    const delays: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      clock.advance(delays.at(-1) ?? 1000);
+      const r = await reconcileNode(deps, 'n-1');
+      expect(r.action).toBe('booting');
+      delays.push(r.requeueAfterMs!);
+    }
+    expect(delays).toEqual([1000, 2000, 4000, 8000, 10_000, 10_000]);
+  });
+
+  it('skips the provider lookup for a ready row with a fresh heartbeat that was looked up recently', async () => {
+    deps = { ...deps, lastLookup: new Map() };
+    insert('n-1');
+    await settle('n-1');
+    db.prepare('UPDATE sys_nodes SET last_heartbeat_at = ? WHERE id = ?').run(clock.now(), 'n-1');
+    expect((await reconcileNode(deps, 'n-1')).action).toBe('ready');
+    const gets = cloud.count('get');
+    for (let i = 0; i < 5; i++) {
+      clock.advance(1000);
+      db.prepare('UPDATE sys_nodes SET last_heartbeat_at = ? WHERE id = ?').run(clock.now(), 'n-1');
+      expect((await reconcileNode(deps, 'n-1')).action).toBe('checked');
+    }
+    expect(cloud.count('get')).toBe(gets);
+    clock.advance(5000);
+    db.prepare('UPDATE sys_nodes SET last_heartbeat_at = ? WHERE id = ?').run(clock.now(), 'n-1');
+    await reconcileNode(deps, 'n-1');
+    expect(cloud.count('get')).toBe(gets + 1);
+  });
+
   it('replaces an instance terminated outside infrabase with a new token', async () => {
     insert('n-1');
     await settle('n-1');
