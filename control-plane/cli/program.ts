@@ -1,7 +1,9 @@
 import { Command } from 'commander';
 import { registerAgent } from './commands/agent.js';
+import { registerLoad } from './commands/load.js';
 import { registerModel } from './commands/model.js';
 import { registerSql } from './commands/sql.js';
+import { registerTrain } from './commands/train.js';
 import { registerUp } from './commands/up.js';
 
 /** The `infrabase` command line. Each subcommand lives in its own file under commands/. */
@@ -13,5 +15,7 @@ export function buildProgram(): Command {
   registerSql(program);
   registerModel(program);
   registerAgent(program);
+  registerLoad(program);
+  registerTrain(program);
   return program;
 }

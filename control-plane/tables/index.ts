@@ -3,6 +3,7 @@
  * bookkeeping, and read-only SQL on every data node (`POST /v1/sql/cluster`).
  */
 export { assignShards, coerceValue, fnv1a, inferColumnTypes } from './distribute.js';
+export { type LoadCsvOptions, type LoadCsvResult, loadCsv, ROW_ID_COLUMN } from './load-csv.js';
 export {
   type ClusterSqlReply,
   type CreateTableBody,

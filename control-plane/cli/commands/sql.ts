@@ -8,6 +8,7 @@ interface SqlFlags extends ConnectionFlags {
   json?: boolean;
   params?: string;
   timeoutMs?: number;
+  cluster?: boolean;
 }
 
 /** `infrabase sql [SQL]`: runs a statement against a running control plane, or opens a prompt. */
@@ -17,6 +18,7 @@ export function registerSql(program: Command): void {
     .description('run SQL against a running control plane (no SQL: an interactive prompt)')
     .argument('[sql]', 'one SQL statement')
     .option('--json', 'print the answer as JSON {columns, rows, changes}')
+    .option('--cluster', 'run a read-only statement on every ready data node; rows get a _node column')
     .option('--params <json>', 'statement parameters as a JSON array or object')
     .option('--timeout-ms <n>', 'time limit of the statement in milliseconds', (v) => Number(v))
     .option('--url <url>', 'control plane URL (default from config, or INFRABASE_URL)')
@@ -40,6 +42,19 @@ async function runOne(
   flags: SqlFlags,
   params?: unknown[] | Record<string, unknown>,
 ) {
+  if (flags.cluster) {
+    const res = await client.request<{ columns: string[]; rows: unknown[][]; failures: unknown[] }>(
+      'POST',
+      '/v1/sql/cluster',
+      { sql, timeoutMs: flags.timeoutMs },
+    );
+    if (flags.json) process.stdout.write(`${JSON.stringify(res)}\n`);
+    else process.stdout.write(`${renderTable(res.columns, res.rows)}\n`);
+    for (const f of res.failures as { node: string; error: string }[]) {
+      process.stderr.write(`node ${f.node} failed: ${f.error}\n`);
+    }
+    return;
+  }
   const res = await client.sql(sql, params, flags.timeoutMs);
   if (flags.json) process.stdout.write(`${JSON.stringify(res)}\n`);
   else if (res.columns.length > 0) process.stdout.write(`${renderTable(res.columns, res.rows)}\n`);
