@@ -7,7 +7,11 @@ import { call, startTestControlPlane } from '../support/control-plane.js';
 let env: Awaited<ReturnType<typeof startTestControlPlane>>;
 let cp: ControlPlane;
 beforeAll(async () => {
-  env = await startTestControlPlane({ sql: { workers: 2, timeoutMs: 5_000, maxTimeoutMs: 10_000 } });
+  // The bare SQL API: no reconciler acting on the rows these tests write.
+  env = await startTestControlPlane(
+    { sql: { workers: 2, timeoutMs: 5_000, maxTimeoutMs: 10_000 } },
+    { modules: [] },
+  );
   cp = env.cp;
 });
 afterAll(() => env.close());

@@ -7,16 +7,20 @@ import {
 import { createLogger } from '../../control-plane/logger.js';
 import { tempDir } from './tmp.js';
 
-/** A control plane on a free loopback port in a fresh data dir; `close` stops it and removes the dir. */
+/**
+ * A control plane on a free loopback port in a fresh data dir; `close` stops it and removes the dir.
+ * `modules` defaults to all of them; pass `[]` for the bare SQL API.
+ */
 export async function startTestControlPlane(
   overrides: ConfigInput = {},
+  options: { modules?: readonly ControlPlaneModule[] } = {},
 ): Promise<{ cp: ControlPlane; dataDir: string; close: () => Promise<void> }> {
   const tmp = tempDir('infrabase-cp-');
   const config = loadConfig({
     env: {},
     flags: { dataDir: tmp.dir, port: 0, ...overrides, log: { level: 'silent' } },
   });
-  const cp = await startControlPlane(config, { logger: createLogger('silent') });
+  const cp = await startControlPlane(config, { logger: createLogger('silent'), modules: options.modules });
   return {
     cp,
     dataDir: tmp.dir,
