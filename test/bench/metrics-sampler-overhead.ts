@@ -83,7 +83,6 @@ for (const interval of [5_000, 250]) {
   results.push({ interval, off, on });
   console.log(interval, off, on);
 }
-const rows = db.prepare('SELECT count(*) FROM sys_metrics').pluck().get() as number;
 const perSample = db.prepare('SELECT count(*) FROM sys_metrics GROUP BY ts LIMIT 1').pluck().get() as number;
 db.close();
 tmp.cleanup();
