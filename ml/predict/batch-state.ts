@@ -1,7 +1,8 @@
-import { isBatchable, type ModelCatalog } from '../registry/index.js';
+import { isBatchable, type ModelCatalog, type PredictPlan } from '../registry/index.js';
 import {
   answer,
   checkArity,
+  evaluateRow,
   isJsonCall,
   outputsFor,
   type PredictKind,
@@ -18,30 +19,37 @@ const LOOKAHEAD = 2;
 
 /** The calls of one (function, model reference) seen by the collect pass, in order, and their results. */
 class CallStream {
-  values = new Float64Array(1024);
+  values = new Float64Array(8192);
   count = 0;
   out: Record<string, RowOutput> | null = null;
+  /** Results as numbers when every row's answer is one number (the common case), else null. */
+  numbers: Float64Array | null = null;
   cursor = 0;
   last = -1;
   constructor(
     readonly kind: PredictKind,
     readonly ref: string,
     readonly arity: number,
+    readonly plan: PredictPlan,
   ) {}
 
-  push(features: readonly unknown[], catalog: ModelCatalog): void {
+  push(features: readonly unknown[]): void {
     const f = this.arity;
     if ((this.count + 1) * f > this.values.length) {
       const grown = new Float64Array(this.values.length * 2);
       grown.set(this.values);
       this.values = grown;
     }
-    const plan = catalog.resolve(this.ref, true).plan;
     const o = this.count * f;
+    const values = this.values;
     for (let i = 0; i < f; i++) {
-      const v = toFeature(features[i], i + 1, plan);
-      if (v === undefined) return; // NULL in → NULL out, nothing to score
-      this.values[o + i] = v;
+      const v = features[i];
+      if (typeof v === 'number') values[o + i] = v;
+      else {
+        const n = toFeature(v, i + 1, this.plan);
+        if (n === undefined) return; // NULL in → NULL out, nothing to score
+        values[o + i] = n;
+      }
     }
     this.count++;
   }
@@ -59,6 +67,13 @@ class CallStream {
     }
     if (this.last >= 0 && this.equal(this.last, features, f)) return this.last;
     return -1;
+  }
+
+  /** The SQL value for collected call `j`. */
+  valueAt(j: number): SqlValue {
+    const numbers = this.numbers;
+    if (numbers !== null) return numbers[j];
+    return answer(this.plan, this.kind, this.out!, j);
   }
 
   private equal(j: number, features: readonly unknown[], f: number): boolean {
@@ -86,11 +101,12 @@ class CallStream {
  *   CASE, LIMIT after ORDER BY …) is a miss and is evaluated per row, which keeps the statement exactly correct.
  */
 export class BatchState {
-  mode: 'off' | 'collect' | 'answer' = 'off';
+  mode: 'off' | 'collect' | 'answer' | 'defer' = 'off';
   /** Set when the collect pass hit an error: the statement then runs per row, which reports it if it is real. */
   failed = false;
   private streams = new Map<string, CallStream>();
-  private lastKey = '';
+  private lastKind: PredictKind | '' = '';
+  private lastRef = '';
   private lastStream: CallStream | undefined;
 
   constructor(private readonly catalog: ModelCatalog) {}
@@ -106,8 +122,7 @@ export class BatchState {
     if (this.failed || typeof ref !== 'string') return null;
     try {
       const stream = this.stream(kind, ref, features.length, true);
-      if (stream && !isJsonCall(this.catalog.resolve(ref, true).plan, features))
-        stream.push(features, this.catalog);
+      if (stream && !(features.length === 1 && isJsonCall(stream.plan, features))) stream.push(features);
     } catch {
       this.failed = true;
     }
@@ -122,7 +137,63 @@ export class BatchState {
     for (const v of features) if (v === null) return null; // NULL in → NULL out (arity already checked)
     const j = stream.match(features);
     if (j < 0) return MISS;
-    return answer(this.catalog.resolve(ref, true).plan, kind, stream.out, j);
+    return stream.valueAt(j);
+  }
+
+  private deferStreams: CallStream[] = [];
+  private deferStream = new Uint16Array(0);
+  private deferIndex = new Int32Array(0);
+  private deferCount = 0;
+
+  /**
+   * Defer mode (single pass, for PREDICT calls that are bare result columns): records the call and returns a
+   * placeholder — its sequence number — that {@link BatchState.resolveDeferred} turns into the result after
+   * the batch run. Any call that cannot be deferred sets `failed` (the caller then reruns the statement).
+   */
+  defer(kind: PredictKind, ref: unknown, features: readonly unknown[]): number | null {
+    if (this.failed) return null;
+    if (typeof ref !== 'string') {
+      this.failed = true;
+      return null;
+    }
+    try {
+      const stream = this.stream(kind, ref, features.length, true);
+      if (!stream || (features.length === 1 && isJsonCall(stream.plan, features))) {
+        this.failed = true;
+        return null;
+      }
+      const before = stream.count;
+      stream.push(features);
+      if (stream.count === before) return null; // a NULL feature: NULL out
+      if (this.deferCount === this.deferIndex.length) {
+        const size = Math.max(8192, this.deferCount * 2);
+        const index = new Int32Array(size);
+        index.set(this.deferIndex);
+        const which = new Uint16Array(size);
+        which.set(this.deferStream);
+        this.deferIndex = index;
+        this.deferStream = which;
+      }
+      let id = this.deferStreams.indexOf(stream);
+      if (id < 0) id = this.deferStreams.push(stream) - 1;
+      this.deferStream[this.deferCount] = id;
+      this.deferIndex[this.deferCount] = before;
+      return this.deferCount++;
+    } catch {
+      this.failed = true;
+      return null;
+    }
+  }
+
+  /** The result for a placeholder returned by {@link BatchState.defer} (after {@link BatchState.evaluate}). */
+  resolveDeferred(placeholder: number): SqlValue {
+    const stream = this.deferStreams[this.deferStream[placeholder]];
+    const j = this.deferIndex[placeholder];
+    if (stream.out) return stream.valueAt(j);
+    // the model could not be batched: score this row alone from the recorded features
+    const f = stream.arity;
+    const features = Array.from(stream.values.subarray(j * f, (j + 1) * f));
+    return evaluateRow(this.catalog.resolve(stream.ref), stream.kind, features);
   }
 
   /** Scores every stream in one onnxruntime run each (chunked by the model's batch size). */
@@ -139,6 +210,7 @@ export class BatchState {
           s.arity,
           outputsFor(model.plan, s.kind),
         );
+        s.numbers = numericAnswers(s.plan, s.kind, s.out, s.count);
       } catch (err) {
         // NotBatchableError (outputs not one row per input row) or a conversion/runtime error: every call of
         // this stream then misses and runs per row, which raises the error for the row that causes it.
@@ -153,25 +225,58 @@ export class BatchState {
     this.mode = 'off';
     this.failed = false;
     this.streams.clear();
-    this.lastKey = '';
+    this.deferStreams = [];
+    this.deferCount = 0;
+    this.lastKind = '';
+    this.lastRef = '';
     this.lastStream = undefined;
   }
 
   private stream(kind: PredictKind, ref: string, arity: number, create: boolean): CallStream | undefined {
+    if (kind === this.lastKind && ref === this.lastRef && this.lastStream) return this.lastStream;
     const key = `${kind}\u0000${ref}`;
-    if (key === this.lastKey && this.lastStream) return this.lastStream;
     let s = this.streams.get(key);
     if (!s && create) {
       const plan = this.catalog.resolve(ref, true).plan;
       if (!isBatchable(plan)) return undefined;
       checkArity(plan, arity, kind);
       outputsFor(plan, kind);
-      s = new CallStream(kind, ref, arity);
+      s = new CallStream(kind, ref, arity, plan);
       this.streams.set(key, s);
     }
     if (!s) return undefined;
-    this.lastKey = key;
+    this.lastKind = kind;
+    this.lastRef = ref;
     this.lastStream = s;
     return s;
   }
+}
+
+/** Every answer as a Float64Array when each is a single number (PREDICT of a scalar, binary PREDICT_PROBA). */
+function numericAnswers(
+  plan: PredictPlan,
+  kind: PredictKind,
+  out: Record<string, RowOutput>,
+  rows: number,
+): Float64Array | null {
+  if (kind === 'json') return null;
+  const o = out[kind === 'predict' ? plan.primaryOutput : plan.probabilityOutput!];
+  const stride = o.rowSize;
+  if (stride !== 1 && !(kind === 'proba' && stride === 2)) return null;
+  const offset = stride === 2 ? 1 : 0;
+  const data = o.data;
+  const numbers = new Float64Array(rows);
+  if (data instanceof Float32Array || data instanceof Float64Array || data instanceof Int32Array) {
+    for (let i = 0; i < rows; i++) numbers[i] = data[i * stride + offset];
+    return numbers;
+  }
+  if (data instanceof BigInt64Array) {
+    for (let i = 0; i < rows; i++) {
+      const v = data[i * stride + offset];
+      if (v > 9007199254740991n || v < -9007199254740991n) return null;
+      numbers[i] = Number(v);
+    }
+    return numbers;
+  }
+  return null;
 }

@@ -21,6 +21,11 @@ export function runBatched(
 ): QueryResult {
   if (!CALLS_PREDICT.test(request.sql) || !WRAPPABLE.test(request.sql) || ctx.batch.mode !== 'off')
     return next();
+  const deferred = deferredColumns(db, request.sql);
+  if (deferred) {
+    const result = runDeferred(ctx, deferred, next);
+    if (result) return result;
+  }
   const run = (): QueryResult => {
     const batch = ctx.batch;
     try {
@@ -37,6 +42,80 @@ export function runBatched(
     }
   };
   return db.inTransaction ? run() : db.transaction(run)();
+}
+
+/** Clauses under which a PREDICT result could influence which rows or in what order they come back. */
+const SHAPING = /\b(?:order\s+by|group\s+by|distinct|having|union|intersect|except|over|window)\b/i;
+const CALL = /\bpredict(?:_proba|_json)?\s*\(/gi;
+
+/**
+ * The result columns that are bare PREDICT calls, when those are the statement's only PREDICT calls and
+ * nothing can read their values (no ORDER BY/GROUP BY/DISTINCT/HAVING/compound/window anywhere, each call's
+ * text occurs once in the SQL, so no alias or quoted column name refers to it). Their values only ever reach
+ * the result rows, so they can be filled in after one pass. Otherwise null.
+ */
+export function deferredColumns(db: Database, sql: string): number[] | null {
+  if (SHAPING.test(sql)) return null;
+  const calls = sql.match(CALL)?.length ?? 0;
+  if (calls === 0) return null;
+  let columns: Array<{ name: string; table: string | null }>;
+  try {
+    columns = db.prepare(sql).columns();
+  } catch {
+    return null;
+  }
+  const eligible: number[] = [];
+  columns.forEach((c, i) => {
+    if (c.table !== null || !isBareCall(c.name)) return;
+    if (sql.split(c.name).length === 2 && (c.name.match(CALL)?.length ?? 0) === 1) eligible.push(i);
+  });
+  return eligible.length === calls ? eligible : null;
+}
+
+/** True when `text` is exactly one PREDICT call: its first '(' closes at the last character. */
+function isBareCall(text: string): boolean {
+  const head = /^predict(?:_proba|_json)?\s*\(/i.exec(text);
+  if (!head) return false;
+  let depth = 0;
+  let quote = '';
+  for (let i = head[0].length - 1; i < text.length; i++) {
+    const ch = text[i];
+    if (quote) {
+      if (ch === quote) quote = '';
+    } else if (ch === "'" || ch === '"' || ch === '`') quote = ch;
+    else if (ch === '(') depth++;
+    else if (ch === ')' && --depth === 0) return i === text.length - 1;
+  }
+  return false;
+}
+
+/**
+ * One pass: PREDICT calls in `columns` return placeholders while their features are recorded, one
+ * onnxruntime run per (function, model) follows, then the placeholders in the result rows are replaced.
+ * Returns null when some call could not be deferred (the caller then runs the two-pass path).
+ */
+function runDeferred(ctx: PredictContext, columns: number[], next: () => QueryResult): QueryResult | null {
+  const batch = ctx.batch;
+  try {
+    batch.mode = 'defer';
+    const result = next();
+    batch.mode = 'off';
+    if (batch.failed) return null;
+    batch.evaluate();
+    for (const row of result.rows) {
+      for (const c of columns) {
+        const placeholder = row[c];
+        if (typeof placeholder === 'number') {
+          row[c] = batch.resolveDeferred(placeholder);
+          ctx.stats.batchedCalls++;
+        }
+      }
+    }
+    ctx.stats.batchedStatements++;
+    return result;
+  } finally {
+    batch.reset();
+  }
 }
 
 function collectPass(db: Database, request: QueryRequest): void {

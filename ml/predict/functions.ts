@@ -29,6 +29,7 @@ export function registerPredictFunctions(db: Database, ctx: PredictContext): voi
   const call = (kind: PredictKind, model: unknown, features: unknown[]): SqlValue => {
     if (model === null || model === undefined) return null;
     const batch = ctx.batch;
+    if (batch.mode === 'defer') return batch.defer(kind, model, features);
     if (batch.mode === 'collect') return batch.collect(kind, model, features);
     if (batch.mode === 'answer') {
       const v = batch.answer(kind, model, features);
