@@ -1,0 +1,133 @@
+import { readFileSync } from 'node:fs';
+import { parse } from 'csv-parse/sync';
+import { LocalProvider } from '../../autoinfra/index.js';
+import {
+  ApiClient,
+  type ControlPlane,
+  clusterIdOf,
+  loadConfig,
+  startControlPlane,
+} from '../../control-plane/index.js';
+import { createLogger } from '../../control-plane/logger.js';
+import { createTrainingModule } from '../../control-plane/modules/training.js';
+import { createNodesModule } from '../../control-plane/nodes/index.js';
+import { TRAINING_FAULTS_ENV } from '../../control-plane/training/index.js';
+import type { Rows } from '../../ml/index.js';
+import { tempDir, waitFor } from '../support/tmp.js';
+
+export const DATA_DIR = process.env.INFRABASE_DATA_DIR ?? '/work/shared/data';
+export const ADULT_CSV = `${DATA_DIR}/tabular/adult.csv`;
+
+/** Knuth's multiplicative hash of the row id, in [0, 100): the fixed 20% hold-out, in SQL and here alike. */
+export const HOLDOUT_SQL = '((_row * 2654435761) % 4294967296) % 100 < 20';
+export const isHoldout = (row: number) => Number((BigInt(row) * 2654435761n) % 4294967296n) % 100 < 20;
+
+export const ADULT_FEATURES = ['age', 'edu', 'gain', 'loss', 'hours', 'male', 'married'];
+/** The acceptance query: 7 features (two 0/1 through SQL), label `Y = '>50K'`, hold-out by hash of `_row`. */
+export const ADULT_SQL = `SELECT age, "education-num" AS edu, "capital-gain" AS gain, "capital-loss" AS loss,
+  "hours-per-week" AS hours, (sex = 'Male') AS male, ("marital-status" = 'Married-civ-spouse') AS married,
+  (Y = '>50K') AS y, ${HOLDOUT_SQL} AS _holdout FROM adult`;
+
+/** Adult read here the same way the SQL reads it on the shards: raw features, labels, split by `_row`. */
+export function adultRows(): { train: Rows; test: Rows } {
+  const records = parse(readFileSync(ADULT_CSV), { columns: true, ltrim: true }) as Record<string, string>[];
+  const sets = { train: [] as number[][], test: [] as number[][] };
+  records.forEach((r, i) => {
+    const x = [
+      Number(r.age),
+      Number(r['education-num']),
+      Number(r['capital-gain']),
+      Number(r['capital-loss']),
+      Number(r['hours-per-week']),
+      Number(r.sex === 'Male'),
+      Number(r['marital-status'] === 'Married-civ-spouse'),
+      Number(r.Y === '>50K'),
+    ];
+    (isHoldout(i + 1) ? sets.test : sets.train).push(x);
+  });
+  const rows = (xs: number[][]): Rows => {
+    const d = 7;
+    const X = new Float64Array(xs.length * d);
+    const y = new Float64Array(xs.length);
+    xs.forEach((x, i) => {
+      X.set(x.slice(0, d), i * d);
+      y[i] = x[d];
+    });
+    return { X, y, n: xs.length, d };
+  };
+  return { train: rows(sets.train), test: rows(sets.test) };
+}
+
+export interface TestCluster {
+  cp: ControlPlane;
+  api: ApiClient;
+  dataDir: string;
+  nodeIds: string[];
+  close(): Promise<void>;
+}
+
+/**
+ * An in-process control plane (nodes with the local provider + training) and `nodes` real local agents
+ * (`d1`…`dN`), all ready. `faults` sets the agents' test hook (see control-plane/training/test-faults.ts).
+ */
+export async function startCluster(
+  nodes: number,
+  options: { faults?: string; recorder?: (node: string, path: string, body: unknown) => void } = {},
+): Promise<TestCluster> {
+  const tmp = tempDir('infrabase-train-');
+  const config = loadConfig({
+    env: {},
+    flags: {
+      dataDir: tmp.dir,
+      port: 0,
+      log: { level: 'silent' },
+      mesh: { mode: 'off' },
+      reconciler: { heartbeatIntervalMs: 300, heartbeatTimeoutMs: 5000, resyncIntervalMs: 1000 },
+    },
+  });
+  if (options.faults) process.env[TRAINING_FAULTS_ENV] = options.faults;
+  else delete process.env[TRAINING_FAULTS_ENV];
+  const cp = await startControlPlane(config, {
+    logger: createLogger('silent'),
+    modules: [createNodesModule(), createTrainingModule({ recorder: options.recorder })],
+  });
+  const close = async () => {
+    await cp.stop();
+    const provider = new LocalProvider({
+      dataDir: tmp.dir,
+      clusterId: clusterIdOf(tmp.dir),
+      stopGraceMs: 2000,
+    });
+    const signal = new AbortController().signal;
+    for (const i of await provider.listOwned(signal))
+      await provider.delete(i.id, signal).catch(() => undefined);
+    delete process.env[TRAINING_FAULTS_ENV];
+    tmp.cleanup();
+  };
+  try {
+    const nodeIds = Array.from({ length: nodes }, (_, i) => `d${i + 1}`);
+    const insert = cp.context.db.prepare("INSERT INTO sys_nodes (id, role) VALUES (?, 'data')");
+    for (const id of nodeIds) insert.run(id);
+    const ready = cp.context.db.prepare("SELECT count(*) FROM sys_nodes WHERE status = 'ready'").pluck();
+    await waitFor(() => ready.get() === nodes, 30_000, 50);
+    return { cp, api: new ApiClient(cp.url, cp.tokens.admin), dataDir: tmp.dir, nodeIds, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+
+/** Waits for a job to leave pending/running; returns its row. */
+export async function waitForJob(cp: ControlPlane, id: number, timeoutMs = 60_000) {
+  const get = cp.context.db.prepare('SELECT * FROM sys_training_jobs WHERE id = ?');
+  await waitFor(
+    () => !['pending', 'running'].includes((get.get(id) as { status: string }).status),
+    timeoutMs,
+    50,
+  );
+  return get.get(id) as Record<string, unknown> & {
+    status: string;
+    status_reason: string | null;
+    model_version: number;
+  };
+}
