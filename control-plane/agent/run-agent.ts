@@ -14,6 +14,7 @@ import {
 } from '../../metrics/index.js';
 import type { HeartbeatReply, JoinReply } from '../nodes/index.js';
 import { parseTrainingFaults, TRAINING_FAULTS_ENV } from '../training/index.js';
+import { AgentMesh } from './mesh.js';
 import { shardRoutes } from './shard-routes.js';
 import { trainingRoutes } from './training-routes.js';
 
@@ -34,6 +35,8 @@ export interface AgentOptions {
   readonly clock?: Clock;
   /** Called on every join/heartbeat failure (the agent keeps retrying). */
   readonly onError?: (err: unknown) => void;
+  /** One-line notices (whether the mesh is on, and why). Default: stdout with a timestamp. */
+  readonly log?: (line: string) => void;
 }
 
 export interface AgentHandle {
@@ -101,6 +104,12 @@ export async function runAgent(options: AgentOptions): Promise<AgentHandle> {
   const host = options.host ?? '127.0.0.1';
   const endpoint = `${host}:${port}`;
   const base = options.controlPlaneUrl.replace(/\/$/, '');
+  const mesh = new AgentMesh({
+    nodeId: options.nodeId,
+    dataDir,
+    controlPlaneUrl: base,
+    log: options.log ?? ((line) => process.stdout.write(`${new Date().toISOString()} ${line}\n`)),
+  });
   let interval = options.heartbeatIntervalMs ?? 2000;
   let nodeToken: string | undefined;
   let resolveFirst!: () => void;
@@ -118,12 +127,12 @@ export async function runAgent(options: AgentOptions): Promise<AgentHandle> {
   }
 
   async function post<T>(path: string, token: string, extra: object = {}): Promise<T> {
-    const res = await fetch(`${base}${path}`, {
+    const res = await fetch(`${mesh.baseUrl(base)}${path}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
       body: JSON.stringify({
         nodeId: options.nodeId,
-        endpoint,
+        endpoint: mesh.endpoint(endpoint, port),
         privateIp: host,
         status: draining ? 'draining' : 'ok',
         ...extra,
@@ -142,18 +151,24 @@ export async function runAgent(options: AgentOptions): Promise<AgentHandle> {
 
   const loop = (async () => {
     let failures = 0;
+    let soon: number | null = null;
     while (!abort.signal.aborted) {
       try {
         if (!nodeToken) {
-          const joined = await post<JoinReply>('/v1/nodes/join', options.joinToken);
+          const joined = await post<JoinReply>('/v1/nodes/join', options.joinToken, {
+            mesh: await mesh.joinReport(),
+          });
+          await mesh.onJoin(joined.mesh).catch((err) => options.onError?.(err));
           nodeToken = joined.nodeToken;
           drainToken = joined.drainToken;
           interval = joined.heartbeatIntervalMs || interval;
         }
         const hb = await post<HeartbeatReply>('/v1/nodes/heartbeat', nodeToken, {
           metrics: await heartbeatMetrics(),
+          mesh: mesh.heartbeatReport(),
         });
         nodeToken = hb.nodeToken;
+        soon = await mesh.onHeartbeat(hb.mesh, clock.now());
         failures = 0;
         resolveFirst();
       } catch (err) {
@@ -162,7 +177,10 @@ export async function runAgent(options: AgentOptions): Promise<AgentHandle> {
         failures++;
         options.onError?.(err);
       }
-      const wait = failures === 0 ? interval : Math.min(5000, 100 * 2 ** Math.min(failures, 6));
+      const wait =
+        failures === 0
+          ? Math.min(interval, soon ?? interval)
+          : Math.min(5000, 100 * 2 ** Math.min(failures, 6));
       try {
         await clock.sleep(wait, abort.signal);
       } catch {
@@ -183,6 +201,7 @@ export async function runAgent(options: AgentOptions): Promise<AgentHandle> {
       stopped ??= (async () => {
         abort.abort(new Error('agent stopping'));
         await loop;
+        await mesh.stop().catch(() => undefined);
         await app.close();
         shard!.close();
         release();

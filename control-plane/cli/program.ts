@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { registerAgent } from './commands/agent.js';
 import { registerLoad } from './commands/load.js';
+import { registerMesh } from './commands/mesh.js';
 import { registerModel } from './commands/model.js';
 import { registerSql } from './commands/sql.js';
 import { registerTrain } from './commands/train.js';
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
   registerSql(program);
   registerModel(program);
   registerAgent(program);
+  registerMesh(program);
   registerLoad(program);
   registerTrain(program);
   return program;

@@ -1,4 +1,12 @@
 export { drainAgent } from './drain.js';
+export { hubInterfaceName, MeshHubService } from './mesh-hub.js';
+export { HUB_ID, type HubState, MeshMembership, type MeshMembershipOptions } from './mesh-membership.js';
+export type {
+  MeshHeartbeatReply,
+  MeshHeartbeatReport,
+  MeshJoinReply,
+  MeshJoinReport,
+} from './mesh-protocol.js';
 export { bootConfig, createNodesModule, type NodesModuleOptions, nodesModule } from './module.js';
 export {
   NODE_TOKEN_KEY_FILE,

@@ -2,6 +2,9 @@ import { resolve } from 'node:path';
 import { type CloudProvider, LocalProvider, type NodeRow, Reconciler } from '../../autoinfra/index.js';
 import type { ControlPlaneContext, ControlPlaneModule, Service } from '../service.js';
 import { drainAgent } from './drain.js';
+import { nodeHealthRoute } from './health-route.js';
+import { MeshHubService } from './mesh-hub.js';
+import { MeshMembership } from './mesh-membership.js';
 import { NodeTokens } from './node-tokens.js';
 import { nodeRoutes } from './routes.js';
 
@@ -21,6 +24,28 @@ export function bootConfig(ctx: ControlPlaneContext, tokens: NodeTokens) {
       joinToken: tokens.joinToken(row.id, token),
       heartbeatIntervalMs: ctx.config.reconciler.heartbeatIntervalMs,
     });
+}
+
+const memberships = new WeakMap<ControlPlaneContext, MeshMembership>();
+
+/** The mesh membership of one control plane, shared by its join/heartbeat routes and its hub service. */
+function meshMembership(ctx: ControlPlaneContext): MeshMembership {
+  let m = memberships.get(ctx);
+  if (!m) {
+    const { mesh, reconciler } = ctx.config;
+    m = new MeshMembership({
+      db: ctx.db,
+      clock: ctx.clock,
+      mode: mesh.mode,
+      cidr: mesh.cidr,
+      topology: mesh.topology,
+      listenPort: mesh.listenPort,
+      keyLeadMs: 2 * reconciler.heartbeatIntervalMs,
+      keyGraceMs: 2 * reconciler.heartbeatIntervalMs,
+    });
+    memberships.set(ctx, m);
+  }
+  return m;
 }
 
 /** Runs the {@link Reconciler} over `sys_nodes` for the control plane's lifetime. */
@@ -81,14 +106,16 @@ class ReconcilerService implements Service {
 export function createNodesModule(options: NodesModuleOptions = {}): ControlPlaneModule {
   return {
     name: 'nodes',
-    services: () => [new ReconcilerService(options)],
+    services: (ctx) => [new MeshHubService(meshMembership(ctx)), new ReconcilerService(options)],
     routes: (ctx) => [
       nodeRoutes({
         db: ctx.db,
         tokens: NodeTokens.fromDataDir(resolve(ctx.config.dataDir)),
         clock: ctx.clock,
         heartbeatIntervalMs: ctx.config.reconciler.heartbeatIntervalMs,
+        mesh: meshMembership(ctx),
       }),
+      nodeHealthRoute(ctx.db),
     ],
   };
 }

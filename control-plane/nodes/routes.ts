@@ -2,6 +2,8 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { NodeRow } from '../../autoinfra/index.js';
 import { type Clock, type Database, InfrabaseError, isInfrabaseError } from '../../engine/index.js';
 import { ingestNodeMetrics, type NodeMetricSample } from '../../metrics/index.js';
+import type { MeshMembership } from './mesh-membership.js';
+import type { MeshHeartbeatReply, MeshJoinReply } from './mesh-protocol.js';
 import type { NodeTokens } from './node-tokens.js';
 
 /**
@@ -16,6 +18,8 @@ export interface NodeRoutesOptions {
   readonly clock: Clock;
   /** Sent to agents in the join reply, in ms. */
   readonly heartbeatIntervalMs: number;
+  /** The WireGuard mesh (joins get addresses, heartbeats get peer lists); absent: no mesh. */
+  readonly mesh?: MeshMembership;
 }
 
 /** Body of `POST /v1/nodes/join` and `POST /v1/nodes/heartbeat`. */
@@ -26,6 +30,8 @@ export interface NodeReport {
   readonly privateIp?: string;
   /** The agent's own view: `ok` or `draining`. */
   readonly status?: string;
+  /** WireGuard side: `MeshJoinReport` on join, `MeshHeartbeatReport` on heartbeats. */
+  readonly mesh?: unknown;
   /** Heartbeat only: the node's metrics (`collectNodeMetrics`), stored in `sys_metrics` with the node id. */
   readonly metrics?: readonly NodeMetricSample[];
 }
@@ -37,14 +43,16 @@ export interface JoinReply {
   readonly drainToken: string;
   /** ms. */
   readonly heartbeatIntervalMs: number;
-  /** WireGuard peer configuration, once the network module provides it. */
-  readonly mesh: null;
+  /** The node's mesh address and peers, or `mode: 'off'` and why; null when the node sent no key. */
+  readonly mesh: MeshJoinReply | null;
 }
 
 /** Reply of `POST /v1/nodes/heartbeat`. */
 export interface HeartbeatReply {
   readonly nodeToken: string;
   readonly desiredState: string;
+  /** The node's current peer list; null when it is not in the mesh. */
+  readonly mesh?: MeshHeartbeatReply | null;
 }
 
 const HTTP_STATUS: Record<string, number> = {
@@ -144,7 +152,7 @@ export function nodeRoutes(options: NodeRoutesOptions): FastifyPluginAsync {
           nodeToken: tokens.nodeToken(row.id, row.idempotency_token!, now),
           drainToken: tokens.drainToken(row.id, row.idempotency_token!),
           heartbeatIntervalMs: options.heartbeatIntervalMs,
-          mesh: null,
+          mesh: body.mesh === undefined ? null : (options.mesh?.join(row, body.mesh, req.ip) ?? null),
         };
         return out;
       } catch (err) {
@@ -168,6 +176,7 @@ export function nodeRoutes(options: NodeRoutesOptions): FastifyPluginAsync {
         const out: HeartbeatReply = {
           nodeToken: tokens.nodeToken(row.id, row.idempotency_token!, now),
           desiredState: row.desired_state,
+          mesh: options.mesh?.heartbeat(row, body.mesh) ?? null,
         };
         return out;
       } catch (err) {
