@@ -1,5 +1,6 @@
 import type { Database } from 'better-sqlite3';
 import { type Clock, systemClock } from '../../engine/index.js';
+import type { IngestMetrics } from '../declarations/index.js';
 
 /** Length of a rollup bucket: one minute, in milliseconds. */
 export const ROLLUP_MS = 60_000;
@@ -124,46 +125,59 @@ export async function runRetention(
   return result;
 }
 
+export interface RetentionJobOptions extends RetentionPolicy {
+  db: Database;
+  /** Milliseconds between passes. Default 60000. */
+  intervalMs?: number;
+  clock?: Clock;
+  /** Counts rows in `infrabase_metrics_retention_rows_total` when given. */
+  ingest?: IngestMetrics;
+  onPass?: (result: RetentionResult) => void;
+  /** A failed pass is reported here and retried at the next interval. */
+  onError?: (err: unknown) => void;
+}
+
 /**
- * Runs {@link runRetention} every `intervalMs` (default 60 s) until stopped; Service-shaped. Errors of a
- * pass go to `onError` and the next pass retries.
+ * Runs {@link runRetention} at start and then every `intervalMs` until stopped; Service-shaped (`start`
+ * returns at once, `stop` aborts the pass between two transactions and resolves when it has ended).
  */
 export class RetentionJob {
   readonly name = 'metrics-retention';
   private abort?: AbortController;
   private loop?: Promise<void>;
 
-  constructor(
-    private readonly db: Database,
-    private readonly policy: RetentionPolicy & { intervalMs?: number },
-    private readonly clock: Clock = systemClock,
-    private readonly onPass?: (result: RetentionResult) => void,
-    private readonly onError?: (err: unknown) => void,
-  ) {}
+  constructor(private readonly options: RetentionJobOptions) {}
 
   start(): void {
     if (this.loop) return;
     const abort = new AbortController();
     this.abort = abort;
-    this.loop = (async () => {
-      while (!abort.signal.aborted) {
-        try {
-          this.onPass?.(await runRetention(this.db, this.policy, this.clock, abort.signal));
-        } catch (err) {
-          this.onError?.(err);
-        }
-        try {
-          await this.clock.sleep(this.policy.intervalMs ?? 60_000, abort.signal);
-        } catch {
-          return;
-        }
-      }
-    })();
+    this.loop = this.run(abort.signal);
   }
 
   async stop(): Promise<void> {
     this.abort?.abort();
     await this.loop;
     this.loop = undefined;
+  }
+
+  private async run(signal: AbortSignal): Promise<void> {
+    const { db, clock = systemClock, ingest } = this.options;
+    while (!signal.aborted) {
+      try {
+        const result = await runRetention(db, this.options, clock, signal);
+        ingest?.retentionRows.inc({ operation: 'rolled_up' }, result.rolledUp);
+        ingest?.retentionRows.inc({ operation: 'deleted_raw' }, result.deletedRaw);
+        ingest?.retentionRows.inc({ operation: 'deleted_rollup' }, result.deletedRollups);
+        this.options.onPass?.(result);
+      } catch (err) {
+        this.options.onError?.(err);
+      }
+      try {
+        await clock.sleep(this.options.intervalMs ?? 60_000, signal);
+      } catch {
+        return;
+      }
+    }
   }
 }

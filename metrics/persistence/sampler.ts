@@ -1,5 +1,5 @@
 import type { Registry } from 'prom-client';
-import { type Clock, type Database, isInfrabaseError, systemClock } from '../../engine/index.js';
+import { type Clock, type Database, systemClock } from '../../engine/index.js';
 import { type IngestMetrics, ingestMetrics } from '../declarations/index.js';
 import { type SeriesSelector, sampleRegistry } from './sample-registry.js';
 import { writeSamples } from './write-samples.js';
@@ -74,11 +74,9 @@ export class MetricsSampler {
     for (;;) {
       try {
         await this.clock.sleep(this.intervalMs, signal);
-      } catch (err) {
-        if (signal.aborted) return;
-        if (!isInfrabaseError(err)) throw err;
+      } catch {
+        return; // aborted by stop()
       }
-      if (signal.aborted) return;
       await this.sampleOnce();
     }
   }

@@ -4,10 +4,12 @@ import {
   canonicalLabels,
   collectNodeMetrics,
   createRegistry,
+  ingestMetrics,
   ingestNodeMetrics,
   MetricsSampler,
   NODE_METRICS,
   type OsReadings,
+  RetentionJob,
   runRetention,
   sqlMetrics,
 } from '../../metrics/index.js';
@@ -223,6 +225,35 @@ describe('retention', () => {
     expect(result.deletedRollups).toBe(1);
     expect(rows().map((r) => r.ts)).toEqual([3 * 86_400_000 - 1_000]);
     expect(db.prepare('SELECT sum(count) FROM sys_metrics_rollup').pluck().get()).toBe(5_000);
+  });
+
+  it('runs as a job at start and every interval, counting rows in the retention metric', async () => {
+    const clock = new ManualClock(10 * 60_000);
+    const registry = createRegistry({ processMetrics: false });
+    const passes: number[] = [];
+    const job = new RetentionJob({
+      db,
+      rawRetentionMs: 86_400_000,
+      rollupRetentionMs: 30 * 86_400_000,
+      intervalMs: 60_000,
+      clock,
+      ingest: ingestMetrics(registry),
+      onPass: (r) => passes.push(r.rolledUp),
+    });
+    insert(60_000, 1);
+    job.start();
+    try {
+      await waitFor(() => passes.length === 1 && clock.waiting === 1);
+      insert(3 * 60_000, 2);
+      clock.advance(60_000);
+      await waitFor(() => passes.length === 2);
+    } finally {
+      await job.stop();
+    }
+    expect(passes).toEqual([1, 1]);
+    expect(await registry.metrics()).toContain(
+      'infrabase_metrics_retention_rows_total{operation="rolled_up"} 2',
+    );
   });
 
   it('never deletes raw samples that are not rolled up yet', async () => {
