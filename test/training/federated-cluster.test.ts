@@ -24,6 +24,7 @@ import {
 
 const LOCAL = { batch_size: 32, learning_rate: 0.05, local_epochs: 1 };
 const model = modelSpec({ type: 'logistic', features: 7 });
+// biome-ignore lint/suspicious/noExplicitAny: reply bodies are inspected as untyped JSON
 const replies: { node: string; path: string; body: any }[] = [];
 let cluster: TestCluster;
 let centralizedAccuracy: number;
