@@ -10,6 +10,31 @@ import { readPrivateKeyFile, WIREGUARD_SOCKET_DIR } from '../../network/index.js
 import { tempDir, waitFor } from '../support/tmp.js';
 import { createNetnsLab, type NetnsLab, netnsSkipReason } from './netns.js';
 
+/** SIGTERM, then SIGKILL after 5 s, every process whose command line names one of `ids`. */
+async function stopProcesses(ids: readonly string[]): Promise<void> {
+  const find = () =>
+    readdirSync('/proc')
+      .filter((p) => /^\d+$/.test(p))
+      .filter((p) => {
+        try {
+          const argv = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
+          return ids.some((id) => argv.includes(id));
+        } catch {
+          return false;
+        }
+      })
+      .map(Number);
+  const signal = (pids: number[], sig: NodeJS.Signals) => {
+    for (const pid of pids) {
+      try {
+        process.kill(pid, sig);
+      } catch {}
+    }
+  };
+  signal(find(), 'SIGTERM');
+  await waitFor(() => find().length === 0, 5000, 50).catch(() => signal(find(), 'SIGKILL'));
+}
+
 const skip =
   netnsSkipReason() ?? (existsSync(BIN_PATH) ? null : `${BIN_PATH} missing: build with npx tsc -p .`);
 const HEARTBEAT_MS = 1000;
@@ -83,18 +108,9 @@ describe.skipIf(skip !== null)(
 
     afterAll(async () => {
       try {
-        // The agents run detached (they outlive a control plane by design): stop each by its lock's pid.
-        for (const id of ids.slice(1)) {
-          try {
-            const { pid } = JSON.parse(readFileSync(join(dataDir, 'nodes', id, 'agent.pid'), 'utf8'));
-            process.kill(pid, 'SIGTERM');
-            await waitFor(
-              () => !existsSync(`/proc/${pid}`) || readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z'),
-              5000,
-              20,
-            ).catch(() => process.kill(pid, 'SIGKILL'));
-          } catch {}
-        }
+        // The agents run detached (they outlive a control plane by design); their command lines carry this
+        // run's unique node ids, so these are exactly the processes this test started.
+        await stopProcesses(ids.slice(1));
         if (up && up.exitCode === null) {
           const exited = new Promise((r) => up!.once('exit', r));
           up.kill('SIGTERM');
