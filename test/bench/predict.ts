@@ -242,7 +242,10 @@ columns, runs once: each call records its features and returns a placeholder, on
 steer the query (WHERE, ORDER BY, aggregates, expressions) run twice in one read transaction: a collect pass
 wrapped as \`WITH … AS MATERIALIZED (…) SELECT count(*)\` so no row reaches JS, then the real pass answering
 matching calls from the batch. They pay SQLite's function-call cost (converting 9 arguments to JS per call)
-twice, which bounds them near half of (b). (d) and (e) show what batching and in-database scoring replace.
+twice, which alone would bound them near half of (b); the per-call bookkeeping in JS (argument array, stream
+lookup, comparing 8 features) costs more again, so they miss the 2x target (see the ratio above). The
+one-pass path is what the issue's query (a) takes. (d) and (e) show what batching and in-database scoring
+replace.
 <!-- predict:end -->`;
   const file = 'docs/benchmarks.md';
   const before = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n';
