@@ -12,7 +12,6 @@ import { Agent, createServer, request } from 'node:http';
 import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import type { Database } from 'better-sqlite3';
 import { executeStatement, openDatabase, seededRandom } from '../../engine/index.js';
 import { createSession, importModel, mlExtension, syncModels } from '../../ml/index.js';
 import { logisticRegressionModel } from '../ml/onnx/build-models.js';
