@@ -12,9 +12,11 @@ import {
   type SqlMetrics,
   sqlMetrics,
 } from '../../metrics/index.js';
+import { mlExtension } from '../../ml/index.js';
 import type { HeartbeatReply, JoinReply } from '../nodes/index.js';
 import { parseTrainingFaults, TRAINING_FAULTS_ENV } from '../training/index.js';
 import { AgentMesh } from './mesh.js';
+import { modelRoutes } from './model-routes.js';
 import { shardRoutes } from './shard-routes.js';
 import { trainingRoutes } from './training-routes.js';
 
@@ -75,7 +77,12 @@ export async function runAgent(options: AgentOptions): Promise<AgentHandle> {
   const registry = createRegistry({ defaultLabels: { node_id: options.nodeId } });
   const sql = sqlMetrics(registry);
   try {
-    shard = openDatabase(join(dataDir, 'shard.db'), { role: 'agent' });
+    // The shard carries the catalog so sys_models copies and PREDICT work where the rows are.
+    shard = openDatabase(join(dataDir, 'shard.db'), {
+      role: 'agent',
+      migrate: true,
+      extensions: [mlExtension],
+    });
     app.get('/healthz', async () => ({ status: draining ? 'draining' : 'ok', nodeId: options.nodeId }));
     app.post('/v1/drain', async (req, reply) => {
       if (!drainToken || req.headers.authorization !== `Bearer ${drainToken}`) {
@@ -92,6 +99,7 @@ export async function runAgent(options: AgentOptions): Promise<AgentHandle> {
     const faults = parseTrainingFaults(process.env[TRAINING_FAULTS_ENV], options.nodeId); // test hook
     await app.register(shardRoutes({ shard, controlToken }));
     await app.register(trainingRoutes({ shard, controlToken, faults }));
+    await app.register(modelRoutes({ shard, controlToken }));
     await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
   } catch (err) {
     await app.close().catch(() => undefined);

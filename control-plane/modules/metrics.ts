@@ -25,13 +25,13 @@ export const metricsModule: ControlPlaneModule = {
         clock: ctx.clock,
         onError,
       }),
-      new RetentionJob(
-        ctx.db,
-        { rawRetentionMs: m.rawRetentionMs, rollupRetentionMs: m.rollupRetentionMs },
-        ctx.clock,
-        undefined,
+      new RetentionJob({
+        db: ctx.db,
+        rawRetentionMs: m.rawRetentionMs,
+        rollupRetentionMs: m.rollupRetentionMs,
+        clock: ctx.clock,
         onError,
-      ),
+      }),
     ];
   },
 };

@@ -3,6 +3,7 @@ import { type Clock, type Database, InfrabaseError } from '../../engine/index.js
 import { requireAdmin } from '../server/index.js';
 import { type AgentClient, type DataNode, readyDataNodes } from '../training/index.js';
 import { assignShards } from './distribute.js';
+import { referencedModels, syncModels } from './model-sync.js';
 
 export interface TableRoutesOptions {
   readonly db: Database;
@@ -54,7 +55,8 @@ function nodesByIds(db: Database, ids: readonly string[]): DataNode[] {
  * - `POST /v1/tables/:name/rows` {@link RowsBody} → `{ rows: { <node>: n } }`: spreads a batch over the
  *   load's nodes (hash of `shardBy`, else round-robin by position) and adds the counts to `sys_tables`;
  * - `POST /v1/sql/cluster` `{ sql, timeoutMs? }` → {@link ClusterSqlReply}: one read-only statement on every
- *   ready data node (read token allowed), rows prefixed with the node id in `_node`.
+ *   ready data node (read token allowed), rows prefixed with the node id in `_node`; the models its PREDICT
+ *   calls name are copied to the nodes first.
  * @throws (as HTTP errors) `UNAVAILABLE` when there is no ready data node, `INVALID_ARGUMENT` for bad bodies.
  */
 export function tableRoutes(options: TableRoutesOptions): FastifyPluginAsync {
@@ -155,10 +157,12 @@ export function tableRoutes(options: TableRoutesOptions): FastifyPluginAsync {
       const nodes = readyDataNodes(db);
       if (nodes.length === 0) throw new InfrabaseError('UNAVAILABLE', 'no ready data node to query');
       const limit = Math.min(Number(req.body.timeoutMs) || 30_000, 300_000);
+      const models = referencedModels(sql);
       const settled = await Promise.allSettled(
-        nodes.map((n) =>
-          agents.post<{ columns: string[]; rows: unknown[][] }>(n, '/v1/shard/query', { sql }, limit),
-        ),
+        nodes.map(async (n) => {
+          await syncModels(db, agents, n, models, limit);
+          return agents.post<{ columns: string[]; rows: unknown[][] }>(n, '/v1/shard/query', { sql }, limit);
+        }),
       );
       const out: ClusterSqlReply = { columns: [], rows: [], nodes: [], failures: [] };
       const errors: InfrabaseError[] = [];

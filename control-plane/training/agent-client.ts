@@ -35,12 +35,28 @@ export class AgentClient {
     private readonly recorder?: ReplyRecorder,
   ) {}
 
+  /** POSTs `body` to the agent. See {@link AgentClient.request}. */
+  post<T>(node: DataNode, path: string, body: unknown, timeoutMs: number, signal?: AbortSignal): Promise<T> {
+    return this.request<T>('POST', node, path, body, timeoutMs, signal);
+  }
+
+  /** PUTs `body` to the agent. See {@link AgentClient.request}. */
+  put<T>(node: DataNode, path: string, body: unknown, timeoutMs: number, signal?: AbortSignal): Promise<T> {
+    return this.request<T>('PUT', node, path, body, timeoutMs, signal);
+  }
+
+  /** GETs from the agent. See {@link AgentClient.request}. */
+  get<T>(node: DataNode, path: string, timeoutMs: number, signal?: AbortSignal): Promise<T> {
+    return this.request<T>('GET', node, path, undefined, timeoutMs, signal);
+  }
+
   /**
-   * POSTs `body` to `http://<endpoint><path>`.
+   * Calls `http://<endpoint><path>` with the node's control credential; JSON in, JSON out.
    * @param timeoutMs gives up after this many ms (`TIMEOUT`).
    * @throws InfrabaseError with the agent's code and message, `TIMEOUT`, or `UNAVAILABLE` when unreachable.
    */
-  async post<T>(
+  async request<T>(
+    method: 'GET' | 'POST' | 'PUT',
     node: DataNode,
     path: string,
     body: unknown,
@@ -51,12 +67,12 @@ export class AgentClient {
     let res: Response;
     try {
       res = await fetch(`http://${node.endpoint}${path}`, {
-        method: 'POST',
+        method,
         headers: {
-          'content-type': 'application/json',
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
           authorization: `Bearer ${this.tokens.drainToken(node.id, node.launch)}`,
         },
-        body: JSON.stringify(body),
+        body: body === undefined ? undefined : JSON.stringify(body),
         signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
       });
     } catch (err) {

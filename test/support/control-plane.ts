@@ -1,6 +1,7 @@
 import {
   type ConfigInput,
   type ControlPlane,
+  type ControlPlaneModule,
   loadConfig,
   startControlPlane,
 } from '../../control-plane/index.js';
