@@ -13,9 +13,10 @@ import { createTrainingModule } from '../../control-plane/modules/training.js';
 import { createNodesModule } from '../../control-plane/nodes/index.js';
 import { TRAINING_FAULTS_ENV } from '../../control-plane/training/index.js';
 import type { Rows } from '../../ml/index.js';
+import { SHARED_DATA } from '../support/data.js';
 import { tempDir, waitFor } from '../support/tmp.js';
 
-export const DATA_DIR = process.env.INFRABASE_DATA_DIR ?? '/work/shared/data';
+export const DATA_DIR = SHARED_DATA;
 export const ADULT_CSV = `${DATA_DIR}/tabular/adult.csv`;
 
 /** Knuth's multiplicative hash of the row id, in [0, 100): the fixed 20% hold-out, in SQL and here alike. */

@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import type { Database } from '../../../engine/index.js';
+import { SHARED_DATA } from '../../support/data.js';
 
-/** Where the NAB traces live (see shared/data/PROVENANCE.md); `INFRABASE_DATA_DIR` overrides the data root. */
-export const TRACES_DIR = `${process.env.INFRABASE_DATA_DIR ?? '/work/shared/data'}/timeseries/`;
+/** Where the NAB traces live (see shared/data/PROVENANCE.md); `INFRABASE_SHARED_DATA` overrides the data root. */
+export const TRACES_DIR = `${SHARED_DATA}/timeseries/`;
 
 /** A NAB trace as `[ts ms, value]` pairs; timestamps are read as UTC. */
 export function readTrace(file: string): [number, number][] {

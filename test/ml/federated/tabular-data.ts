@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import type { Rows } from '../../../ml/training/index.js';
+import { SHARED_DATA } from '../../support/data.js';
 
-/** Real UCI data from /work/shared/data for the accuracy tests and benchmarks (see PROVENANCE.md). */
-export const DATA_DIR = process.env.INFRABASE_DATA_DIR ?? '/work/shared/data';
+/** Real UCI data from ../shared/data for the accuracy tests and benchmarks (see PROVENANCE.md). */
+export const DATA_DIR = SHARED_DATA;
 
 export interface LabelledData {
   /** Raw (unstandardised) features [n, d] and 0/1 labels. */

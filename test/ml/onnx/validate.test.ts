@@ -10,9 +10,10 @@ import {
   mlExtension,
   onnx,
 } from '../../../ml/index.js';
+import { SHARED_DATA } from '../../support/data.js';
 import { externalDataModel, logisticRegressionModel, sequenceInputModel } from './build-models.js';
 
-const MODELS = '/work/shared/data/models';
+const MODELS = `${SHARED_DATA}/models`;
 let db: Database;
 beforeEach(() => {
   db = openDatabase(':memory:', { migrate: true, extensions: [mlExtension] });

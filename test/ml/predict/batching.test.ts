@@ -3,6 +3,7 @@ import type { Database } from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { seededRandom } from '../../../engine/index.js';
 import { importModel, predictStats, syncModels } from '../../../ml/index.js';
+import { SHARED_DATA } from '../../support/data.js';
 import { logisticRegressionModel } from '../onnx/build-models.js';
 import { openMlDatabase, query } from './support.js';
 
@@ -135,7 +136,7 @@ describe('batched PREDICT gives exactly the rows of per-row evaluation', () => {
   it('falls back to per-row evaluation for a model that cannot be batched', () => {
     db.prepare('INSERT INTO sys_models (name, onnx) VALUES (?, ?)').run(
       'lgbm',
-      readFileSync('/work/shared/data/models/lightgbm_classifier_2f.onnx'),
+      readFileSync(`${SHARED_DATA}/models/lightgbm_classifier_2f.onnx`),
     );
     const sql = "SELECT id, PREDICT('lgbm', f1 + 5, f2 + 3) FROM t LIMIT 20";
     expect(query(db, sql)).toEqual(perRow(sql));

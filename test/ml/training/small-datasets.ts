@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import type { Rows } from '../../../ml/training/index.js';
+import { SHARED_DATA } from '../../support/data.js';
 
-const DATA_DIR = process.env.INFRABASE_DATA_DIR ?? '/work/shared/data';
+const DATA_DIR = SHARED_DATA;
 
 export interface SmallDataset {
   rows: Rows;
