@@ -1,6 +1,7 @@
 import { cpus, freemem, loadavg, totalmem } from 'node:os';
 import type { Database } from 'better-sqlite3';
 import { InfrabaseError } from '../../engine/index.js';
+import type { IngestMetrics } from '../declarations/index.js';
 import { canonicalLabels, type Labels, METRIC_NAME } from './labels.js';
 import { writeSamples } from './write-samples.js';
 
@@ -106,6 +107,7 @@ export const MAX_HEARTBEAT_SAMPLES = 1000;
  * transaction (so autoscaling policies evaluate them, and act, in that transaction).
  *
  * @param ts milliseconds since the epoch (the control plane's clock at receipt).
+ * @param metrics when given, rows are counted in `infrabase_metrics_samples_ingested_total{source="heartbeat"}`.
  * @returns the number of rows written.
  * @throws InfrabaseError `INVALID_ARGUMENT` naming the offending sample: more than
  *   {@link MAX_HEARTBEAT_SAMPLES} samples, a name that is not a Prometheus metric name, a non-finite value,
@@ -116,6 +118,7 @@ export function ingestNodeMetrics(
   nodeId: string,
   samples: readonly NodeMetricSample[],
   ts: number,
+  metrics?: IngestMetrics,
 ): number {
   if (samples.length > MAX_HEARTBEAT_SAMPLES) {
     throw new InfrabaseError(
@@ -144,5 +147,14 @@ export function ingestNodeMetrics(
     }
     return { ts, nodeId, name: s.name, labels: canonicalLabels(s.labels), value: s.value };
   });
-  return writeSamples(db, rows);
+  const started = performance.now();
+  try {
+    const n = writeSamples(db, rows);
+    metrics?.batchDuration.observe({ source: 'heartbeat' }, (performance.now() - started) / 1000);
+    metrics?.samples.inc({ source: 'heartbeat' }, n);
+    return n;
+  } catch (err) {
+    metrics?.errors.inc({ source: 'heartbeat' });
+    throw err;
+  }
 }

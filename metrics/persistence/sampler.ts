@@ -21,7 +21,7 @@ export interface MetricsSamplerOptions {
  * Writes the selected series of a registry to `sys_metrics` every `intervalMs`, each batch in one
  * transaction (a few hundred rows: well under a millisecond of write lock). Shaped as a control-plane
  * `Service`: `start()` returns at once, `stop()` ends the loop and resolves when the current batch is done.
- * Declares the `infrabase_metrics_*` ingest metrics on the registry unless given `ingest`.
+ * Counts its rows and batches in the registry's `infrabase_metrics_*` ingest metrics.
  */
 export class MetricsSampler {
   readonly name = 'metrics-sampler';
@@ -31,13 +31,10 @@ export class MetricsSampler {
   private abort?: AbortController;
   private loop?: Promise<void>;
 
-  constructor(
-    private readonly options: MetricsSamplerOptions,
-    ingest?: IngestMetrics,
-  ) {
+  constructor(private readonly options: MetricsSamplerOptions) {
     this.clock = options.clock ?? systemClock;
     this.intervalMs = options.intervalMs ?? 5000;
-    this.ingest = ingest ?? ingestMetrics(options.registry);
+    this.ingest = ingestMetrics(options.registry);
   }
 
   start(): void {

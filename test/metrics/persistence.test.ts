@@ -50,7 +50,8 @@ describe('canonical labels', () => {
 });
 
 describe('node metrics from heartbeats', () => {
-  it('stores the samples with the node id and the heartbeat time', () => {
+  it('stores the samples with the node id and the heartbeat time, and counts them', async () => {
+    const registry = createRegistry({ processMetrics: false });
     const n = ingestNodeMetrics(
       db,
       'n-1',
@@ -59,8 +60,12 @@ describe('node metrics from heartbeats', () => {
         { name: NODE_METRICS.load1, value: 1.5, labels: { window: '1m' } },
       ],
       1_000,
+      ingestMetrics(registry),
     );
     expect(n).toBe(2);
+    expect(await registry.metrics()).toContain(
+      'infrabase_metrics_samples_ingested_total{source="heartbeat"} 2',
+    );
     expect(rows()).toEqual([
       { ts: 1_000, node_id: 'n-1', name: 'infrabase_node_cpu_utilization_ratio', labels: '{}', value: 0.42 },
       { ts: 1_000, node_id: 'n-1', name: 'infrabase_node_load1', labels: '{"window":"1m"}', value: 1.5 },
