@@ -1,33 +1,19 @@
-import { EC2Client } from '@aws-sdk/client-ec2';
-import { InstancesClient, ZoneOperationsClient } from '@google-cloud/compute';
-import {
-  AwsProvider,
-  type CloudProvider,
-  GcpProvider,
-  instanceIdOf,
-  OWNERSHIP_TAGS,
-} from '../../../../autoinfra/index.js';
+import { type CloudProvider, instanceIdOf, OWNERSHIP_TAGS } from '../../../../autoinfra/index.js';
 import {
   type FakeComputeServer as ComputeServer,
-  FAKE_AWS_CREDENTIALS,
   FakeComputeServer,
   FakeEc2Server,
   type FaultOptions,
   type Faults,
-  fakeGoogleAuthClient,
 } from '../../../fakes/index.js';
+import { connectAws } from './connect-aws.js';
+import { connectGcp } from './connect-gcp.js';
 
-/** The cloud providers with a test server. */
-export type CloudKind = 'aws' | 'gcp';
+export { AWS_REGION, GCP_PROJECT, INSTANCE_TYPE, ZONES } from './cloud-constants.js';
 
-export const GCP_PROJECT = 'infrabase-test';
-export const AWS_REGION = 'us-east-1';
-/** Zones the specs use; the test servers accept any. */
-export const ZONES: Record<CloudKind, readonly [string, string]> = {
-  aws: ['us-east-1a', 'us-east-1b'],
-  gcp: ['us-central1-a', 'us-central1-b'],
-};
-export const INSTANCE_TYPE: Record<CloudKind, string> = { aws: 't3.small', gcp: 'e2-small' };
+import { type CloudKind, GCP_PROJECT, INSTANCE_TYPE, ZONES } from './cloud-constants.js';
+
+export type { CloudKind } from './cloud-constants.js';
 
 /** An instance as the test server holds it, in the provider's id scheme. */
 export interface ServerInstance {
@@ -45,6 +31,8 @@ export interface ServerInstance {
 export interface CloudUnderTest {
   readonly kind: CloudKind;
   readonly faults: Faults;
+  /** Port of the test server on 127.0.0.1. */
+  readonly port: number;
   /** The real-SDK provider for cluster `clusterId` (one client per call; closed by {@link close}). */
   provider(clusterId: string): CloudProvider;
   /** Instances not terminated or being deleted. */
@@ -71,31 +59,16 @@ async function startEc2(faults: FaultOptions): Promise<CloudUnderTest> {
     faults,
     timing: { bootMs: 20, shutdownMs: 20, retentionMs: 3_600_000 },
   });
-  const clients: EC2Client[] = [];
+  const closers: (() => Promise<void>)[] = [];
   const tag = (tags: { key: string; value: string }[], key: string) => tags.find((t) => t.key === key)?.value;
   return {
     kind: 'aws',
+    port: ec2.port,
     faults: ec2.faults,
     provider(clusterId) {
-      const client = new EC2Client({
-        endpoint: ec2.endpoint,
-        region: AWS_REGION,
-        credentials: FAKE_AWS_CREDENTIALS,
-        maxAttempts: 1,
-      });
-      clients.push(client);
-      return new AwsProvider(
-        {
-          region: AWS_REGION,
-          endpoint: ec2.endpoint,
-          imageId: 'ami-0123456789abcdef0',
-          instanceType: INSTANCE_TYPE.aws,
-          securityGroupIds: [],
-          maxAttempts: 1,
-        },
-        clusterId,
-        client,
-      );
+      const p = connectAws(ec2.port, clusterId);
+      closers.push(async () => p.close());
+      return p;
     },
     live: () =>
       ec2.liveInstances().map((i) => ({
@@ -119,7 +92,7 @@ async function startEc2(faults: FaultOptions): Promise<CloudUnderTest> {
       return { id: i.id, clusterId: tags.cluster, nodeId: tags.node };
     },
     async close() {
-      for (const c of clients) c.destroy();
+      for (const c of closers) await c();
       await ec2.close();
     },
   };
@@ -130,32 +103,14 @@ async function startCompute(faults: FaultOptions): Promise<CloudUnderTest> {
     faults,
     timing: { insertMs: 5, bootMs: 5, deleteMs: 5 },
   });
-  const providers: GcpProvider[] = [];
+  const closers: (() => Promise<void>)[] = [];
   return {
     kind: 'gcp',
+    port: gce.port,
     faults: gce.faults,
     provider(clusterId) {
-      const opts = {
-        apiEndpoint: '127.0.0.1',
-        port: gce.port,
-        protocol: 'http',
-        authClient: fakeGoogleAuthClient() as never,
-      };
-      const p = new GcpProvider(
-        {
-          project: GCP_PROJECT,
-          zone: ZONES.gcp[0],
-          machineType: INSTANCE_TYPE.gcp,
-          image: 'projects/debian-cloud/global/images/family/debian-12',
-          network: 'global/networks/default',
-        },
-        clusterId,
-        {
-          clients: { instances: new InstancesClient(opts), zoneOperations: new ZoneOperationsClient(opts) },
-          pollIntervalMs: 20,
-        },
-      );
-      providers.push(p);
+      const p = connectGcp(gce.port, clusterId);
+      closers.push(() => p.close());
       return p;
     },
     live: () =>
@@ -182,7 +137,7 @@ async function startCompute(faults: FaultOptions): Promise<CloudUnderTest> {
       return { id: instanceIdOf(i.zone, i.name), clusterId: tags.cluster, nodeId: tags.node };
     },
     async close() {
-      for (const p of providers) await (p as { close?: () => Promise<void> }).close?.();
+      for (const c of closers) await c();
       await gce.close();
     },
   };
