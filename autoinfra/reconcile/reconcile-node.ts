@@ -79,7 +79,7 @@ export async function reconcileNode(deps: ReconcileDeps, id: string): Promise<Re
     return fail(
       deps,
       row,
-      `no provider "${row.provider}" is configured; configured: ${[...deps.providers.keys()].join(', ')}`,
+      `no provider "${row.provider}" is configured (set providers.${row.provider}.enabled in the configuration); configured: ${[...deps.providers.keys()].join(', ')}`,
     );
   }
   if (row.desired_state === 'terminated') return finalize(deps, provider, row);

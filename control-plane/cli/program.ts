@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { registerAgent } from './commands/agent.js';
+import { registerDemo } from './commands/demo.js';
 import { registerLoad } from './commands/load.js';
 import { registerMesh } from './commands/mesh.js';
 import { registerModel } from './commands/model.js';
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
   registerSql(program);
   registerModel(program);
   registerAgent(program);
+  registerDemo(program);
   registerMesh(program);
   registerLoad(program);
   registerTrain(program);

@@ -12,6 +12,8 @@ export const localProviderSchema = z.object({
 
 /** Settings of the AWS EC2 provider. Credentials come only from the SDK's default chain. */
 export const awsProviderSchema = z.object({
+  /** Launch `provider = 'aws'` rows (and collect orphans in the account). */
+  enabled: z.boolean().default(false),
   region: z.string().default('us-east-1'),
   /** Overrides the EC2 endpoint (tests point it at a local server). */
   endpoint: z.string().url().optional(),
@@ -25,6 +27,8 @@ export const awsProviderSchema = z.object({
 
 /** Settings of the GCP Compute provider. Credentials come only from Application Default Credentials. */
 export const gcpProviderSchema = z.object({
+  /** Launch `provider = 'gcp'` rows (and collect orphans in the project); needs `project`. */
+  enabled: z.boolean().default(false),
   project: z.string().optional(),
   zone: z.string().default('us-central1-a'),
   machineType: z.string().default('e2-small'),

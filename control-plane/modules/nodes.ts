@@ -3,14 +3,15 @@ import { createNodesModule } from '../nodes/index.js';
 import type { ControlPlaneModule } from '../service.js';
 
 /**
- * The nodes module with every provider the configuration allows: `local` always, `aws` always (credentials
- * are resolved by the SDK's default chain at the first call), `gcp` once `providers.gcp.project` is set.
+ * The nodes module with the providers the configuration enables: `local` always, `aws` and `gcp` when
+ * `providers.<name>.enabled` (credentials come from the SDKs' default chains at the first call).
  */
 export const nodesModule: ControlPlaneModule = createNodesModule({
   providers: (ctx, clusterId) => {
-    const providers: CloudProvider[] = [new AwsProvider(ctx.config.providers.aws, clusterId)];
-    if (ctx.config.providers.gcp.project)
-      providers.push(new GcpProvider(ctx.config.providers.gcp, clusterId));
+    const { aws, gcp } = ctx.config.providers;
+    const providers: CloudProvider[] = [];
+    if (aws.enabled) providers.push(new AwsProvider(aws, clusterId));
+    if (gcp.enabled) providers.push(new GcpProvider(gcp, clusterId));
     return providers;
   },
 });

@@ -1,7 +1,7 @@
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
-import { InfrabaseError } from '../../../engine/index.js';
 import { type ConnectionFlags, connect } from '../connection.js';
+import { followJob, formatRound } from '../follow-job.js';
 
 interface TrainFlags extends ConnectionFlags {
   model: string;
@@ -93,52 +93,22 @@ export function registerTrain(program: Command): void {
       process.stdout.write(`training job ${id}: ${rounds} rounds of ${flags.strategy} over the data nodes\n`);
       if (flags.wait === false) return;
       const bar = new SingleBar({
-        format: `job ${id} [{bar}] round {value}/{total} {metrics}`,
+        format: `job ${id} [{bar}] round {value}/{total}`,
         stream: process.stderr,
         hideCursor: true,
       });
-      bar.start(rounds, 0, { metrics: '' });
-      let shown = 0;
+      bar.start(rounds, 0);
       try {
-        for (;;) {
-          const r = await client.sql(
-            'SELECT round, participants, failures, train_loss, train_accuracy, eval_accuracy, duration_ms FROM sys_training_rounds WHERE job_id = ? AND round > ? ORDER BY round',
-            [id, shown],
-          );
-          for (const [round, parts, fails, loss, acc, evalAcc, ms] of r.rows as [
-            number,
-            string,
-            string,
-            number | null,
-            number | null,
-            number | null,
-            number,
-          ][]) {
-            const pct = (v: number | null) => (v === null ? '-' : `${(100 * v).toFixed(2)}%`);
-            const metrics = `loss ${loss?.toFixed(4) ?? '-'} acc ${pct(acc)} eval ${pct(evalAcc)}`;
-            bar.update(round, { metrics });
-            process.stdout.write(
-              `round ${round}: ${JSON.parse(parts).length} shard(s), ${JSON.parse(fails).length} failure(s), ${metrics}, ${ms} ms\n`,
-            );
-            shown = round;
-          }
-          const job = await client.sql(
-            'SELECT status, status_reason, model_version FROM sys_training_jobs WHERE id = ?',
-            [id],
-          );
-          const [status, reason, version] = job.rows[0] as [string, string | null, number | null];
-          if (status === 'succeeded') {
-            bar.update(rounds);
-            bar.stop();
-            process.stdout.write(`job ${id} succeeded: model ${flags.model} version ${version}\n`);
-            return;
-          }
-          if (status === 'failed' || status === 'cancelled') {
-            bar.stop();
-            throw new InfrabaseError('CONFLICT', `job ${id} ${status}: ${reason ?? 'no reason recorded'}`);
-          }
-          await new Promise((r) => setTimeout(r, flags.pollMs));
-        }
+        const version = await followJob(client, id, {
+          pollMs: flags.pollMs,
+          onRound: (r) => {
+            bar.update(r.round);
+            process.stdout.write(`${formatRound(r)}\n`);
+          },
+        });
+        bar.update(rounds);
+        bar.stop();
+        process.stdout.write(`job ${id} succeeded: model ${flags.model} version ${version}\n`);
       } finally {
         bar.stop();
       }
