@@ -39,7 +39,7 @@ export function registerModel(program: Command): void {
           features ? JSON.stringify(features) : null,
         ]);
         const stored = await client.sql(
-          `SELECT name, version, task, opset, sha256, inputs, outputs FROM sys_models
+          `SELECT name, version, task, opset, substr(sha256, 1, 12) AS sha256, feature_names FROM sys_models
           WHERE name = ? ORDER BY version DESC LIMIT 1`,
           [name],
         );
