@@ -40,8 +40,8 @@ export function registerModel(program: Command): void {
         ]);
         const stored = await client.sql(
           `SELECT name, version, task, opset, substr(sha256, 1, 12) AS sha256, feature_names FROM sys_models
-          WHERE name = ? ORDER BY version DESC LIMIT 1`,
-          [name],
+          WHERE name = ? AND sha256 = ? ORDER BY id DESC LIMIT 1`,
+          [name, createHash('sha256').update(bytes).digest('hex')],
         );
         process.stdout.write(`${renderTable(stored.columns, stored.rows)}\n`);
       },
