@@ -1,4 +1,5 @@
-/** The cloud providers behind the CloudProvider contract. */
-export * from './aws/index.js';
-export * from './gcp/index.js';
+/**
+ * The local provider. The aws and gcp adapters are imported from `./aws/index.js` and `./gcp/index.js` by
+ * whoever enables them: their SDKs take seconds to load, which agents and a local-only control plane skip.
+ */
 export * from './local/index.js';

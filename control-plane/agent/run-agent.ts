@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import Fastify from 'fastify';
 import type { Registry } from 'prom-client';
-import { acquireAgentLock } from '../../autoinfra/index.js';
+import { acquireAgentLock } from '../../autoinfra/providers/local/index.js';
 import { type Clock, type Database, InfrabaseError, openDatabase, systemClock } from '../../engine/index.js';
 import {
   collectNodeMetrics,

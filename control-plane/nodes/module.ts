@@ -13,7 +13,10 @@ export interface NodesModuleOptions {
    * Cloud providers besides `local` (e.g. the aws and gcp adapters), built once the cluster id is known.
    * A provider named `local` here replaces the default one.
    */
-  readonly providers?: (ctx: ControlPlaneContext, clusterId: string) => readonly CloudProvider[];
+  readonly providers?: (
+    ctx: ControlPlaneContext,
+    clusterId: string,
+  ) => readonly CloudProvider[] | Promise<readonly CloudProvider[]>;
 }
 
 /** The boot configuration handed to a launch: same launch ⇒ byte-identical (idempotent cloud requests). */
@@ -55,7 +58,7 @@ class ReconcilerService implements Service {
 
   constructor(private readonly options: NodesModuleOptions) {}
 
-  start(ctx: ControlPlaneContext): void {
+  async start(ctx: ControlPlaneContext): Promise<void> {
     const dataDir = resolve(ctx.config.dataDir);
     const clusterId = ctx.clusterId;
     const tokens = NodeTokens.fromDataDir(dataDir);
@@ -65,7 +68,7 @@ class ReconcilerService implements Service {
       'local',
       new LocalProvider({ dataDir, clusterId, host: local.host, launcher: local.launcher }),
     );
-    for (const p of this.options.providers?.(ctx, clusterId) ?? []) providers.set(p.name, p);
+    for (const p of (await this.options.providers?.(ctx, clusterId)) ?? []) providers.set(p.name, p);
     const r = ctx.config.reconciler;
     this.reconciler = new Reconciler({
       db: ctx.db,

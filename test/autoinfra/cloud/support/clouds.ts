@@ -1,4 +1,5 @@
-import { type CloudProvider, instanceIdOf, OWNERSHIP_TAGS } from '../../../../autoinfra/index.js';
+import { type CloudProvider, OWNERSHIP_TAGS } from '../../../../autoinfra/index.js';
+import { instanceIdOf } from '../../../../autoinfra/providers/gcp/index.js';
 import {
   type FakeComputeServer as ComputeServer,
   FakeComputeServer,
