@@ -11,7 +11,7 @@ import {
   WorkQueue,
 } from '../../autoinfra/index.js';
 import { seededRandom } from '../../engine/index.js';
-import { FakeClock } from './support/fake-clock.js';
+import { ManualClock } from '../support/manual-clock.js';
 
 describe('fullJitterBackoff', () => {
   it('draws uniformly below base * 2^failures', () => {
@@ -30,7 +30,7 @@ describe('fullJitterBackoff', () => {
 
 describe('TokenBucket', () => {
   it('allows a burst of its size and then refills at its rate', () => {
-    const clock = new FakeClock();
+    const clock = new ManualClock();
     const b = new TokenBucket({ burst: 20, perSecond: 2 }, clock);
     for (let i = 0; i < 20; i++) expect(b.tryTake()).toBe(true);
     expect(b.tryTake()).toBe(false);
@@ -42,7 +42,7 @@ describe('TokenBucket', () => {
   });
 
   it('never holds more than its burst after a long idle period', () => {
-    const clock = new FakeClock();
+    const clock = new ManualClock();
     const b = new TokenBucket({ burst: 3, perSecond: 10 }, clock);
     clock.advance(60_000);
     let n = 0;
@@ -51,7 +51,7 @@ describe('TokenBucket', () => {
   });
 
   it('take waits on the clock until a token refills', async () => {
-    const clock = new FakeClock();
+    const clock = new ManualClock();
     const b = new TokenBucket({ burst: 1, perSecond: 1 }, clock);
     await b.take();
     let done = false;
@@ -66,7 +66,7 @@ describe('TokenBucket', () => {
   });
 
   it('rejects a zero rate with a message naming the values', () => {
-    expect(() => new TokenBucket({ burst: 5, perSecond: 0 }, new FakeClock())).toThrow(/perSecond=0/);
+    expect(() => new TokenBucket({ burst: 5, perSecond: 0 }, new ManualClock())).toThrow(/perSecond=0/);
   });
 });
 

@@ -9,11 +9,11 @@ import {
 } from '../../autoinfra/index.js';
 import { type Database, InfrabaseError, openDatabase } from '../../engine/index.js';
 import { FakeProvider } from '../fakes/fake-provider.js';
-import { FakeClock } from './support/fake-clock.js';
+import { ManualClock } from '../support/manual-clock.js';
 
 let db: Database;
 let store: NodeStore;
-let clock: FakeClock;
+let clock: ManualClock;
 let cloud: FakeProvider;
 let deps: ReconcileDeps;
 const drained: string[] = [];
@@ -21,7 +21,7 @@ const drained: string[] = [];
 beforeEach(() => {
   db = openDatabase(':memory:', { migrate: true });
   store = new NodeStore(db);
-  clock = new FakeClock();
+  clock = new ManualClock();
   cloud = new FakeProvider({ name: 'aws', clusterId: 'c1', now: () => clock.now() });
   drained.length = 0;
   deps = {

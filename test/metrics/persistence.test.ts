@@ -13,8 +13,8 @@ import {
   runRetention,
   sqlMetrics,
 } from '../../metrics/index.js';
+import { ManualClock } from '../support/manual-clock.js';
 import { tempDir, waitFor } from '../support/tmp.js';
-import { ManualClock } from './manual-clock.js';
 
 let db: Database;
 let cleanup: () => void;

@@ -3,7 +3,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { NodeSpec } from '../../../autoinfra/provider.js';
 import { AwsProvider, type AwsProviderConfig } from '../../../autoinfra/providers/aws/index.js';
 import { isInfrabaseError } from '../../../engine/index.js';
-import { FAKE_AWS_CREDENTIALS, FakeEc2Server, ManualClock } from '../../fakes/index.js';
+import { FAKE_AWS_CREDENTIALS, FakeEc2Server } from '../../fakes/index.js';
+import { ManualClock } from '../../support/manual-clock.js';
 
 const CONFIG: AwsProviderConfig = {
   region: 'us-east-1',

@@ -1,3 +1,3 @@
+export { ManualClock } from '../../support/manual-clock.js';
 export { type FaultKind, type FaultOptions, Faults } from './faults.js';
-export { ManualClock } from './manual-clock.js';
 export { TokenBucket } from './token-bucket.js';
