@@ -1,10 +1,10 @@
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { NodeSpec } from '../../../autoinfra/provider.js';
 import { AwsProvider, type AwsProviderConfig } from '../../../autoinfra/providers/aws/index.js';
 import { isInfrabaseError } from '../../../engine/index.js';
 import { FAKE_AWS_CREDENTIALS, FakeEc2Server } from '../../fakes/index.js';
 import { ManualClock } from '../../support/manual-clock.js';
+import { caught, nodeSpecFor, callSignal as signal } from '../support/provider-test-kit.js';
 
 const CONFIG: AwsProviderConfig = {
   region: 'us-east-1',
@@ -15,32 +15,16 @@ const CONFIG: AwsProviderConfig = {
   maxAttempts: 1,
 };
 
-const spec = (nodeId: string, extra: Partial<NodeSpec> = {}): NodeSpec => ({
-  nodeId,
-  provider: 'aws',
-  role: 'data',
-  labels: { team: 'ml' },
-  userData: '#cloud-config\nruncmd: [infrabase agent]\n',
-  ...extra,
-});
-
-const signal = () => AbortSignal.timeout(20_000);
-
-async function caught(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected a rejection');
-}
+const spec = nodeSpecFor('aws', '#cloud-config\nruncmd: [infrabase agent]\n');
 
 describe('AwsProvider against the EC2 test server', () => {
   let clock: ManualClock;
   let ec2: FakeEc2Server;
   let clients: EC2Client[];
 
-  const provider = (opts: { clusterId?: string; maxAttempts?: number } = {}) => {
+  const provider = (
+    opts: { clusterId?: string; maxAttempts?: number; config?: Partial<AwsProviderConfig> } = {},
+  ) => {
     const client = new EC2Client({
       endpoint: ec2.endpoint,
       region: 'us-east-1',
@@ -48,7 +32,11 @@ describe('AwsProvider against the EC2 test server', () => {
       maxAttempts: opts.maxAttempts ?? 1,
     });
     clients.push(client);
-    return new AwsProvider({ ...CONFIG, endpoint: ec2.endpoint }, opts.clusterId ?? 'c1', client);
+    return new AwsProvider(
+      { ...CONFIG, ...opts.config, endpoint: ec2.endpoint },
+      opts.clusterId ?? 'c1',
+      client,
+    );
   };
 
   beforeEach(async () => {
@@ -207,13 +195,7 @@ describe('AwsProvider against the EC2 test server', () => {
   });
 
   it('refuses a spec without an image before calling EC2', async () => {
-    const client = new EC2Client({
-      endpoint: ec2.endpoint,
-      region: 'us-east-1',
-      credentials: FAKE_AWS_CREDENTIALS,
-    });
-    clients.push(client);
-    const aws = new AwsProvider({ ...CONFIG, imageId: undefined }, 'c1', client);
+    const aws = provider({ config: { imageId: undefined } });
     const err = await caught(aws.create(spec('n-1'), 'tok-1', signal()));
     expect(isInfrabaseError(err, 'INVALID_SPEC')).toBe(true);
     expect((err as Error).message).toContain('providers.aws.imageId');

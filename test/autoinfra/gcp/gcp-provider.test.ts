@@ -1,6 +1,5 @@
 import { InstancesClient, ZoneOperationsClient } from '@google-cloud/compute';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { NodeSpec } from '../../../autoinfra/provider.js';
 import {
   GcpProvider,
   type GcpProviderConfig,
@@ -10,6 +9,7 @@ import {
 import { isInfrabaseError } from '../../../engine/index.js';
 import { FakeComputeServer, fakeGoogleAuthClient } from '../../fakes/index.js';
 import { waitFor } from '../../support/tmp.js';
+import { caught, nodeSpecFor, callSignal as signal } from '../support/provider-test-kit.js';
 
 const CONFIG: GcpProviderConfig = {
   project: 'infrabase-test',
@@ -19,25 +19,7 @@ const CONFIG: GcpProviderConfig = {
   network: 'global/networks/default',
 };
 
-const spec = (nodeId: string, extra: Partial<NodeSpec> = {}): NodeSpec => ({
-  nodeId,
-  provider: 'gcp',
-  role: 'data',
-  labels: { team: 'ml' },
-  userData: '#!/bin/sh\nexec infrabase agent\n',
-  ...extra,
-});
-
-const signal = () => AbortSignal.timeout(20_000);
-
-async function caught(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected a rejection');
-}
+const spec = nodeSpecFor('gcp', '#!/bin/sh\nexec infrabase agent\n');
 
 describe('GcpProvider against the Compute test server', () => {
   let gce: FakeComputeServer;
