@@ -75,8 +75,10 @@ export async function startControlPlane(config: Config, options: StartOptions = 
     pruneTimer.unref();
     cleanups.push(() => clearInterval(pruneTimer));
 
+    const registry = createRegistry();
     const pool = new SqlPool({
       dbPath,
+      registry,
       size: config.sql.workers,
       defaultTimeoutMs: config.sql.timeoutMs,
       maxTimeoutMs: config.sql.maxTimeoutMs,
@@ -92,7 +94,7 @@ export async function startControlPlane(config: Config, options: StartOptions = 
       dbPath,
       db,
       feed,
-      registry: createRegistry(),
+      registry,
       logger,
       clock,
       url: () => url,

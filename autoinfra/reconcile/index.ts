@@ -1,5 +1,12 @@
 export { type BackoffOptions, fullJitterBackoff } from './backoff.js';
 export { idempotencyToken, parseIdempotencyToken } from './idempotency-token.js';
+export {
+  type CloudCallMetrics,
+  type CloudOperation,
+  type CloudOutcome,
+  cloudOutcomeOf,
+  meteredProvider,
+} from './metered-provider.js';
 export { type NodePatch, type NodeRow, NodeStore } from './node-store.js';
 export { OrphanCollector, type OrphanCollectorOptions } from './orphan-collector.js';
 export {
@@ -27,5 +34,12 @@ export {
   reconcileNode,
 } from './reconcile-node.js';
 export { Reconciler, type ReconcilerOptions, type ReconcilerSettings } from './reconciler.js';
+export {
+  attemptedActionClass,
+  type ReconcileActionClass,
+  type ReconcileResultClass,
+  reconcileActionClass,
+  reconcileErrorClass,
+} from './step-class.js';
 export { TokenBucket, type TokenBucketOptions } from './token-bucket.js';
 export { WorkQueue } from './work-queue.js';

@@ -10,6 +10,8 @@ export interface OrphanCollectorOptions {
   readonly clock: Clock;
   /** Instances younger than this are left alone, in ms. Default 60000. */
   readonly gracePeriodMs?: number;
+  /** Called for each orphan terminated (or found already gone), with the provider's name. */
+  readonly onTerminated?: (provider: string, orphan: Orphan) => void;
 }
 
 /**
@@ -56,6 +58,7 @@ export class OrphanCollector {
           if (!isInfrabaseError(err, 'NOT_FOUND')) throw err;
         }
         done.push(orphan);
+        this.options.onTerminated?.(provider.name, orphan);
       }
     }
     return done;

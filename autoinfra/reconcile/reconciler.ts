@@ -10,6 +10,7 @@ import type { CloudProvider } from '../provider.js';
 import { type BackoffOptions, fullJitterBackoff } from './backoff.js';
 import { type NodeRow, NodeStore } from './node-store.js';
 import { OrphanCollector } from './orphan-collector.js';
+import type { Orphan } from './orphans.js';
 import { CapacityCooloff } from './placement.js';
 import { rateLimitedProvider } from './rate-limited-provider.js';
 import { type ReconcileDeps, type ReconcileResult, reconcileNode } from './reconcile-node.js';
@@ -43,8 +44,10 @@ export interface ReconcilerOptions extends ReconcilerSettings {
   readonly random?: Random;
   readonly userData?: (row: NodeRow, token: string) => string | undefined;
   readonly drain?: (row: NodeRow, signal: AbortSignal) => Promise<void>;
-  /** Called after every step, for logs and tests. */
-  readonly onStep?: (id: string, outcome: ReconcileResult | { error: unknown }) => void;
+  /** Called after every step, for logs, metrics and tests, with the step's wall time in ms. */
+  readonly onStep?: (id: string, outcome: ReconcileResult | { error: unknown }, durationMs: number) => void;
+  /** Called for every orphan the collector terminated (or found already gone), with its provider's name. */
+  readonly onOrphanTerminated?: (provider: string, orphan: Orphan) => void;
 }
 
 /**
@@ -98,6 +101,7 @@ export class Reconciler {
       clusterId: options.clusterId,
       clock: this.clock,
       gracePeriodMs: options.orphanGracePeriodMs,
+      onTerminated: options.onOrphanTerminated,
     });
   }
 
@@ -141,6 +145,11 @@ export class Reconciler {
   /** One orphan collection pass. */
   collectOrphans() {
     return this.collector.collect(this.abort.signal);
+  }
+
+  /** Node ids ready to be reconciled now (not counting delayed ones or those being reconciled). */
+  queueDepth(): number {
+    return this.queue.length;
   }
 
   /** True when nothing is queued, delayed or running (tests use it to wait for convergence). */
@@ -189,17 +198,18 @@ export class Reconciler {
       try {
         await this.collectOrphans();
       } catch (err) {
-        this.options.onStep?.('orphan-collector', { error: err });
+        this.options.onStep?.('orphan-collector', { error: err }, 0);
       }
     }
   }
 
   private async process(id: string): Promise<void> {
+    const start = performance.now();
     try {
       const result = await reconcileNode(this.deps, id);
       if (result.action === 'gone' || result.action === 'removed') this.deps.lastLookup?.delete(id);
       this.failures.delete(id);
-      this.options.onStep?.(id, result);
+      this.options.onStep?.(id, result, performance.now() - start);
       this.queue.done(id);
       if (result.requeue) this.queue.add(id);
       else if (result.requeueAfterMs !== undefined) {
@@ -207,7 +217,7 @@ export class Reconciler {
       }
     } catch (err) {
       this.queue.done(id);
-      this.options.onStep?.(id, { error: err });
+      this.options.onStep?.(id, { error: err }, performance.now() - start);
       if (!this.running) return;
       const n = this.failures.get(id) ?? 0;
       this.failures.set(id, n + 1);

@@ -1,5 +1,15 @@
 import { resolve } from 'node:path';
-import { type CloudProvider, LocalProvider, type NodeRow, Reconciler } from '../../autoinfra/index.js';
+import {
+  attemptedActionClass,
+  type CloudProvider,
+  LocalProvider,
+  meteredProvider,
+  type NodeRow,
+  Reconciler,
+  reconcileActionClass,
+  reconcileErrorClass,
+} from '../../autoinfra/index.js';
+import { cloudMetrics, reconcileMetrics } from '../../metrics/index.js';
 import type { ControlPlaneContext, ControlPlaneModule, Service } from '../service.js';
 import { drainAgent } from './drain.js';
 import { nodeHealthRoute } from './health-route.js';
@@ -70,10 +80,12 @@ class ReconcilerService implements Service {
     );
     for (const p of (await this.options.providers?.(ctx, clusterId)) ?? []) providers.set(p.name, p);
     const r = ctx.config.reconciler;
-    this.reconciler = new Reconciler({
+    const cloud = cloudMetrics(ctx.registry);
+    const metrics = reconcileMetrics(ctx.registry);
+    const reconciler: Reconciler = new Reconciler({
       db: ctx.db,
       feed: ctx.feed,
-      providers: [...providers.values()],
+      providers: [...providers.values()].map((p) => meteredProvider(p, cloud)),
       clusterId,
       clock: ctx.clock,
       concurrency: r.concurrency,
@@ -84,13 +96,32 @@ class ReconcilerService implements Service {
       rateLimit: r.rateLimit,
       userData: bootConfig(ctx, tokens),
       drain: drainAgent(tokens),
-      onStep: (id, outcome) => {
-        if ('error' in outcome)
-          ctx.logger.warn({ node: id, err: outcome.error }, 'reconcile failed; backing off');
+      onStep: (id, outcome, durationMs) => {
+        if (id === 'orphan-collector') {
+          ctx.logger.warn(
+            { err: 'error' in outcome ? outcome.error : undefined },
+            'orphan collection failed',
+          );
+          return;
+        }
+        const isError = 'error' in outcome;
+        const action = isError
+          ? attemptedActionClass(reconciler.store.get(id))
+          : reconcileActionClass(outcome.action);
+        metrics.reconciles.inc({ action, result: isError ? reconcileErrorClass(outcome.error) : 'ok' });
+        metrics.duration.observe({ action }, durationMs / 1000);
+        if (isError) ctx.logger.warn({ node: id, err: outcome.error }, 'reconcile failed; backing off');
         else ctx.logger.debug({ node: id, action: outcome.action }, 'reconciled');
       },
+      onOrphanTerminated: (provider) => metrics.orphansTerminated.inc({ provider }),
     });
-    this.reconciler.start();
+    // Read at scrape time: prom-client calls a metric's `collect` before each exposition (the declaration
+    // has none, and a restarted service replaces this one's).
+    Object.assign(metrics.queueDepth, {
+      collect: () => metrics.queueDepth.set(reconciler.queueDepth()),
+    });
+    this.reconciler = reconciler;
+    reconciler.start();
   }
 
   async stop(): Promise<void> {

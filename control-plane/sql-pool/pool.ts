@@ -1,8 +1,11 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import type { Logger } from 'pino';
-import { InfrabaseError, type QueryResult } from '../../engine/index.js';
+import type { Registry } from 'prom-client';
+import { InfrabaseError, isInfrabaseError, type QueryResult } from '../../engine/index.js';
 import { compiledPath } from '../compiled-path.js';
+import { SqlPoolMetrics } from './pool-metrics.js';
 import type { WorkerMessage, WorkerRequest } from './protocol.js';
+import { guessStatementKind, type StatementKind } from './statement-kind.js';
 
 export interface SqlPoolOptions {
   dbPath: string;
@@ -13,6 +16,11 @@ export interface SqlPoolOptions {
   /** The largest time limit a request may ask for, milliseconds. */
   maxTimeoutMs: number;
   logger?: Logger;
+  /**
+   * Where to count statements (`infrabase_sql_statements_total`, `infrabase_sql_statement_duration_seconds`)
+   * and the workers' PREDICT usage (`infrabase_predict_*`); omit for no metrics.
+   */
+  registry?: Registry;
 }
 
 export interface SqlRequest {
@@ -28,6 +36,8 @@ interface Job {
   readonly timeoutMs: number;
   readonly resolve: (r: QueryResult) => void;
   readonly reject: (e: Error) => void;
+  /** `performance.now()` at submission, ms. */
+  readonly submittedAt: number;
   timer?: NodeJS.Timeout;
   worker?: Worker;
   settled: boolean;
@@ -51,8 +61,11 @@ export class SqlPool {
   private readonly queue: Job[] = [];
   private nextId = 1;
   private closed = false;
+  private readonly metrics?: SqlPoolMetrics;
 
-  constructor(private readonly options: SqlPoolOptions) {}
+  constructor(private readonly options: SqlPoolOptions) {
+    if (options.registry) this.metrics = new SqlPoolMetrics(options.registry);
+  }
 
   /** Starts the workers and waits until each has opened the database. */
   async start(): Promise<void> {
@@ -87,6 +100,7 @@ export class SqlPool {
         timeoutMs,
         resolve,
         reject,
+        submittedAt: performance.now(),
         settled: false,
       };
       job.timer = setTimeout(() => this.onTimeout(job), timeoutMs);
@@ -151,8 +165,9 @@ export class SqlPool {
     const job = worker.job;
     if (!job || job.request.id !== m.id) return;
     worker.job = undefined;
-    if (m.type === 'result') this.settle(job, undefined, m.result);
-    else this.settle(job, new InfrabaseError(m.code, m.message));
+    this.metrics?.predictUsage(m.predict);
+    if (m.type === 'result') this.settle(job, undefined, m.result, m.kind);
+    else this.settle(job, new InfrabaseError(m.code, m.message), undefined, m.kind);
     this.dispatch();
   }
 
@@ -194,10 +209,19 @@ export class SqlPool {
     this.dispatch();
   }
 
-  private settle(job: Job, error?: Error, result?: QueryResult): void {
+  /**
+   * Settles a job once and counts it. `kind` is the worker's report; statements that got none (timed out,
+   * worker lost, pool closed) are classified from their text.
+   */
+  private settle(job: Job, error?: Error, result?: QueryResult, kind?: StatementKind): void {
     if (job.settled) return;
     job.settled = true;
     clearTimeout(job.timer);
+    if (this.metrics) {
+      const outcome = !error ? 'ok' : isInfrabaseError(error, 'TIMEOUT') ? 'timeout' : 'error';
+      const seconds = (performance.now() - job.submittedAt) / 1000;
+      this.metrics.statement(kind ?? guessStatementKind(job.request.sql), outcome, seconds);
+    }
     if (error) job.reject(error);
     else job.resolve(result!);
   }

@@ -1,4 +1,5 @@
 import type { ErrorCode, QueryResult } from '../../engine/index.js';
+import type { ModelPredictUsage } from '../../ml/index.js';
 
 /** Parent → worker: run one statement. */
 export interface WorkerRequest {
@@ -8,8 +9,21 @@ export interface WorkerRequest {
   readonly readOnly: boolean;
 }
 
+/** What a worker reports with every answer, for the pool's metrics. */
+export interface WorkerReport {
+  /** The statement's kind: `read` when SQLite judged it read-only (`Statement.readonly`), else `write`. */
+  readonly kind: 'read' | 'write';
+  /** PREDICT usage by model since the worker's previous report (empty when PREDICT was not called). */
+  readonly predict: readonly ModelPredictUsage[];
+}
+
 /** Worker → parent. The first message a worker sends is `{ type: 'ready' }`. */
 export type WorkerMessage =
   | { readonly type: 'ready' }
-  | { readonly type: 'result'; readonly id: number; readonly result: QueryResult }
-  | { readonly type: 'error'; readonly id: number; readonly code: ErrorCode; readonly message: string };
+  | ({ readonly type: 'result'; readonly id: number; readonly result: QueryResult } & WorkerReport)
+  | ({
+      readonly type: 'error';
+      readonly id: number;
+      readonly code: ErrorCode;
+      readonly message: string;
+    } & WorkerReport);

@@ -2,13 +2,13 @@ import { isBatchable, type ModelCatalog, type PredictPlan } from '../registry/in
 import {
   answer,
   checkArity,
-  evaluateRow,
   isJsonCall,
   outputsFor,
   type PredictKind,
   type SqlValue,
   toFeature,
 } from './evaluate.js';
+import { evaluateRowCounted, PredictUsage } from './predict-usage.js';
 import { NotBatchableError, type RowOutput, scoreRows } from './tensors.js';
 
 /** Returned by {@link BatchState.answer} when the batch has no result for a call (evaluate it per row). */
@@ -109,7 +109,14 @@ export class BatchState {
   private lastRef = '';
   private lastStream: CallStream | undefined;
 
-  constructor(private readonly catalog: ModelCatalog) {}
+  /**
+   * @param usage where session runs are counted: one entry per stream run (rows = the stream's calls), and
+   *   one per row for rows scored alone.
+   */
+  constructor(
+    private readonly catalog: ModelCatalog,
+    private readonly usage: PredictUsage = new PredictUsage(),
+  ) {}
 
   /** True once any call was collected. */
   get collected(): boolean {
@@ -193,7 +200,7 @@ export class BatchState {
     // the model could not be batched: score this row alone from the recorded features
     const f = stream.arity;
     const features = Array.from(stream.values.subarray(j * f, (j + 1) * f));
-    return evaluateRow(this.catalog.resolve(stream.ref), stream.kind, features);
+    return evaluateRowCounted(this.usage, this.catalog.resolve(stream.ref), stream.kind, features);
   }
 
   /** Scores every stream in one onnxruntime run each (chunked by the model's batch size). */
@@ -201,6 +208,7 @@ export class BatchState {
     for (const s of this.streams.values()) {
       if (s.count === 0) continue;
       const model = this.catalog.resolve(s.ref);
+      const start = performance.now();
       try {
         s.out = scoreRows(
           model.session,
@@ -211,6 +219,7 @@ export class BatchState {
           outputsFor(model.plan, s.kind),
         );
         s.numbers = numericAnswers(s.plan, s.kind, s.out, s.count);
+        this.usage.ok(model.name, s.count, (performance.now() - start) / 1000);
       } catch (err) {
         // NotBatchableError (outputs not one row per input row) or a conversion/runtime error: every call of
         // this stream then misses and runs per row, which raises the error for the row that causes it.

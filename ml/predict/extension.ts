@@ -4,6 +4,7 @@ import { ModelCatalog, modelTriggersSchema, registerModelTriggerFunctions } from
 import { BatchState } from './batch-state.js';
 import { runBatched } from './batched-query.js';
 import { type PredictContext, type PredictStats, registerPredictFunctions } from './functions.js';
+import { type ModelPredictUsage, PredictUsage } from './predict-usage.js';
 
 const contexts = new WeakMap<Database, PredictContext>();
 
@@ -18,10 +19,12 @@ export const mlExtension: EngineExtension = {
   name: 'ml',
   register(db, connection) {
     const catalog = new ModelCatalog(db, connection.path);
+    const usage = new PredictUsage();
     const ctx: PredictContext = {
       catalog,
-      batch: new BatchState(catalog),
+      batch: new BatchState(catalog, usage),
       stats: { batchedStatements: 0, batchedCalls: 0, perRowCalls: 0 },
+      usage,
     };
     contexts.set(db, ctx);
     registerModelTriggerFunctions(db);
@@ -54,4 +57,17 @@ export function syncModels(db: Database, sql = ''): void {
 export function predictStats(db: Database): PredictStats {
   const stats = contexts.get(db)?.stats;
   return stats ? { ...stats } : { batchedStatements: 0, batchedCalls: 0, perRowCalls: 0 };
+}
+
+/**
+ * The connection's PREDICT usage by model name since the previous call (calls ok/error, rows scored, session
+ * run durations bucketed by `PREDICT_DURATION_BUCKETS_SECONDS`), and resets it. Empty for a connection
+ * without the ml extension or without PREDICT calls since the last take.
+ *
+ * @example
+ * db.prepare("SELECT PREDICT('iris', 5.1, 3.5, 1.4, 0.2)").get();
+ * takePredictUsage(db); // [{ model: 'iris', callsOk: 1, callsError: 0, rows: 1, bucketCounts: [1, 0, …], … }]
+ */
+export function takePredictUsage(db: Database): ModelPredictUsage[] {
+  return contexts.get(db)?.usage.take() ?? [];
 }

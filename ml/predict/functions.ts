@@ -1,7 +1,8 @@
 import type { Database } from 'better-sqlite3';
 import type { ModelCatalog } from '../registry/index.js';
 import { type BatchState, MISS } from './batch-state.js';
-import { evaluateRow, FUNCTION_NAMES, type PredictKind, type SqlValue } from './evaluate.js';
+import { FUNCTION_NAMES, type PredictKind, type SqlValue } from './evaluate.js';
+import { evaluateRowCounted, modelNameOf, type PredictUsage } from './predict-usage.js';
 
 /** Counters of how PREDICT calls were answered on one connection (for tests, metrics and EXPLAIN-like checks). */
 export interface PredictStats {
@@ -18,6 +19,8 @@ export interface PredictContext {
   readonly catalog: ModelCatalog;
   readonly batch: BatchState;
   readonly stats: PredictStats;
+  /** Calls, rows and scoring time by model, drained by the reporter ({@link takePredictUsage}). */
+  readonly usage: PredictUsage;
 }
 
 /**
@@ -39,7 +42,14 @@ export function registerPredictFunctions(db: Database, ctx: PredictContext): voi
       }
     }
     ctx.stats.perRowCalls++;
-    return evaluateRow(ctx.catalog.resolve(model as string, true), kind, features);
+    let prepared: ReturnType<typeof ctx.catalog.resolve>;
+    try {
+      prepared = ctx.catalog.resolve(model as string, true);
+    } catch (err) {
+      ctx.usage.error(modelNameOf(String(model)));
+      throw err;
+    }
+    return evaluateRowCounted(ctx.usage, prepared, kind, features);
   };
   for (const kind of ['predict', 'proba', 'json'] as const) {
     db.function(

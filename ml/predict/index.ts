@@ -1,6 +1,13 @@
 /** PREDICT, PREDICT_PROBA and PREDICT_JSON: ONNX models from sys_models scored inside SQL, in batches. */
 export { BatchState } from './batch-state.js';
 export { evaluateRow, type PredictKind, type SqlValue } from './evaluate.js';
-export { mlExtension, predictStats, syncModels } from './extension.js';
+export { mlExtension, predictStats, syncModels, takePredictUsage } from './extension.js';
 export type { PredictStats } from './functions.js';
+export {
+  evaluateRowCounted,
+  type ModelPredictUsage,
+  modelNameOf,
+  PREDICT_DURATION_BUCKETS_SECONDS,
+  PredictUsage,
+} from './predict-usage.js';
 export { MAX_CHUNK_ROWS, scoreRows } from './tensors.js';

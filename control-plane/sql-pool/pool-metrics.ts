@@ -1,0 +1,52 @@
+import type { Registry } from 'prom-client';
+import {
+  type PredictMetrics,
+  predictMetrics,
+  type SqlMetrics,
+  type SqlOutcome,
+  sqlMetrics,
+} from '../../metrics/index.js';
+import type { ModelPredictUsage } from '../../ml/index.js';
+import type { StatementKind } from './statement-kind.js';
+
+/**
+ * The SQL pool's side of the metrics: `infrabase_sql_statements_total{kind,outcome}` and
+ * `infrabase_sql_statement_duration_seconds{kind}` per statement, and the workers' PREDICT usage added to
+ * `infrabase_predict_*`.
+ */
+export class SqlPoolMetrics {
+  private readonly sql: SqlMetrics;
+  private readonly predict: PredictMetrics;
+
+  constructor(registry: Registry) {
+    this.sql = sqlMetrics(registry);
+    this.predict = predictMetrics(registry);
+  }
+
+  /** One finished statement; `seconds` is its wall time from submission (queueing included). */
+  statement(kind: StatementKind, outcome: SqlOutcome, seconds: number): void {
+    this.sql.statements.inc({ kind, outcome });
+    this.sql.duration.observe({ kind }, seconds);
+  }
+
+  /**
+   * Adds a worker's PREDICT usage. Each duration bucket's runs are observed at the mean duration of that
+   * bucket's runs, which lands them in the same bucket and keeps the histogram's count and sum exact
+   * (the worker buckets with the histogram's own bounds).
+   */
+  predictUsage(usage: readonly ModelPredictUsage[]): void {
+    for (const u of usage) {
+      const model = u.model;
+      if (u.callsOk > 0) this.predict.calls.inc({ model, outcome: 'ok' }, u.callsOk);
+      if (u.callsError > 0) this.predict.calls.inc({ model, outcome: 'error' }, u.callsError);
+      if (u.rows > 0) this.predict.rows.inc({ model }, u.rows);
+      const observe = this.predict.duration.labels({ model }).observe;
+      for (let i = 0; i < u.bucketCounts.length; i++) {
+        const n = u.bucketCounts[i];
+        if (n === 0) continue;
+        const mean = u.bucketSeconds[i] / n;
+        for (let k = 0; k < n; k++) observe(mean);
+      }
+    }
+  }
+}
