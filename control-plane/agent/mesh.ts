@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { type Clock, systemClock } from '../../engine/index.js';
 import {
   decideMeshSupport,
   type MeshSupportProbe,
@@ -30,6 +31,8 @@ export interface AgentMeshOptions {
   readonly log: (line: string) => void;
   /** For tests; default {@link probeMeshSupport}. */
   readonly probe?: () => Promise<MeshSupportProbe>;
+  /** Times the node's own key switch; default the system clock. */
+  readonly clock?: Clock;
 }
 
 /**
@@ -40,7 +43,9 @@ export interface AgentMeshOptions {
  * wireguard-go) with its mesh address and peers, and from then on the agent heartbeats to the control plane's
  * mesh URL and advertises `meshIp:port` as its endpoint. Each heartbeat reply's peer list is applied with
  * `wg syncconf` when it changed; a staged key (`infrabase mesh rotate-key`) is advertised and switched to at
- * the instant the control plane scheduled.
+ * the instant the control plane scheduled, by the node's own timer: its heartbeats travel over the mesh, and
+ * the hub may move to the new key first, so the switch must not wait for a heartbeat reply. Interface changes
+ * run one at a time (a peer update rendered with the old key must not undo a switch).
  */
 export class AgentMesh {
   readonly keys: NodeKeyStore;
@@ -52,9 +57,16 @@ export class AgentMesh {
   private listenPort?: number;
   private applied = '';
   private appliedKeys: string[] = [];
+  private hubKey?: string;
+  /** Interface operations, one at a time. */
+  private ops: Promise<unknown> = Promise.resolve();
+  /** The pending key switch: its instant (ms) and the abort of its timer. */
+  private pendingSwitch?: { at: number; abort: AbortController };
+  private readonly clock: Clock;
 
   constructor(private readonly options: AgentMeshOptions) {
     this.keys = new NodeKeyStore(options.dataDir);
+    this.clock = options.clock ?? systemClock;
   }
 
   /** Whether the interface is up. */
@@ -115,8 +127,6 @@ export class AgentMesh {
     this.options.log(`${support.reason}; ${driver.ifname} ${reply.address}, ${peers.length} peers`);
   }
 
-  private hubKey?: string;
-
   /** The `mesh` field of a heartbeat body, or undefined when the mesh is off. */
   heartbeatReport(): MeshHeartbeatReport | undefined {
     if (!this.driver) return undefined;
@@ -124,22 +134,20 @@ export class AgentMesh {
   }
 
   /**
-   * Applies a heartbeat reply: the peer list when it changed, and the node's own key switch when its
-   * scheduled instant has come (promotes the staged key file, sets it on the interface).
+   * Applies a heartbeat reply: the peer list when it changed, and the node's own key switch: at once when its
+   * scheduled instant has passed, otherwise by a timer set for that instant.
+   * @param now ms since the epoch.
    * @returns ms until the peer list changes by itself (heartbeat again then), or null.
    */
   async onHeartbeat(reply: MeshHeartbeatReply | null | undefined, now: number): Promise<number | null> {
     if (!reply || !this.driver) return null;
-    if (reply.keyActivateAt !== null && now >= reply.keyActivateAt && existsSync(this.keys.nextPath)) {
-      this.keys.promoteNext();
-      await this.driver.setPrivateKey(this.keys.currentPath);
-      this.options.log(`switched to the staged WireGuard key ${this.keys.current().publicKey}`);
-    }
+    this.scheduleSwitch(reply.keyActivateAt, now);
     const peers = this.withHubEndpoint(reply.peers, this.hubKey);
-    if (JSON.stringify(peers) !== this.applied) {
+    await this.serial(async () => {
+      if (!this.driver || JSON.stringify(peers) === this.applied) return;
       await this.driver.apply(peers, this.listenPort);
       this.record(peers);
-    }
+    });
     const times = [reply.nextChangeAt, reply.keyActivateAt].filter((t): t is number => t !== null && t > now);
     return times.length > 0 ? Math.min(...times) - now : null;
   }
@@ -156,8 +164,40 @@ export class AgentMesh {
 
   /** Removes the interface (and ends wireguard-go). */
   async stop(): Promise<void> {
-    await this.driver?.down();
-    this.driver = undefined;
+    this.pendingSwitch?.abort.abort();
+    this.pendingSwitch = undefined;
+    await this.serial(async () => {
+      await this.driver?.down();
+      this.driver = undefined;
+    });
+  }
+
+  /** Arms (or fires) the switch to the staged key at `at`; a new instant replaces the old timer. */
+  private scheduleSwitch(at: number | null, now: number): void {
+    if (at === null || !existsSync(this.keys.nextPath)) return;
+    if (this.pendingSwitch?.at === at) return;
+    this.pendingSwitch?.abort.abort();
+    const abort = new AbortController();
+    this.pendingSwitch = { at, abort };
+    this.clock.sleep(Math.max(0, at - now), abort.signal).then(
+      () => this.serial(() => this.switchKey()).catch((err) => this.options.log(`key switch failed: ${err}`)),
+      () => {},
+    );
+  }
+
+  /** Promotes the staged key file and sets it on the interface. */
+  private async switchKey(): Promise<void> {
+    this.pendingSwitch = undefined;
+    if (!this.driver || !existsSync(this.keys.nextPath)) return;
+    const { publicKey } = this.keys.promoteNext();
+    await this.driver.setPrivateKey(this.keys.currentPath);
+    this.options.log(`switched to the staged WireGuard key ${publicKey}`);
+  }
+
+  private serial<T>(op: () => Promise<T>): Promise<T> {
+    const run = this.ops.then(op, op);
+    this.ops = run.catch(() => {});
+    return run;
   }
 
   private withHubEndpoint(peers: readonly WireGuardPeer[], hubKey: string | undefined): WireGuardPeer[] {

@@ -1,7 +1,13 @@
 import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { detectMeshSupport, NodeKeyStore, WireGuardDriver, type WireGuardPeer } from '../../network/index.js';
+import {
+  detectMeshSupport,
+  NodeKeyStore,
+  nextKeyChangeAt,
+  WireGuardDriver,
+  type WireGuardPeer,
+} from '../../network/index.js';
 import type { ControlPlaneContext, Service } from '../service.js';
 import { HUB_ID, type MeshMembership } from './mesh-membership.js';
 
@@ -17,14 +23,17 @@ const WILDCARD_OR_LOOPBACK = /^(0\.0\.0\.0|::|\[::\]|127\.\d+\.\d+\.\d+|localhos
  * the control plane from elsewhere (`mesh.mode` is `on`, or the API listens on a non-loopback address), it
  * brings up the hub interface (mesh address = first host of `mesh.cidr`, key in `<dataDir>/mesh/`, port
  * `mesh.listenPort`), enables IPv4 forwarding for the hub topology, and keeps its peers in step with
- * `sys_nodes` (on every change of the table and every heartbeat interval), also releasing the addresses of
- * terminated nodes and driving key rotations. Otherwise it logs the one-line reason and joins answer
+ * `sys_nodes` (on every change of the table, every half heartbeat interval and at the instant of each scheduled
+ * key switch), also releasing the addresses of terminated nodes and driving key rotations. Otherwise it logs the one-line reason and joins answer
  * `mode: 'off'` (nodes keep their direct addresses, as `infrabase up` without root always did).
  */
 export class MeshHubService implements Service {
   readonly name = 'mesh';
   private driver?: WireGuardDriver;
   private timer?: NodeJS.Timeout;
+  /** Fires a sync at the next scheduled key switch. */
+  private switchTimer?: { at: number; timer: NodeJS.Timeout };
+  private resync?: () => void;
   private unsubscribe?: () => void;
   private applied = '';
   private busy: Promise<void> = Promise.resolve();
@@ -75,12 +84,15 @@ export class MeshHubService implements Service {
     const sync = () => {
       this.busy = this.busy.then(() => this.sync(ctx)).catch((err) => log.warn({ err }, 'mesh sync failed'));
     };
+    this.resync = sync;
     this.unsubscribe = ctx.feed.subscribe({ tables: ['sys_nodes'], onChanges: sync, onResync: sync });
     this.timer = setInterval(sync, Math.max(100, ctx.config.reconciler.heartbeatIntervalMs / 2));
   }
 
   async stop(): Promise<void> {
     clearInterval(this.timer);
+    clearTimeout(this.switchTimer?.timer);
+    this.resync = undefined;
     this.unsubscribe?.();
     await this.busy;
     await this.driver?.down();
@@ -91,9 +103,19 @@ export class MeshHubService implements Service {
     const released = this.membership.tick();
     if (released.length > 0) ctx.logger.info({ nodes: released }, 'mesh addresses released');
     const peers = this.membership.peersFor(HUB_ID);
+    this.armSwitchTimer(ctx.clock.now());
     if (!this.driver || JSON.stringify(peers) === this.applied) return;
     await this.driver.apply(peers, ctx.config.mesh.listenPort);
     this.record(peers);
+  }
+
+  /** Syncs again exactly when the next scheduled key switch is due, not up to half a heartbeat later. */
+  private armSwitchTimer(now: number): void {
+    const at = nextKeyChangeAt(this.membership.members(), now);
+    if (at === null || at === this.switchTimer?.at || !this.resync) return;
+    clearTimeout(this.switchTimer?.timer);
+    const resync = this.resync;
+    this.switchTimer = { at, timer: setTimeout(resync, at - now) };
   }
 
   private record(peers: WireGuardPeer[]): void {
