@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type Clock, type Random, seededRandom, systemClock } from '../../../engine/index.js';
 import { type FaultOptions, Faults } from '../faults/index.js';
+import { answerWithFaults, type CallFault, LoopbackServer, readBody } from '../http/index.js';
 import { Ec2ApiError, type Ec2Instance, Ec2InstanceStore, type Ec2Timing } from './instance-store.js';
 import {
   canonicalParams,
@@ -18,7 +18,7 @@ export interface Ec2Call {
   action: string;
   params: Record<string, string>;
   /** The fault injected, if any. */
-  fault?: 'throttle' | 'server-error' | 'drop' | 'capacity';
+  fault?: CallFault;
   /** EC2 error code answered, if any. */
   error?: string;
 }
@@ -48,7 +48,7 @@ export class FakeEc2Server {
   readonly store: Ec2InstanceStore;
   readonly region: string;
   private readonly clock: Clock;
-  private readonly http: Server;
+  private readonly http: LoopbackServer;
 
   private constructor(options: FakeEc2Options) {
     this.region = options.region ?? 'us-east-1';
@@ -60,17 +60,17 @@ export class FakeEc2Server {
       retentionMs: 60_000,
       ...options.timing,
     });
-    this.http = createServer((req, res) => void this.handle(req, res));
+    this.http = new LoopbackServer((req, res) => void this.handle(req, res));
   }
 
   static async start(options: FakeEc2Options = {}): Promise<FakeEc2Server> {
     const server = new FakeEc2Server(options);
-    await new Promise<void>((resolve) => server.http.listen(0, '127.0.0.1', resolve));
+    await server.http.listen();
     return server;
   }
 
   get port(): number {
-    return (this.http.address() as AddressInfo).port;
+    return this.http.port;
   }
 
   /** `http://127.0.0.1:PORT`, for the SDK's `endpoint`. */
@@ -101,54 +101,37 @@ export class FakeEc2Server {
   }
 
   async close(): Promise<void> {
-    this.http.closeAllConnections();
-    await new Promise<void>((resolve) => this.http.close(() => resolve()));
+    await this.http.close();
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    const params = new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+    const params = new URLSearchParams(await readBody(req));
     const action = params.get('Action') ?? '';
     const call: Ec2Call = { action, params: Object.fromEntries(params) };
     this.calls.push(call);
     const requestId = randomUUID();
-    await this.faults.delay();
     const send = (status: number, xml: string) => {
       res.writeHead(status, { 'content-type': 'text/xml;charset=UTF-8', 'x-amzn-requestid': requestId });
       res.end(xml);
     };
-    const fail = (e: Ec2ApiError) => {
-      call.error = e.code;
-      send(e.status, errorXml(e.code, e.message, requestId));
-    };
-    if (!req.headers.authorization?.startsWith('AWS4-HMAC-SHA256')) {
-      return fail(
-        new Ec2ApiError('AuthFailure', 'AWS was not able to validate the provided access credentials'),
-      );
-    }
-    const fault = this.faults.decide(action, MUTATING.has(action));
-    if (fault === 'throttle') {
-      call.fault = fault;
-      return fail(new Ec2ApiError('RequestLimitExceeded', 'Request limit exceeded.', 503));
-    }
-    if (fault === 'server-error') {
-      call.fault = fault;
-      return fail(new Ec2ApiError('InternalError', 'An internal error has occurred', 500));
-    }
-    let body: string;
-    try {
-      body = this.dispatch(action, params, call);
-    } catch (err) {
-      if (err instanceof Ec2ApiError) return fail(err);
-      throw err;
-    }
-    if (fault === 'drop') {
-      call.fault = fault;
-      req.socket.destroy();
-      return;
-    }
-    send(200, responseXml(action, requestId, body));
+    await answerWithFaults(this.faults, req.socket, {
+      call,
+      action,
+      mutating: MUTATING.has(action),
+      refusal: () =>
+        req.headers.authorization?.startsWith('AWS4-HMAC-SHA256')
+          ? undefined
+          : new Ec2ApiError('AuthFailure', 'AWS was not able to validate the provided access credentials'),
+      throttled: () => new Ec2ApiError('RequestLimitExceeded', 'Request limit exceeded.', 503),
+      serverError: () => new Ec2ApiError('InternalError', 'An internal error has occurred', 500),
+      isApiError: (err) => err instanceof Ec2ApiError,
+      dispatch: () => this.dispatch(action, params, call),
+      fail: (e) => {
+        call.error = e.code;
+        send(e.status, errorXml(e.code, e.message, requestId));
+      },
+      succeed: (body) => send(200, responseXml(action, requestId, body as string)),
+    });
   }
 
   private dispatch(action: string, params: URLSearchParams, call: Ec2Call): string {

@@ -1,7 +1,7 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type Clock, type Random, seededRandom, systemClock } from '../../../engine/index.js';
 import { type FaultOptions, Faults } from '../faults/index.js';
+import { answerWithFaults, type CallFault, LoopbackServer, readBody } from '../http/index.js';
 import { GceApiError, notFound } from './api-error.js';
 import { ComputeStore, type GceInstance, type GceTiming } from './compute-store.js';
 import { matchesFilter, parseFilter } from './list-filter.js';
@@ -14,7 +14,7 @@ export interface GceCall {
   path: string;
   query: Record<string, string>;
   body?: unknown;
-  fault?: 'throttle' | 'server-error' | 'drop' | 'capacity';
+  fault?: CallFault;
   /** HTTP status of an error answer, if any. */
   status?: number;
 }
@@ -43,7 +43,7 @@ export class FakeComputeServer {
   readonly store: ComputeStore;
   private readonly clock: Clock;
   private readonly maxWaitMs: number;
-  private readonly http: Server;
+  private readonly http: LoopbackServer;
 
   private constructor(options: FakeComputeOptions) {
     this.clock = options.clock ?? systemClock;
@@ -55,17 +55,17 @@ export class FakeComputeServer {
       ...options.timing,
     });
     this.maxWaitMs = options.maxWaitMs ?? 2_000;
-    this.http = createServer((req, res) => void this.handle(req, res));
+    this.http = new LoopbackServer((req, res) => void this.handle(req, res));
   }
 
   static async start(options: FakeComputeOptions = {}): Promise<FakeComputeServer> {
     const server = new FakeComputeServer(options);
-    await new Promise<void>((resolve) => server.http.listen(0, '127.0.0.1', resolve));
+    await server.http.listen();
     return server;
   }
 
   get port(): number {
-    return (this.http.address() as AddressInfo).port;
+    return this.http.port;
   }
 
   callsOf(action: string): GceCall[] {
@@ -89,15 +89,12 @@ export class FakeComputeServer {
   }
 
   async close(): Promise<void> {
-    this.http.closeAllConnections();
-    await new Promise<void>((resolve) => this.http.close(() => resolve()));
+    await this.http.close();
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
+    const text = await readBody(req);
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    const text = Buffer.concat(chunks).toString('utf8');
     const call: GceCall = {
       action: 'unknown',
       method: req.method ?? 'GET',
@@ -108,41 +105,30 @@ export class FakeComputeServer {
     this.calls.push(call);
     const route = routeOf(call.method, url.pathname);
     call.action = route?.action ?? 'unknown';
-    await this.faults.delay();
     const send = (status: number, body: string) => {
       res.writeHead(status, { 'content-type': 'application/json; charset=UTF-8' });
       res.end(body);
     };
-    const fail = (e: GceApiError) => {
-      call.status = e.status;
-      send(e.status, e.body());
-    };
-    if (!req.headers.authorization?.startsWith('Bearer ')) {
-      return fail(new GceApiError(401, 'required', 'Request is missing required authentication credential.'));
-    }
-    if (!route) return fail(notFound(url.pathname));
-    const fault = this.faults.decide(route.action, MUTATING.has(route.action));
-    if (fault === 'throttle') {
-      call.fault = fault;
-      return fail(new GceApiError(429, 'rateLimitExceeded', 'Rate Limit Exceeded', 'usageLimits'));
-    }
-    if (fault === 'server-error') {
-      call.fault = fault;
-      return fail(new GceApiError(503, 'backendError', 'Internal error. Please try again.'));
-    }
-    let body: unknown;
-    try {
-      body = await this.dispatch(route, call);
-    } catch (err) {
-      if (err instanceof GceApiError) return fail(err);
-      throw err;
-    }
-    if (fault === 'drop') {
-      call.fault = fault;
-      req.socket.destroy();
-      return;
-    }
-    send(200, JSON.stringify(body));
+    await answerWithFaults(this.faults, req.socket, {
+      call,
+      action: call.action,
+      mutating: MUTATING.has(call.action),
+      refusal: () => {
+        if (!req.headers.authorization?.startsWith('Bearer ')) {
+          return new GceApiError(401, 'required', 'Request is missing required authentication credential.');
+        }
+        return route ? undefined : notFound(url.pathname);
+      },
+      throttled: () => new GceApiError(429, 'rateLimitExceeded', 'Rate Limit Exceeded', 'usageLimits'),
+      serverError: () => new GceApiError(503, 'backendError', 'Internal error. Please try again.'),
+      isApiError: (err) => err instanceof GceApiError,
+      dispatch: () => this.dispatch(route as Route, call),
+      fail: (e) => {
+        call.status = e.status;
+        send(e.status, e.body());
+      },
+      succeed: (body) => send(200, JSON.stringify(body)),
+    });
   }
 
   private async dispatch(route: Route, call: GceCall): Promise<unknown> {
