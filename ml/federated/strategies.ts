@@ -58,6 +58,7 @@ function weightedMetrics(items: readonly { examples: number; metrics: ModelMetri
   let loss = 0;
   let accuracy: number | null = 0;
   for (const i of items) {
+    if (i.examples === 0) continue; // a shard with no rows reports NaN metrics; it carries no weight
     loss += (i.examples / total) * i.metrics.loss;
     accuracy =
       accuracy === null || i.metrics.accuracy === null

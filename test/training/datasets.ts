@@ -1,0 +1,106 @@
+import { readFileSync } from 'node:fs';
+import { parse } from 'csv-parse/sync';
+import {
+  evaluateModel,
+  featureMoments,
+  initialWeights,
+  modelSpec,
+  type Rows,
+  standardizationFromMoments,
+  standardizeRows,
+  trainLocal,
+} from '../../ml/index.js';
+import { DATA_DIR, HOLDOUT_SQL, isHoldout } from './cluster.js';
+
+export const BANK_CSV = `${DATA_DIR}/tabular/bank_marketing.csv`;
+
+/**
+ * Bank Marketing (Moro et al. 2014; 4,119 rows): the 10 numeric columns plus `contact = 'cellular'` and
+ * `poutcome = 'success'` as 0/1, label `y = 'yes'` — the in-process benchmark's features — with the fixed 20%
+ * hold-out by a hash of `_row`.
+ */
+export const BANK_FEATURES = [
+  'age',
+  'duration',
+  'campaign',
+  'pdays',
+  'previous',
+  'emp_var_rate',
+  'cons_price_idx',
+  'cons_conf_idx',
+  'euribor3m',
+  'nr_employed',
+  'cellular',
+  'poutcome_success',
+];
+export const BANK_SQL = `SELECT age, duration, campaign, pdays, previous, "emp.var.rate" AS emp_var_rate,
+  "cons.price.idx" AS cons_price_idx, "cons.conf.idx" AS cons_conf_idx, euribor3m,
+  "nr.employed" AS nr_employed, (contact = 'cellular') AS cellular, (poutcome = 'success') AS poutcome_success,
+  (y = 'yes') AS y, ${HOLDOUT_SQL} AS _holdout FROM bank`;
+
+/**
+ * A CSV read here the way `training_sql` reads it on the shards: `extract` gives a record's features and
+ * label (last), and the 1-based record number (`_row`) decides the hold-out.
+ */
+export function holdoutSplit(
+  file: string,
+  extract: (r: Record<string, string>) => number[],
+): { train: Rows; test: Rows } {
+  const records = parse(readFileSync(file), { columns: true, ltrim: true }) as Record<string, string>[];
+  const sets = { train: [] as number[][], test: [] as number[][] };
+  records.forEach((r, i) => {
+    (isHoldout(i + 1) ? sets.test : sets.train).push(extract(r));
+  });
+  const rows = (xs: number[][]): Rows => {
+    const d = xs[0].length - 1;
+    const X = new Float64Array(xs.length * d);
+    const y = new Float64Array(xs.length);
+    xs.forEach((x, i) => {
+      X.set(x.slice(0, d), i * d);
+      y[i] = x[d];
+    });
+    return { X, y, n: xs.length, d };
+  };
+  return { train: rows(sets.train), test: rows(sets.test) };
+}
+
+/** Bank Marketing split as {@link BANK_SQL} splits it. */
+export function bankRows(): { train: Rows; test: Rows } {
+  return holdoutSplit(BANK_CSV, (r) => [
+    ...[
+      'age',
+      'duration',
+      'campaign',
+      'pdays',
+      'previous',
+      'emp.var.rate',
+      'cons.price.idx',
+      'cons.conf.idx',
+      'euribor3m',
+      'nr.employed',
+    ].map((c) => Number(r[c])),
+    Number(r.contact === 'cellular'),
+    Number(r.poutcome === 'success'),
+    Number(r.y === 'yes'),
+  ]);
+}
+
+/**
+ * Test accuracy (fraction in [0, 1]) of a centralized logistic regression: all training rows together,
+ * standardised, mini-batch SGD (batch 32, learning rate 0.05, 10 epochs, seed 1).
+ */
+export function centralizedAccuracy(data: { train: Rows; test: Rows }): number {
+  const model = modelSpec({ type: 'logistic', features: data.train.d });
+  const s = standardizationFromMoments(featureMoments(data.train));
+  const trained = trainLocal({
+    model,
+    weights: initialWeights(model, 1),
+    rows: standardizeRows(data.train, s),
+    epochs: 10,
+    batchSize: 32,
+    learningRate: 0.05,
+    optimizer: 'sgd',
+    seed: 1,
+  });
+  return evaluateModel(model, trained.weights, standardizeRows(data.test, s)).accuracy!;
+}
