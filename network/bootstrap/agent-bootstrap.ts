@@ -28,6 +28,9 @@ export const AGENT_DATA_DIR = '/var/lib/infrabase';
 export const AGENT_UNIT_PATH = '/etc/systemd/system/infrabase-agent.service';
 export const DEFAULT_NODE_VERSION = '20.19.5';
 
+/** The Debian packages a node installs before the agent: WireGuard, and what fetching Node.js needs. */
+export const AGENT_PACKAGES: readonly string[] = ['wireguard-tools', 'curl', 'ca-certificates', 'xz-utils'];
+
 const NODE_ID = /^[a-z0-9-]{1,63}$/;
 const TOKEN = /^[A-Za-z0-9._~+/=-]{16,512}$/;
 const PACKAGE =

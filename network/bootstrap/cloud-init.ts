@@ -1,6 +1,7 @@
 import { stringify } from 'yaml';
 import {
   AGENT_CONFIG_PATH,
+  AGENT_PACKAGES,
   AGENT_UNIT_PATH,
   type AgentBootstrap,
   agentConfigDocument,
@@ -17,7 +18,7 @@ import {
 export function renderCloudInit(spec: AgentBootstrap): string {
   const doc = {
     package_update: true,
-    packages: ['wireguard-tools', 'curl', 'ca-certificates', 'xz-utils'],
+    packages: [...AGENT_PACKAGES],
     write_files: [
       {
         path: AGENT_CONFIG_PATH,

@@ -2,6 +2,7 @@ import { stringify } from 'yaml';
 import {
   AGENT_CONFIG_PATH,
   AGENT_DATA_DIR,
+  AGENT_PACKAGES,
   AGENT_UNIT_PATH,
   type AgentBootstrap,
   agentConfigDocument,
@@ -28,7 +29,7 @@ export function renderGceStartupScript(spec: AgentBootstrap): string {
     'set -eu',
     'export DEBIAN_FRONTEND=noninteractive',
     'apt-get update -q',
-    'apt-get install -y -q wireguard-tools curl ca-certificates xz-utils',
+    `apt-get install -y -q ${AGENT_PACKAGES.join(' ')}`,
     'install -d -m 0755 /etc/infrabase',
     `(umask 077 && cat > ${AGENT_CONFIG_PATH} <<'INFRABASE_AGENT_CONFIG'`,
     `${config.trimEnd()}`,

@@ -2,6 +2,7 @@
 export {
   AGENT_CONFIG_PATH,
   AGENT_DATA_DIR,
+  AGENT_PACKAGES,
   AGENT_UNIT_PATH,
   type AgentBootstrap,
   agentConfigDocument,
