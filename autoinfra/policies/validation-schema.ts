@@ -1,16 +1,7 @@
-import { NODE_PROVIDERS, NODE_ROLES } from '../../engine/index.js';
+import { NODE_PROVIDERS, NODE_ROLES, NODE_SPEC_COLUMNS } from '../../engine/index.js';
 
 /** Keys accepted in `sys_scaling_policies.node_template`: the desired columns of `sys_nodes`. */
-export const NODE_TEMPLATE_KEYS = [
-  'provider',
-  'region',
-  'zone',
-  'instance_type',
-  'image',
-  'role',
-  'labels',
-  'spec',
-] as const;
+export const NODE_TEMPLATE_KEYS = NODE_SPEC_COLUMNS;
 
 const list = (values: readonly string[]) => values.map((v) => `'${v}'`).join(', ');
 

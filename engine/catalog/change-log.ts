@@ -1,4 +1,5 @@
 import { SQL_NOW_MS } from '../now.js';
+import { NODE_SPEC_COLUMNS } from './nodes.js';
 
 /** Tables whose writes are recorded in `sys_changes` for the change feed, with the column that keys a row. */
 export const WATCHED_TABLES = {
@@ -10,14 +11,7 @@ export type WatchedTable = keyof typeof WATCHED_TABLES;
 
 /** Columns whose change is news to workers; a heartbeat that only moves `last_heartbeat_at` is not. */
 const NODE_COLUMNS = [
-  'provider',
-  'region',
-  'zone',
-  'instance_type',
-  'image',
-  'role',
-  'labels',
-  'spec',
+  ...NODE_SPEC_COLUMNS,
   'desired_state',
   'status',
   'instance_id',

@@ -15,6 +15,18 @@ export const NODE_STATUSES = [
   'failed',
 ] as const;
 
+/** The desired columns of `sys_nodes` that describe the machine: all user-written columns but `desired_state`. */
+export const NODE_SPEC_COLUMNS = [
+  'provider',
+  'region',
+  'zone',
+  'instance_type',
+  'image',
+  'role',
+  'labels',
+  'spec',
+] as const;
+
 export type NodeProvider = (typeof NODE_PROVIDERS)[number];
 export type NodeRole = (typeof NODE_ROLES)[number];
 export type NodeDesiredState = (typeof NODE_DESIRED_STATES)[number];
