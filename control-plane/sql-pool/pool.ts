@@ -1,4 +1,5 @@
 import { type ChildProcess, fork } from 'node:child_process';
+import { setPriority } from 'node:os';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { InfrabaseError, isInfrabaseError, type QueryResult } from '../../engine/index.js';
@@ -48,6 +49,9 @@ interface Worker {
   ready: Promise<void>;
   job?: Job;
 }
+
+/** Scheduling niceness of SQL workers (0 is normal, 19 the lowest priority). */
+export const WORKER_NICENESS = 5;
 
 const WORKER_SCRIPT = compiledPath(import.meta.url, './worker-main.js');
 
@@ -127,6 +131,14 @@ export class SqlPool {
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
+    // User SQL yields the CPU to the control plane's own loops (API, reconciler, heartbeats) when both want it.
+    if (child.pid !== undefined) {
+      try {
+        setPriority(child.pid, WORKER_NICENESS);
+      } catch {
+        // Lowering a priority is always permitted on Linux; elsewhere the workers simply keep the default.
+      }
+    }
     const worker: Worker = { child, ready: Promise.resolve() };
     worker.ready = new Promise<void>((resolve, reject) => {
       child.once('error', reject);

@@ -25,5 +25,5 @@ describe('reconciler crash safety', () => {
     expect(r.instancesCreated).toBe(20);
     expect(r.rowsWithExactlyOneInstance).toBe(20);
     expect(r.orphans).toBe(0);
-  }, 120_000);
+  }, 300_000);
 });
