@@ -6,6 +6,7 @@ import {
   InfrabaseError,
   isInfrabaseError,
 } from '../../engine/index.js';
+import { constantTimeEqual } from '../auth/index.js';
 
 /** Largest request body the shard and training endpoints accept, bytes (a batch of rows, or weights). */
 export const AGENT_BODY_LIMIT = 64 * 1024 * 1024;
@@ -43,7 +44,7 @@ export function sendAgentError(reply: FastifyReply, err: unknown): FastifyReply 
 export function checkControlToken(req: FastifyRequest, controlToken: () => string | undefined): void {
   const want = controlToken();
   const got = req.headers.authorization;
-  if (!want || got !== `Bearer ${want}`) {
+  if (!want || got === undefined || !constantTimeEqual(got, `Bearer ${want}`)) {
     throw new InfrabaseError(
       'UNAUTHENTICATED',
       want ? 'this agent endpoint needs the control plane token' : 'agent has not joined yet',

@@ -1,1 +1,9 @@
-export { type ApiTokens, ensureTokens, readTokens, type Scope, scopeOf, TOKENS_FILE } from './tokens.js';
+export {
+  type ApiTokens,
+  constantTimeEqual,
+  ensureTokens,
+  readTokens,
+  type Scope,
+  scopeOf,
+  TOKENS_FILE,
+} from './tokens.js';

@@ -53,12 +53,13 @@ export function readTokens(path: string): ApiTokens {
 
 /** The scope a presented token grants, compared in constant time; undefined when it matches none. */
 export function scopeOf(tokens: ApiTokens, presented: string): Scope | undefined {
-  if (equal(presented, tokens.admin)) return 'admin';
-  if (equal(presented, tokens.read)) return 'read';
+  if (constantTimeEqual(presented, tokens.admin)) return 'admin';
+  if (constantTimeEqual(presented, tokens.read)) return 'read';
   return undefined;
 }
 
-function equal(a: string, b: string): boolean {
+/** Whether two secrets are equal, comparing their UTF-8 bytes in constant time once their lengths match. */
+export function constantTimeEqual(a: string, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);
   return x.length === y.length && timingSafeEqual(x, y);
