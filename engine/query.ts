@@ -31,25 +31,13 @@ export function executeStatement(
     throw new InfrabaseError('PERMISSION_DENIED', 'this token may only run read-only statements');
   }
   for (const ext of options.extensions ?? []) ext.beforeStatement?.(db, request);
+  // better-sqlite3 takes positional parameters spread, named ones as one object.
+  const args = Array.isArray(request.params) ? request.params : [request.params];
   const run = (): QueryResult => {
     try {
-      if (!stmt.reader) {
-        const info = bind(
-          stmt,
-          request.params,
-          (s, p) => s.run(...p),
-          (s, p) => s.run(p),
-        );
-        return { columns: [], rows: [], changes: info.changes };
-      }
+      if (!stmt.reader) return { columns: [], rows: [], changes: stmt.run(...args).changes };
       const columns = stmt.columns().map((c) => c.name);
-      stmt.raw(true);
-      const rows = bind(
-        stmt,
-        request.params,
-        (s, p) => s.all(...p),
-        (s, p) => s.all(p),
-      ) as unknown[][];
+      const rows = stmt.raw(true).all(...args) as unknown[][];
       return { columns, rows, changes: 0 };
     } catch (err) {
       throw fromSqliteError(err);
@@ -70,15 +58,6 @@ export function executeStatement(
   }
 }
 
-function bind<T>(
-  stmt: Statement,
-  params: QueryRequest['params'],
-  positional: (s: Statement, p: unknown[]) => T,
-  named: (s: Statement, p: Record<string, unknown>) => T,
-): T {
-  return Array.isArray(params) ? positional(stmt, params) : named(stmt, params);
-}
-
 /**
  * Converts JSON request parameters into SQLite values: `{"$base64": "..."}` becomes a BLOB (Buffer),
  * booleans become 0/1; anything else that is not a string, number or null is rejected.
@@ -89,7 +68,7 @@ export function decodeParams(params: unknown): QueryRequest['params'] {
   const decode = (v: unknown, where: string): unknown => {
     if (v === null || typeof v === 'string' || typeof v === 'number') return v;
     if (typeof v === 'boolean') return v ? 1 : 0;
-    if (typeof v === 'object' && v !== null && typeof (v as { $base64?: unknown }).$base64 === 'string') {
+    if (typeof v === 'object' && typeof (v as { $base64?: unknown }).$base64 === 'string') {
       return Buffer.from((v as { $base64: string }).$base64, 'base64');
     }
     throw new InfrabaseError(
