@@ -19,8 +19,6 @@ export interface ChangeFeedOptions {
   pollIntervalMs?: number;
   /** How often subscribers are told to resync everything (the safety net), in milliseconds. Default 30000. */
   resyncIntervalMs?: number;
-  /** Log entries older than this are pruned by {@link pruneChanges}, in milliseconds. Default 600000. */
-  retentionMs?: number;
 }
 
 export interface ChangeSubscriber {
