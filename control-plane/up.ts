@@ -71,7 +71,14 @@ export async function startControlPlane(config: Config, options: StartOptions = 
     });
     const feed = new ChangeFeed(dbPath).start();
     cleanups.push(() => feed.close());
-    const pruneTimer = setInterval(() => pruneChanges(db, clock.now()), 60_000);
+    const pruneTimer = setInterval(() => {
+      try {
+        pruneChanges(db, clock.now());
+      } catch (err) {
+        // A throw in a timer would end the process; a missed prune is retried a minute later.
+        logger.warn({ err }, 'pruning sys_changes failed');
+      }
+    }, 60_000);
     pruneTimer.unref();
     cleanups.push(() => clearInterval(pruneTimer));
 
