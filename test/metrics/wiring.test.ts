@@ -7,7 +7,7 @@ import type { ControlPlane } from '../../control-plane/index.js';
 import { InfrabaseError } from '../../engine/index.js';
 import { cloudMetrics, LATENCY_BUCKETS_SECONDS } from '../../metrics/index.js';
 import { PREDICT_DURATION_BUCKETS_SECONDS, PredictUsage } from '../../ml/index.js';
-import { call, startTestControlPlane } from '../support/control-plane.js';
+import { call, retireNodesAndClose, startTestControlPlane } from '../support/control-plane.js';
 import { SHARED_DATA } from '../support/data.js';
 import { waitFor } from '../support/tmp.js';
 
@@ -89,13 +89,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  if (!cp) return;
-  const db = cp.context.db;
-  db.prepare('DELETE FROM sys_nodes').run();
-  await waitFor(() => db.prepare('SELECT count(*) FROM sys_nodes').pluck().get() === 0, 30_000, 50).catch(
-    () => undefined,
-  );
-  await close();
+  if (cp) await retireNodesAndClose(cp, close);
 }, 60_000);
 
 describe('metrics wired into a running control plane', () => {

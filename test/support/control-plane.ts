@@ -6,7 +6,7 @@ import {
   startControlPlane,
 } from '../../control-plane/index.js';
 import { createLogger } from '../../control-plane/logger.js';
-import { tempDir } from './tmp.js';
+import { tempDir, waitFor } from './tmp.js';
 
 /**
  * A control plane on a free loopback port in a fresh data dir; `close` stops it and removes the dir.
@@ -30,6 +30,20 @@ export async function startTestControlPlane(
       tmp.cleanup();
     },
   };
+}
+
+/**
+ * Deletes every `sys_nodes` row (the finalizer marks each one terminated), waits up to 30 s for the reconciler
+ * to terminate the machines and remove the rows, then runs `close` — also when the wait ran out, so a failed
+ * test still stops its control plane.
+ */
+export async function retireNodesAndClose(cp: ControlPlane, close: () => Promise<void>): Promise<void> {
+  const db = cp.context.db;
+  db.prepare('DELETE FROM sys_nodes').run();
+  await waitFor(() => db.prepare('SELECT count(*) FROM sys_nodes').pluck().get() === 0, 30_000, 50).catch(
+    () => undefined,
+  );
+  await close();
 }
 
 /** `fetch` against the control plane with a bearer token; returns status and parsed JSON body. */

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NodeRow } from '../../../autoinfra/index.js';
 import type { ControlPlane } from '../../../control-plane/index.js';
 import { NODE_METRICS } from '../../../metrics/index.js';
-import { startTestControlPlane } from '../../support/control-plane.js';
+import { retireNodesAndClose, startTestControlPlane } from '../../support/control-plane.js';
 import { waitFor } from '../../support/tmp.js';
 
 /**
@@ -45,13 +45,7 @@ beforeAll(async () => {
 }, 90_000);
 
 afterAll(async () => {
-  if (!cp) return;
-  const db = cp.context.db;
-  db.prepare('DELETE FROM sys_nodes').run();
-  await waitFor(() => db.prepare('SELECT count(*) FROM sys_nodes').pluck().get() === 0, 30_000, 50).catch(
-    () => undefined,
-  );
-  await close();
+  if (cp) await retireNodesAndClose(cp, close);
 }, 60_000);
 
 function promtool(page: string) {
