@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import type { Rows } from '../../../ml/training/index.js';
-import { SHARED_DATA } from '../../support/data.js';
+import { recordsToRows, SHARED_DATA } from '../../support/data.js';
 
 /** Real UCI data from ../shared/data for the accuracy tests and benchmarks (see PROVENANCE.md). */
 export const DATA_DIR = SHARED_DATA;
@@ -23,17 +23,12 @@ function build(
   label: (r: Record<string, string>) => number,
   group: (r: Record<string, string>) => string,
 ): LabelledData {
-  const n = records.length;
-  const d = featureNames.length;
-  const X = new Float64Array(n * d);
-  const y = new Float64Array(n);
-  records.forEach((r, i) => {
-    featureNames.forEach((f, j) => {
-      X[i * d + j] = feature(r, f);
-    });
-    y[i] = label(r);
-  });
-  return { rows: { X, y, n, d }, ids: records.map((_, i) => i + 1), featureNames, group: records.map(group) };
+  return {
+    rows: recordsToRows(records, featureNames, feature, label),
+    ids: records.map((_, i) => i + 1),
+    featureNames,
+    group: records.map(group),
+  };
 }
 
 function numeric(r: Record<string, string>, name: string): number {

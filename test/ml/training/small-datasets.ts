@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import type { Rows } from '../../../ml/training/index.js';
-import { SHARED_DATA } from '../../support/data.js';
+import { recordsToRows, SHARED_DATA } from '../../support/data.js';
 
 const DATA_DIR = SHARED_DATA;
 
@@ -22,17 +22,13 @@ function load(
     string
   >[];
   const featureNames = Object.keys(records[0]).filter((c) => c !== label && !drop.includes(c));
-  const n = records.length;
-  const d = featureNames.length;
-  const X = new Float64Array(n * d);
-  const y = new Float64Array(n);
-  records.forEach((r, i) => {
-    featureNames.forEach((f, j) => {
-      X[i * d + j] = Number(r[f]);
-    });
-    y[i] = toLabel(r[label]);
-  });
-  return { rows: { X, y, n, d }, featureNames };
+  const rows = recordsToRows(
+    records,
+    featureNames,
+    (r, f) => Number(r[f]),
+    (r) => toLabel(r[label]),
+  );
+  return { rows, featureNames };
 }
 
 /** Breast Cancer Wisconsin (569 rows, 30 features), label diagnosis M = 1. */
