@@ -4,16 +4,14 @@
  * starts at the INSERT and stops at the first ICMP echo reply from the node's mesh address to the hub's
  * (10.88.0.1), polled every 20 ms. Includes the reconciler's launch, the agent's start (Node.js, SQLite),
  * join, wireguard-go start and the first WireGuard handshake; also reports when the agent served and its mesh
- * came up (from its log) and when an older node first reached the new one (one heartbeat at most). Run as root after `npx tsc -p .`:
- * `node dist/test/bench/mesh-join.js`; writes the `mesh-join` section of docs/benchmarks.md.
+ * came up (from its log) and when an older node first reached the new one (one heartbeat at most). Run as
+ * root after `npx tsc -p .`: `node dist/test/bench/mesh-join.js`; writes the `mesh-join` section of docs/benchmarks.md.
  */
-import { openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import Database from 'better-sqlite3';
-import { BIN_PATH } from '../../control-plane/index.js';
-import { createNetnsLab, netnsSkipReason } from '../network/netns.js';
-import { tempDir, waitFor } from '../support/tmp.js';
+import { meshClusterSkipReason, startMeshCluster } from '../network/mesh-cluster.js';
+import { waitFor } from '../support/tmp.js';
 import { machineLine, writeSection } from './metrics-report.js';
 
 const RUNS = 5;
@@ -29,35 +27,18 @@ interface Run {
 }
 
 async function main(): Promise<void> {
-  const skip = netnsSkipReason();
+  const skip = meshClusterSkipReason();
   if (skip) throw new Error(`cannot run: ${skip}`);
-  const tmp = tempDir('infrabase-mesh-join-');
-  const lab = await createNetnsLab(RUNS + 1);
-  const dataDir = join(tmp.dir, 'cp');
-  const ids = lab.namespaces.slice(1);
+  const cluster = await startMeshCluster({
+    topology: 'full',
+    nodes: RUNS,
+    heartbeatMs: 1000,
+    prefix: 'infrabase-mesh-join-',
+  });
+  const { lab, dataDir } = cluster;
+  const ids = cluster.ids.slice(1);
   try {
-    const configFile = join(tmp.dir, 'config.json');
-    writeFileSync(
-      configFile,
-      JSON.stringify({
-        dataDir,
-        host: '0.0.0.0',
-        port: 7420,
-        advertiseUrl: `http://${lab.underlayIp(0)}:7420`,
-        providers: { local: { host: '0.0.0.0', launcher: ['ip', 'netns', 'exec', '{nodeId}'] } },
-        reconciler: { heartbeatIntervalMs: 1000 },
-        mesh: { mode: 'on', cidr: '10.88.0.0/24', topology: 'full' },
-      }),
-    );
-    const log = openSync(join(tmp.dir, 'up.log'), 'a', 0o600);
-    lab.spawn(0, process.execPath, [BIN_PATH, 'up', '--config', configFile], { stdio: ['ignore', log, log] });
-    await waitFor(
-      () => readFileSync(join(tmp.dir, 'up.log'), 'utf8').includes('control plane up'),
-      20_000,
-      50,
-    );
-    const db = new Database(join(dataDir, 'infrabase.db'));
-    db.pragma('busy_timeout = 5000');
+    const db = cluster.db;
     const runs: Run[] = [];
     const logAt = (id: string, text: string) => {
       const line = readFileSync(join(dataDir, 'nodes', id, 'agent.log'), 'utf8')
@@ -79,8 +60,13 @@ async function main(): Promise<void> {
       const meshIp = String(
         (db.prepare('SELECT mesh_ip FROM sys_nodes WHERE id = ?').get(ids[i]) as { mesh_ip: string }).mesh_ip,
       );
-      // An older node learns of the new one with its next heartbeat reply.
-      if (i > 0) await waitFor(() => lab.ping(1, meshIp), 60_000, 20);
+      // An older node learns of the new one with its next heartbeat reply. Polling its peer list first: a ping
+      // to an address without a peer waits out its whole 1 s deadline.
+      const key = String(cluster.row(ids[i]).wg_public_key);
+      if (i > 0) {
+        await waitFor(async () => (await cluster.peerKeys(1)).includes(key), 60_000, 20);
+        await waitFor(() => lab.ping(1, meshIp), 60_000, 20);
+      }
       runs.push({
         serving: logAt(ids[i], 'serving on') - wall,
         meshUp: logAt(ids[i], 'mesh on') - wall,
@@ -89,7 +75,6 @@ async function main(): Promise<void> {
         retries: retriesBeforeMesh(ids[i]),
       });
     }
-    db.close();
     const median = (xs: number[]) => {
       const v = xs.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
       return v.length ? v[Math.floor(v.length / 2)].toFixed(0) : '–';
@@ -116,24 +101,17 @@ the first two rows come from the agent's log (ms resolution).
 ${cols.map(([name, f]) => `| ${name} | ${median(runs.map(f))} | ${all(runs.map(f))} |`).join('\n')}
 
 Where the time goes: the agent process start (Node.js boot, loading fastify, prom-client, yaml, the ONNX
-schema, better-sqlite3, opening the shard with its catalog) is most of it; the join round trip and bringing up
-wireguard-go with \`wg setconf\` and \`ip\` take a few hundred ms, the first WireGuard handshake a few ms.
-The node is \`ready\` with its first heartbeat, sent right after the join. Older nodes add the new peer with
-their next heartbeat reply, so they reach it up to one heartbeat interval later. Failed join attempts before
-the mesh came up (retry backoff in the path): ${runs.map((r) => r.retries).join(', ')}.`,
+schema, better-sqlite3, opening the shard with its catalog; row 1) is most of it. From there the join round
+trip, wireguard-go's start, \`wg setconf\` and \`ip\` (rows 1 → 2), then the first WireGuard handshake and echo
+(rows 2 → 3) take the rest. The node is \`ready\` with its first heartbeat, sent right after the join. Older
+nodes add the new peer with their next heartbeat reply (row 4: at most one heartbeat interval after row 2).
+Failed join attempts before the mesh came up (retry backoff in the path): ${runs.map((r) => r.retries).join(', ')}.`,
     );
     process.stdout.write(`insert to first mesh ping: ${all(runs.map((r) => r.toHub))} ms\n`);
   } finally {
-    // Agents are detached; their command lines carry this run's unique node ids.
-    for (const p of readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
-      try {
-        const argv = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
-        if (ids.some((id) => argv.includes(id)) || argv.includes(join(tmp.dir, 'config.json')))
-          process.kill(Number(p), 'SIGKILL');
-      } catch {}
-    }
-    await lab.destroy();
-    tmp.cleanup();
+    // Stops the agents and the control plane with SIGTERM (they take their WireGuard interfaces down), then
+    // removes the namespaces and the temp dir.
+    await cluster.stop();
   }
 }
 

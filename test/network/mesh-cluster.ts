@@ -27,6 +27,8 @@ export function meshClusterSkipReason(): string | null {
 
 export interface MeshClusterOptions {
   readonly topology: MeshTopology;
+  /** Temp dir prefix. */
+  readonly prefix?: string;
   /** Agent namespaces besides the control plane's. */
   readonly nodes: number;
   /** Heartbeat interval, ms. */
@@ -82,7 +84,7 @@ export async function stopProcesses(ids: readonly string[]): Promise<void> {
 
 /** Starts the control plane; on failure everything started so far is removed before the error is thrown. */
 export async function startMeshCluster(options: MeshClusterOptions): Promise<MeshCluster> {
-  const tmp = tempDir('infrabase-mesh-sys-');
+  const tmp = tempDir(options.prefix ?? 'infrabase-mesh-sys-');
   const dataDir = join(tmp.dir, 'cp');
   let lab: NetnsLab | undefined;
   let up: ChildProcess | undefined;
@@ -100,10 +102,12 @@ export async function startMeshCluster(options: MeshClusterOptions): Promise<Mes
       }
       db?.close();
     } finally {
-      await lab?.destroy();
       const names = ids.map(nodeInterfaceName);
       if (existsSync(join(dataDir, 'cluster-id')))
         names.push(hubInterfaceName(readFileSync(join(dataDir, 'cluster-id'), 'utf8').trim()));
+      // A wireguard-go whose agent was killed outlives its namespace: end it by its interface name.
+      await stopProcesses(names);
+      await lab?.destroy();
       for (const n of names) rmSync(join(WIREGUARD_SOCKET_DIR, `${n}.sock`), { force: true });
       tmp.cleanup();
     }

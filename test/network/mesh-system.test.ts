@@ -141,7 +141,6 @@ describe.skipIf(skip !== null)(
       expect(await c.lab.ping(1, HUB_MESH_IP)).toBe(true);
 
       const { sent, received } = await pingSummary(pinger);
-      console.log(`rotation: ${received}/${sent} echo replies`);
       expect(sent).toBeGreaterThan(10);
       expect(sent - received).toBeLessThanOrEqual(3);
     }, 60_000);
