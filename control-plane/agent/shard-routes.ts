@@ -7,6 +7,7 @@ import {
   isInfrabaseError,
 } from '../../engine/index.js';
 import { constantTimeEqual } from '../auth/index.js';
+import { HTTP_STATUS } from '../server/index.js';
 
 /** Largest request body the shard and training endpoints accept, bytes (a batch of rows, or weights). */
 export const AGENT_BODY_LIMIT = 64 * 1024 * 1024;
@@ -20,21 +21,12 @@ export interface AgentRouteOptions {
   readonly controlToken: () => string | undefined;
 }
 
-const STATUS: Record<string, number> = {
-  UNAUTHENTICATED: 401,
-  PERMISSION_DENIED: 403,
-  INVALID_ARGUMENT: 400,
-  SQL_ERROR: 400,
-  CONSTRAINT: 400,
-  NOT_FOUND: 404,
-};
-
 /** Sends an InfrabaseError as `{ error: { code, message } }` with its HTTP status. */
 export function sendAgentError(reply: FastifyReply, err: unknown): FastifyReply {
   const e = isInfrabaseError(err)
     ? err
     : new InfrabaseError('INTERNAL', (err as Error)?.message ?? String(err), { cause: err });
-  return reply.code(STATUS[e.code] ?? 500).send({ error: { code: e.code, message: e.message } });
+  return reply.code(HTTP_STATUS[e.code]).send({ error: { code: e.code, message: e.message } });
 }
 
 /**

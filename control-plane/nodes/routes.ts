@@ -2,6 +2,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { NodeRow } from '../../autoinfra/index.js';
 import { type Clock, type Database, InfrabaseError, isInfrabaseError } from '../../engine/index.js';
 import { ingestNodeMetrics, type NodeMetricSample } from '../../metrics/index.js';
+import { HTTP_STATUS } from '../server/index.js';
 import type { MeshMembership } from './mesh-membership.js';
 import type { MeshHeartbeatReply, MeshJoinReply } from './mesh-protocol.js';
 import type { NodeTokens } from './node-tokens.js';
@@ -55,13 +56,6 @@ export interface HeartbeatReply {
   readonly mesh?: MeshHeartbeatReply | null;
 }
 
-const HTTP_STATUS: Record<string, number> = {
-  UNAUTHENTICATED: 401,
-  NOT_FOUND: 404,
-  CONFLICT: 409,
-  INVALID_ARGUMENT: 400,
-};
-
 function bearer(req: FastifyRequest): string {
   const h = req.headers.authorization;
   if (!h?.startsWith('Bearer ')) {
@@ -91,7 +85,7 @@ function report(req: FastifyRequest): NodeReport {
 
 function sendError(reply: FastifyReply, err: unknown): FastifyReply {
   const e = isInfrabaseError(err) ? err : new InfrabaseError('INTERNAL', 'internal error', { cause: err });
-  return reply.code(HTTP_STATUS[e.code] ?? 500).send({ error: { code: e.code, message: e.message } });
+  return reply.code(HTTP_STATUS[e.code]).send({ error: { code: e.code, message: e.message } });
 }
 
 /**

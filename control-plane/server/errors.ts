@@ -34,9 +34,8 @@ export function errorHandler(err: FastifyError | Error, request: FastifyRequest,
   else if ((err as FastifyError).validation)
     e = new InfrabaseError('INVALID_ARGUMENT', `request ${err.message}`);
   else if ((err as FastifyError).statusCode && (err as FastifyError).statusCode! < 500) {
-    const status = (err as FastifyError).statusCode!;
     e = new InfrabaseError(
-      status === 404 ? 'NOT_FOUND' : status === 413 ? 'INVALID_ARGUMENT' : 'INVALID_ARGUMENT',
+      (err as FastifyError).statusCode === 404 ? 'NOT_FOUND' : 'INVALID_ARGUMENT',
       err.message,
     );
   } else {
