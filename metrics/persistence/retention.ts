@@ -1,6 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import { type Clock, systemClock } from '../../engine/index.js';
 import type { IngestMetrics } from '../declarations/index.js';
+import { BackgroundLoop } from './background-loop.js';
 
 /** Length of a rollup bucket: one minute, in milliseconds. */
 export const ROLLUP_MS = 60_000;
@@ -143,22 +144,16 @@ export interface RetentionJobOptions extends RetentionPolicy {
  */
 export class RetentionJob {
   readonly name = 'metrics-retention';
-  private abort?: AbortController;
-  private loop?: Promise<void>;
+  private readonly loop = new BackgroundLoop((signal) => this.run(signal));
 
   constructor(private readonly options: RetentionJobOptions) {}
 
   start(): void {
-    if (this.loop) return;
-    const abort = new AbortController();
-    this.abort = abort;
-    this.loop = this.run(abort.signal);
+    this.loop.start();
   }
 
-  async stop(): Promise<void> {
-    this.abort?.abort();
-    await this.loop;
-    this.loop = undefined;
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   private async run(signal: AbortSignal): Promise<void> {

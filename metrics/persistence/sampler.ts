@@ -1,6 +1,7 @@
 import type { Registry } from 'prom-client';
 import { type Clock, type Database, systemClock } from '../../engine/index.js';
 import { type IngestMetrics, ingestMetrics } from '../declarations/index.js';
+import { BackgroundLoop } from './background-loop.js';
 import { type SeriesSelector, sampleRegistry } from './sample-registry.js';
 import { writeSamples } from './write-samples.js';
 
@@ -28,8 +29,7 @@ export class MetricsSampler {
   private readonly clock: Clock;
   private readonly intervalMs: number;
   private readonly ingest: IngestMetrics;
-  private abort?: AbortController;
-  private loop?: Promise<void>;
+  private readonly loop = new BackgroundLoop((signal) => this.run(signal));
 
   constructor(private readonly options: MetricsSamplerOptions) {
     this.clock = options.clock ?? systemClock;
@@ -38,16 +38,11 @@ export class MetricsSampler {
   }
 
   start(): void {
-    if (this.loop) return;
-    const abort = new AbortController();
-    this.abort = abort;
-    this.loop = this.run(abort.signal);
+    this.loop.start();
   }
 
-  async stop(): Promise<void> {
-    this.abort?.abort();
-    await this.loop;
-    this.loop = undefined;
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   /** Takes one sample now and writes it; returns the rows written (0 when the batch failed). */
