@@ -9,6 +9,7 @@ import { clusterIdOf } from '../../control-plane/index.js';
 import { createNodesModule } from '../../control-plane/nodes/index.js';
 import type { ControlPlaneContext, Service } from '../../control-plane/service.js';
 import { ChangeFeed, type Database, openDatabase, systemClock } from '../../engine/index.js';
+import { stopLocalAgents } from '../support/local-agents.js';
 import { tempDir, waitFor } from '../support/tmp.js';
 
 let tmp: ReturnType<typeof tempDir>;
@@ -61,15 +62,7 @@ beforeEach(() => {
 
 afterEach(async () => {
   await stopControlPlane().catch(() => undefined);
-  // Stop every agent this test started, even after a failure.
-  const provider = new LocalProvider({
-    dataDir: tmp.dir,
-    clusterId: clusterIdOf(tmp.dir),
-    stopGraceMs: 2000,
-  });
-  const signal = new AbortController().signal;
-  for (const i of await provider.listOwned(signal))
-    await provider.delete(i.id, signal).catch(() => undefined);
+  await stopLocalAgents(tmp.dir);
   feed.close();
   db.close();
   tmp.cleanup();
