@@ -4,24 +4,26 @@
  */
 
 /** Stable error codes. HTTP status mapping lives in the control plane. */
-export type ErrorCode =
-  | 'INVALID_ARGUMENT'
-  | 'INVALID_SPEC'
-  | 'SQL_ERROR'
-  | 'CONSTRAINT'
-  | 'BUSY'
-  | 'READONLY'
-  | 'UNAUTHENTICATED'
-  | 'PERMISSION_DENIED'
-  | 'NOT_FOUND'
-  | 'ALREADY_EXISTS'
-  | 'TIMEOUT'
-  | 'THROTTLED'
-  | 'INSUFFICIENT_CAPACITY'
-  | 'UNAVAILABLE'
-  | 'CONFLICT'
-  | 'MODEL_ERROR'
-  | 'INTERNAL';
+export const ERROR_CODES = [
+  'INVALID_ARGUMENT',
+  'INVALID_SPEC',
+  'SQL_ERROR',
+  'CONSTRAINT',
+  'BUSY',
+  'READONLY',
+  'UNAUTHENTICATED',
+  'PERMISSION_DENIED',
+  'NOT_FOUND',
+  'ALREADY_EXISTS',
+  'TIMEOUT',
+  'THROTTLED',
+  'INSUFFICIENT_CAPACITY',
+  'UNAVAILABLE',
+  'CONFLICT',
+  'MODEL_ERROR',
+  'INTERNAL',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
 
 /** Codes that are retryable unless a thrower says otherwise. */
 const RETRYABLE_BY_DEFAULT: ReadonlySet<ErrorCode> = new Set(['BUSY', 'THROTTLED', 'UNAVAILABLE', 'TIMEOUT']);
@@ -75,26 +77,9 @@ export function fromSqliteError(err: unknown): InfrabaseError {
   return new InfrabaseError(code, message, { cause: err, details: sqliteCode ? { sqlite: sqliteCode } : {} });
 }
 
-const ALL_CODES: ReadonlySet<string> = new Set<ErrorCode>([
-  'INVALID_ARGUMENT',
-  'INVALID_SPEC',
-  'SQL_ERROR',
-  'CONSTRAINT',
-  'BUSY',
-  'READONLY',
-  'UNAUTHENTICATED',
-  'PERMISSION_DENIED',
-  'NOT_FOUND',
-  'ALREADY_EXISTS',
-  'TIMEOUT',
-  'THROTTLED',
-  'INSUFFICIENT_CAPACITY',
-  'UNAVAILABLE',
-  'CONFLICT',
-  'MODEL_ERROR',
-  'INTERNAL',
-]);
+const ALL_CODES: ReadonlySet<string> = new Set(ERROR_CODES);
 
+/** Whether `s` is one of the {@link ERROR_CODES} (e.g. a code read back from an HTTP error body). */
 export function isErrorCode(s: string | undefined): s is ErrorCode {
   return s !== undefined && ALL_CODES.has(s);
 }
