@@ -7,7 +7,7 @@ export type {
   MeshJoinReply,
   MeshJoinReport,
 } from './mesh-protocol.js';
-export { bootConfig, createNodesModule, type NodesModuleOptions, nodesModule } from './module.js';
+export { bootConfig, createNodesModule, type NodesModuleOptions } from './module.js';
 export {
   NODE_TOKEN_KEY_FILE,
   type NodeTokenClaims,

@@ -153,6 +153,3 @@ export function createNodesModule(options: NodesModuleOptions = {}): ControlPlan
     ],
   };
 }
-
-/** The nodes module with only the local provider. */
-export const nodesModule: ControlPlaneModule = createNodesModule();
