@@ -35,11 +35,7 @@ export class TrainingCoordinator implements Service {
   start(ctx: ControlPlaneContext): void {
     this.ctx = ctx;
     this.agents = new AgentClient(NodeTokens.fromDataDir(resolve(ctx.config.dataDir)), this.options.recorder);
-    try {
-      this.metrics = trainingMetrics(ctx.registry);
-    } catch {
-      this.metrics = undefined; // already declared on this registry by another instance
-    }
+    this.metrics = trainingMetrics(ctx.registry); // declared once per registry, shared by every caller
     this.unsubscribe = ctx.feed.subscribe({
       tables: ['sys_training_jobs'],
       onChanges: (changes: readonly Change[]) => {
