@@ -5,6 +5,7 @@
  * `npx tsc -p . && node dist/test/bench/reconcile-cloud-crash.js [aws|gcp …]`; writes the
  * `reconciler-cloud-crash` section of docs/benchmarks.md.
  */
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import type { CloudKind } from '../autoinfra/cloud/support/clouds.js';
 import { crashCloudChildScript, runCloudCrash } from '../autoinfra/cloud/support/crash-cloud.js';
@@ -15,6 +16,11 @@ const kills = Number(process.env.INFRABASE_CLOUD_CRASH_KILLS ?? 100);
 const kinds = (process.argv.slice(2).length ? process.argv.slice(2) : ['aws', 'gcp']) as CloudKind[];
 const repo = join(import.meta.dirname, '../../..');
 const lines: string[] = [];
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+const loadBefore = load();
 for (const kind of kinds) {
   const tmp = tempDir();
   try {
@@ -42,6 +48,7 @@ writeSection(
     '## Reconciler crash test against the cloud test servers (real SDKs)',
     '',
     machineLine(),
+    `Load average (1, 5, 15 min) at the start: ${loadBefore}; at the end: ${load()}.`,
     'Produced by `node dist/test/bench/reconcile-cloud-crash.js` (run from the repo root). The test server runs in',
     'the benchmark process, so the cloud state survives every kill; the orphan collector is held off, so exactly one',
     'instance per row comes from the idempotency tokens alone.',

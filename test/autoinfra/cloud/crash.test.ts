@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { tempDir } from '../../support/tmp.js';
 import { crashCloudChildScript, runCloudCrash } from './support/crash-cloud.js';
 
-/** Kills per provider: CI runs what fits in ~60 s each; the benchmark (test/bench/reconcile-cloud.ts) runs 100. */
+/** Kills per provider: CI runs what fits in ~60 s each; the benchmark (test/bench/reconcile-cloud-crash.ts) runs 100. */
 const KILLS = Number(process.env.INFRABASE_CLOUD_CRASH_KILLS ?? 10);
 
 let tmp: ReturnType<typeof tempDir>;
