@@ -70,7 +70,7 @@ export async function runAgent(options: AgentOptions): Promise<AgentHandle> {
   mkdirSync(dataDir, { recursive: true });
   const release = acquireAgentLock(dataDir, options.nodeId);
   let shard: Database | undefined;
-  const app = Fastify({ logger: false });
+  const app = Fastify({ logger: false, forceCloseConnections: true });
   const abort = new AbortController();
   let draining = false;
   let drainToken: string | undefined;

@@ -25,6 +25,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     loggerInstance: options.logger.child({ component: 'http' }) as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimit ?? 256 * 1024 * 1024,
+    // Stop promptly: agents hold keep-alive connections that would otherwise delay close by the idle timeout.
+    forceCloseConnections: true,
   });
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((request, reply) => {
