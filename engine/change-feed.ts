@@ -82,7 +82,10 @@ export class ChangeFeed {
     for (;;) {
       const rows = this.readChanges.all(this.lastId);
       if (rows.length === 0) return;
+      // AUTOINCREMENT ids are consecutive; a gap means entries were pruned before this feed read them.
+      const fellBehind = rows[0].id > this.lastId + 1;
       this.lastId = rows[rows.length - 1].id;
+      if (fellBehind) this.resync();
       const changes: Change[] = rows.map((r) => ({
         id: r.id,
         table: r.tbl,

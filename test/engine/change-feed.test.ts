@@ -54,3 +54,20 @@ describe('ChangeFeed', () => {
     db.close();
   });
 });
+
+describe('ChangeFeed after pruning', () => {
+  it('asks subscribers to resync when entries were pruned before it read them', () => {
+    const path = join(tmp.dir, 'a.db');
+    const db = openDatabase(path, { migrate: true });
+    feed = new ChangeFeed(path);
+    let resyncs = 0;
+    feed.subscribe({ tables: ['sys_nodes'], onChanges: () => {}, onResync: () => resyncs++ });
+    db.prepare("INSERT INTO sys_nodes (id) VALUES ('n-1')").run();
+    db.prepare("INSERT INTO sys_nodes (id) VALUES ('n-2')").run();
+    db.prepare('DELETE FROM sys_changes').run();
+    db.prepare("INSERT INTO sys_nodes (id) VALUES ('n-3')").run();
+    feed.poll();
+    expect(resyncs).toBe(1);
+    db.close();
+  });
+});
