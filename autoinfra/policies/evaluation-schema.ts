@@ -5,7 +5,9 @@ import { breaches, inPool, nRows, observedValue } from './sql-fragments.js';
  * transaction, from any connection (plain SQL; no JS functions).
  *
  * For each enabled policy watching `NEW.name`, out of cooldown (`NEW.ts >= last_action_at + cooldown_ms`, in
- * sample time) and whose `label_match` the new sample satisfies:
+ * sample time), not yet evaluated at this or a later ts (`sys_scaling_evaluated.ts < NEW.ts`: at most one
+ * evaluation per distinct sample ts, at its first matching sample; later samples of that ts count in the next
+ * evaluation's window) and whose `label_match` the new sample satisfies:
  * 1. observed = aggregate (avg, max, min, p95) of the matching samples with ts in (NEW.ts - window_ms, NEW.ts];
  * 2. if `observed <comparison> threshold` (a breach), count the policy's pool: live rows of `sys_nodes`
  *    (`desired_state = 'running'`, status not terminating/terminated/failed) carrying every label of
@@ -18,9 +20,10 @@ import { breaches, inPool, nRows, observedValue } from './sql-fragments.js';
  *    cooldown.
  * The work is split in two triggers because SQLite allocates a trigger's whole frame (registers, cursors)
  * on every firing, even when its WHEN clause is false: a small gate trigger on `sys_metrics` (WHEN: one index
- * probe for an enabled watcher of `NEW.name` out of cooldown) copies the sample's ts, name and labels into
- * `sys_scaling_evaluations`, whose AFTER INSERT trigger does the evaluation. A sample whose name no enabled
- * policy watches, or that arrives within every watcher's cooldown, costs only the gate.
+ * probe for an enabled watcher of `NEW.name` out of cooldown and not yet evaluated at `NEW.ts`) copies the sample's ts, name and labels into
+ * `sys_scaling_evaluations`, whose AFTER INSERT trigger does the evaluation and records `NEW.ts` as each
+ * evaluated policy's `sys_scaling_evaluated.ts`. A sample whose name no enabled policy watches, that arrives
+ * within every watcher's cooldown, or whose ts every watcher was already evaluated at, costs only the gate.
  */
 export const evaluationSchema = `
 CREATE TABLE IF NOT EXISTS sys_scaling_pending (
@@ -39,11 +42,26 @@ CREATE TABLE IF NOT EXISTS sys_scaling_pending_nodes (policy TEXT NOT NULL, node
 
 CREATE TABLE IF NOT EXISTS sys_scaling_evaluations (ts INTEGER NOT NULL, name TEXT NOT NULL, labels TEXT NOT NULL);
 
+-- the sample ts at which each policy was last evaluated: a policy is evaluated at most once per ts
+CREATE TABLE IF NOT EXISTS sys_scaling_evaluated (policy TEXT PRIMARY KEY NOT NULL, ts INTEGER NOT NULL) WITHOUT ROWID;
+
+DROP TRIGGER IF EXISTS sys_scaling_policies_forget_evaluated;
+CREATE TRIGGER sys_scaling_policies_forget_evaluated AFTER DELETE ON sys_scaling_policies
+BEGIN
+  DELETE FROM sys_scaling_evaluated WHERE policy = OLD.name;
+END;
+DROP TRIGGER IF EXISTS sys_scaling_policies_rename_evaluated;
+CREATE TRIGGER sys_scaling_policies_rename_evaluated AFTER UPDATE OF name ON sys_scaling_policies
+BEGIN
+  DELETE FROM sys_scaling_evaluated WHERE policy = OLD.name;
+END;
+
 DROP TRIGGER IF EXISTS sys_metrics_scaling_policies;
 CREATE TRIGGER sys_metrics_scaling_policies AFTER INSERT ON sys_metrics
 WHEN EXISTS (SELECT 1 FROM sys_scaling_policies p
              WHERE p.metric = NEW.name AND p.enabled = 1
-               AND (p.last_action_at IS NULL OR NEW.ts >= p.last_action_at + p.cooldown_ms))
+               AND (p.last_action_at IS NULL OR NEW.ts >= p.last_action_at + p.cooldown_ms)
+               AND NOT EXISTS (SELECT 1 FROM sys_scaling_evaluated e WHERE e.policy = p.name AND e.ts >= NEW.ts))
 BEGIN
   INSERT INTO sys_scaling_evaluations (ts, name, labels) VALUES (NEW.ts, NEW.name, NEW.labels);
   DELETE FROM sys_scaling_evaluations;
@@ -58,9 +76,12 @@ BEGIN
   FROM sys_scaling_policies p
   WHERE p.metric = NEW.name AND p.enabled = 1
     AND (p.last_action_at IS NULL OR NEW.ts >= p.last_action_at + p.cooldown_ms)
+    AND NOT EXISTS (SELECT 1 FROM sys_scaling_evaluated e WHERE e.policy = p.name AND e.ts >= NEW.ts)
     AND (p.label_match = '{}' OR NOT EXISTS (
           SELECT 1 FROM json_each(p.label_match) lm
           WHERE json_extract(NEW.labels, '$."' || lm.key || '"') IS NOT lm.value));
+
+  INSERT OR REPLACE INTO sys_scaling_evaluated (policy, ts) SELECT policy, NEW.ts FROM sys_scaling_pending;
 
   DELETE FROM sys_scaling_pending
   WHERE observed IS NULL

