@@ -1,5 +1,7 @@
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, startUp } from '../support/cli.js';
+import { stopLocalAgents } from '../support/local-agents.js';
 import { tempDir } from '../support/tmp.js';
 
 let tmp: ReturnType<typeof tempDir>;
@@ -10,6 +12,8 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await up?.stop();
+  // Agents are detached by design (a restarted control plane adopts them): stop the ones these tests launched.
+  await stopLocalAgents(join(tmp.dir, 'infrabase-data'));
   tmp.cleanup();
 });
 
