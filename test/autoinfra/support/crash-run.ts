@@ -1,7 +1,8 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { openDatabase, seededRandom } from '../../../engine/index.js';
+import { openDatabase } from '../../../engine/index.js';
 import { FakeProvider } from '../../fakes/fake-provider.js';
+import { crashThenConverge, type StartChild } from '../../support/crash-loop.js';
 
 /** The compiled crash child (tests run it from dist/). */
 export function crashChildScript(repoRoot: string): string {
@@ -18,13 +19,6 @@ export interface CrashRunResult {
   /** Owned running instances no row points at. */
   readonly orphans: number;
   readonly ms: number;
-}
-
-function exited(child: ChildProcess): Promise<number | null> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve(child.exitCode);
-    else child.once('exit', (code) => resolve(code));
-  });
 }
 
 /**
@@ -47,8 +41,7 @@ export async function runCrashTest(options: {
     `INSERT INTO sys_nodes (id, provider, instance_type, zone) VALUES (?, 'aws', 't3.small', 'a')`,
   );
   for (let i = 0; i < options.rows; i++) insert.run(`n-${String(i).padStart(3, '0')}`);
-  const random = seededRandom(options.seed);
-  const start = (seed: number, mode?: string) =>
+  const start: StartChild = (seed, mode) =>
     spawn(
       process.execPath,
       [options.script, dbPath, cloudPath, 'c1', String(seed), ...(mode ? [mode] : [])],
@@ -56,26 +49,12 @@ export async function runCrashTest(options: {
         stdio: ['ignore', 'pipe', 'inherit'],
       },
     );
-  const started = (child: ChildProcess) =>
-    new Promise<void>((resolve) => {
-      child.stdout!.once('data', () => resolve());
-      child.once('exit', () => resolve());
-    });
-  for (let k = 0; k < options.kills; k++) {
-    const child = start(k + options.seed * 1000);
-    try {
-      await started(child);
-      await new Promise((r) => setTimeout(r, random() * (options.maxDelayMs ?? 150)));
-    } finally {
-      child.kill('SIGKILL');
-      await exited(child);
-    }
-  }
-  const last = start(99_999, '--until-converged');
-  const timeout = setTimeout(() => last.kill('SIGKILL'), 60_000);
-  const code = await exited(last);
-  clearTimeout(timeout);
-  if (code !== 0) throw new Error(`final reconciler run exited with ${code}`);
+  await crashThenConverge(start, {
+    kills: options.kills,
+    seed: options.seed,
+    maxDelayMs: options.maxDelayMs ?? 150,
+    what: 'reconciler',
+  });
   const fake = new FakeProvider({ name: 'aws', clusterId: 'c1', path: cloudPath });
   try {
     const all = fake.all();

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { openDatabase, seededRandom } from '../../../../engine/index.js';
+import { openDatabase } from '../../../../engine/index.js';
+import { crashThenConverge, type StartChild } from '../../../support/crash-loop.js';
 import { type CloudKind, INSTANCE_TYPE, startCloud, ZONES } from './clouds.js';
 import { type CloudTally, tallyCloud } from './tally.js';
 
@@ -15,13 +16,6 @@ export interface CloudCrashResult extends CloudTally {
   /** Create requests the server received over all runs (retries with the same token included). */
   readonly createCalls: number;
   readonly ms: number;
-}
-
-function exited(child: ChildProcess): Promise<number | null> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve(child.exitCode);
-    else child.once('exit', (code) => resolve(code));
-  });
 }
 
 /**
@@ -58,8 +52,7 @@ export async function runCloudCrash(options: {
         ZONES[options.kind][0],
       );
     }
-    const random = seededRandom(options.seed);
-    const start = (seed: number, mode?: string) => {
+    const start: StartChild = (seed, mode) => {
       const child = spawn(
         process.execPath,
         [options.script, dbPath, options.kind, String(cloud.port), String(seed), ...(mode ? [mode] : [])],
@@ -69,26 +62,12 @@ export async function runCloudCrash(options: {
       child.once('exit', () => children.delete(child));
       return child;
     };
-    const started = (child: ChildProcess) =>
-      new Promise<void>((resolve) => {
-        child.stdout!.once('data', () => resolve());
-        child.once('exit', () => resolve());
-      });
-    for (let k = 0; k < options.kills; k++) {
-      const child = start(k + options.seed * 1000);
-      try {
-        await started(child);
-        await new Promise((r) => setTimeout(r, random() * (options.maxDelayMs ?? 300)));
-      } finally {
-        child.kill('SIGKILL');
-        await exited(child);
-      }
-    }
-    const last = start(99_999, '--until-converged');
-    const timeout = setTimeout(() => last.kill('SIGKILL'), 60_000);
-    const code = await exited(last);
-    clearTimeout(timeout);
-    if (code !== 0) throw new Error(`final ${options.kind} reconciler run exited with ${code}`);
+    await crashThenConverge(start, {
+      kills: options.kills,
+      seed: options.seed,
+      maxDelayMs: options.maxDelayMs ?? 300,
+      what: `${options.kind} reconciler`,
+    });
     return {
       ...tallyCloud(db, cloud.live(), 'c1'),
       kind: options.kind,
