@@ -4,9 +4,10 @@
  * widens the windows between "cloud call done" and "row updated".
  * Usage: node crash-child.js <db> <cloud db> <cluster id> <seed> [--until-converged]
  */
-import { type CloudProvider, Reconciler } from '../../../autoinfra/index.js';
-import { openDatabase, seededRandom } from '../../../engine/index.js';
+import type { CloudProvider } from '../../../autoinfra/index.js';
+import { seededRandom } from '../../../engine/index.js';
 import { FakeProvider } from '../../fakes/fake-provider.js';
+import { runCrashReconciler } from '../../support/crash-reconciler.js';
 
 const [dbPath, cloudPath, clusterId, seedArg, mode] = process.argv.slice(2);
 const random = seededRandom(Number(seedArg));
@@ -27,31 +28,4 @@ const jittered: CloudProvider = {
   },
   listOwned: (signal) => fake.listOwned(signal),
 };
-const db = openDatabase(dbPath);
-const reconciler = new Reconciler({
-  db,
-  providers: [jittered],
-  clusterId,
-  random,
-  concurrency: 8,
-  resyncIntervalMs: 200,
-  orphanGracePeriodMs: 3_600_000,
-  backoff: { baseMs: 5, capMs: 100 },
-  userData: (row, token) => `boot ${row.id} ${token}`,
-});
-reconciler.start();
-if (mode === '--until-converged') {
-  const timer = setInterval(() => {
-    const open = db
-      .prepare(
-        `SELECT count(*) FROM sys_nodes WHERE instance_id IS NULL OR status NOT IN ('booting', 'ready')`,
-      )
-      .pluck()
-      .get() as number;
-    if (open === 0) {
-      clearInterval(timer);
-      reconciler.stop().then(() => process.exit(0));
-    }
-  }, 20);
-}
-process.stdout.write('started\n');
+runCrashReconciler({ dbPath, provider: jittered, clusterId, random, mode });

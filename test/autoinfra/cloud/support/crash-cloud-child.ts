@@ -6,8 +6,8 @@
  * Usage: node crash-cloud-child.js <db> <aws|gcp> <port> <seed> [--until-converged]
  */
 import type { CloudProvider } from '../../../../autoinfra/provider.js';
-import { Reconciler } from '../../../../autoinfra/reconcile/index.js';
-import { openDatabase, seededRandom } from '../../../../engine/index.js';
+import { seededRandom } from '../../../../engine/index.js';
+import { runCrashReconciler } from '../../../support/crash-reconciler.js';
 
 const [dbPath, kind, port, seedArg, mode] = process.argv.slice(2);
 // Only the SDK under test is loaded: the Compute SDK alone takes seconds to import.
@@ -15,28 +15,10 @@ const provider: CloudProvider =
   kind === 'gcp'
     ? (await import('./connect-gcp.js')).connectGcp(Number(port), 'c1')
     : (await import('./connect-aws.js')).connectAws(Number(port), 'c1');
-const db = openDatabase(dbPath);
-const reconciler = new Reconciler({
-  db,
-  providers: [provider],
+runCrashReconciler({
+  dbPath,
+  provider,
   clusterId: 'c1',
   random: seededRandom(Number(seedArg)),
-  concurrency: 8,
-  resyncIntervalMs: 200,
-  orphanGracePeriodMs: 3_600_000,
-  backoff: { baseMs: 5, capMs: 100 },
-  userData: (row, token) => `boot ${row.id} ${token}`,
+  mode,
 });
-reconciler.start();
-if (mode === '--until-converged') {
-  const open = db
-    .prepare(`SELECT count(*) FROM sys_nodes WHERE instance_id IS NULL OR status NOT IN ('booting', 'ready')`)
-    .pluck();
-  const timer = setInterval(() => {
-    if (open.get() === 0) {
-      clearInterval(timer);
-      reconciler.stop().then(() => process.exit(0));
-    }
-  }, 20);
-}
-process.stdout.write('started\n');
