@@ -10,6 +10,7 @@ import {
   standardizeRows,
   trainLocal,
 } from '../../ml/index.js';
+import { BANK_NUMERIC_COLUMNS } from '../ml/federated/tabular-data.js';
 import { DATA_DIR, HOLDOUT_SQL, isHoldout } from './cluster.js';
 
 export const BANK_CSV = `${DATA_DIR}/tabular/bank_marketing.csv`;
@@ -67,18 +68,7 @@ export function holdoutSplit(
 /** Bank Marketing split as {@link BANK_SQL} splits it. */
 export function bankRows(): { train: Rows; test: Rows } {
   return holdoutSplit(BANK_CSV, (r) => [
-    ...[
-      'age',
-      'duration',
-      'campaign',
-      'pdays',
-      'previous',
-      'emp.var.rate',
-      'cons.price.idx',
-      'cons.conf.idx',
-      'euribor3m',
-      'nr.employed',
-    ].map((c) => Number(r[c])),
+    ...BANK_NUMERIC_COLUMNS.map((c) => Number(r[c])),
     Number(r.contact === 'cellular'),
     Number(r.poutcome === 'success'),
     Number(r.y === 'yes'),

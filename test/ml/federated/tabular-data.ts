@@ -71,26 +71,27 @@ export function loadAdult(): LabelledData {
   );
 }
 
+/** The numeric columns of UCI Bank Marketing used as features (the two 0/1 flags come after them). */
+export const BANK_NUMERIC_COLUMNS = [
+  'age',
+  'duration',
+  'campaign',
+  'pdays',
+  'previous',
+  'emp.var.rate',
+  'cons.price.idx',
+  'cons.conf.idx',
+  'euribor3m',
+  'nr.employed',
+];
+
 /** UCI Bank Marketing (bank-additional, 4,119 rows): label `y` (`yes` = 1), numeric columns plus two 0/1 flags. */
 export function loadBank(): LabelledData {
   const records = parse(readFileSync(`${DATA_DIR}/tabular/bank_marketing.csv`), {
     columns: true,
     skip_empty_lines: true,
   }) as Record<string, string>[];
-  const names = [
-    'age',
-    'duration',
-    'campaign',
-    'pdays',
-    'previous',
-    'emp.var.rate',
-    'cons.price.idx',
-    'cons.conf.idx',
-    'euribor3m',
-    'nr.employed',
-    'contact_cellular',
-    'poutcome_success',
-  ];
+  const names = [...BANK_NUMERIC_COLUMNS, 'contact_cellular', 'poutcome_success'];
   return build(
     records,
     names,
