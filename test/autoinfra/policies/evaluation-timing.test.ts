@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Database } from '../../../engine/index.js';
 import { writeSamples } from '../../../metrics/index.js';
-import { events, insertPolicy, insertSamples, policyDb, policyNodes } from './support.js';
+import { events, insertPolicy, insertSamples, livePolicyNodes, policyDb } from './support.js';
 
 let db: Database;
 let cleanup: () => void;
@@ -11,7 +11,7 @@ beforeEach(() => {
 afterEach(() => cleanup());
 
 const CPU = 'infrabase_node_cpu_utilization_ratio';
-const live = (policy: string) => policyNodes(db, policy).filter((n) => n.desired_state === 'running');
+const live = (policy: string) => livePolicyNodes(db, policy);
 const round = (ts: number, values: readonly number[], labels = '{}') =>
   values.map((value, i) => ({ ts, nodeId: `n-${i}`, name: CPU, labels, value }));
 

@@ -1,7 +1,15 @@
 import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Database } from '../../../engine/index.js';
-import { events, insertPolicy, insertSamples, markReady, policyDb, policyNodes } from './support.js';
+import {
+  events,
+  insertPolicy,
+  insertSamples,
+  livePolicyNodes,
+  markReady,
+  policyDb,
+  policyNodes,
+} from './support.js';
 
 let db: Database;
 let path: string;
@@ -11,7 +19,7 @@ beforeEach(() => {
 });
 afterEach(() => cleanup());
 
-const live = (policy: string) => policyNodes(db, policy).filter((n) => n.desired_state === 'running');
+const live = (policy: string) => livePolicyNodes(db, policy);
 
 describe('scale-out policies', () => {
   it('creates node rows from the template in the transaction of the breaching samples', () => {

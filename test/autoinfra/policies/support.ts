@@ -97,3 +97,7 @@ export function markReady(db: Database): void {
      WHERE desired_state = 'running' AND status = 'pending'`,
   ).run();
 }
+
+/** The nodes a policy created that are still desired (not retired through the finalizer). */
+export const livePolicyNodes = (db: Database, policy: string) =>
+  policyNodes(db, policy).filter((n) => n.desired_state === 'running');
