@@ -2,7 +2,7 @@
 export * from './auth/index.js';
 export * from './client/index.js';
 export { CLUSTER_ID_FILE, clusterIdOf } from './cluster-id.js';
-export { BIN_PATH, compiledPath } from './compiled-path.js';
+export { BIN_PATH } from './compiled-path.js';
 export * from './config/index.js';
 export { createLogger, type Logger } from './logger.js';
 export * from './server/index.js';

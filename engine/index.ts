@@ -9,6 +9,7 @@ export * from './catalog/nodes.js';
 export * from './catalog/training.js';
 export * from './change-feed.js';
 export * from './clock.js';
+export * from './compiled-path.js';
 export * from './database.js';
 export * from './errors.js';
 export * from './extension.js';

@@ -1,8 +1,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { compiledPath } from '../../control-plane/index.js';
-import { openDatabase, seededRandom } from '../../engine/index.js';
+import { compiledPath, openDatabase, seededRandom } from '../../engine/index.js';
 import { tempDir } from '../support/tmp.js';
 
 const WRITER = compiledPath(import.meta.url, '../support/crash-writer.js');
