@@ -1,93 +1,10 @@
-import { isBatchable, type ModelCatalog, type PredictPlan } from '../registry/index.js';
-import {
-  answer,
-  checkArity,
-  isJsonCall,
-  outputsFor,
-  type PredictKind,
-  type SqlValue,
-  toFeature,
-} from './evaluate.js';
-import { evaluateRowCounted, PredictUsage } from './predict-usage.js';
-import { NotBatchableError, type RowOutput, scoreRows } from './tensors.js';
+import { isBatchable, type ModelCatalog } from '../registry/index.js';
+import { CallStream } from './call-stream.js';
+import { checkArity, isJsonCall, outputsFor, type PredictKind, type SqlValue } from './evaluate.js';
+import { PredictUsage } from './predict-usage.js';
 
 /** Returned by {@link BatchState.answer} when the batch has no result for a call (evaluate it per row). */
 export const MISS: unique symbol = Symbol('miss');
-
-/** How far past the cursor a call may match before it counts as a miss (calls skipped by control flow). */
-const LOOKAHEAD = 2;
-
-/** The calls of one (function, model reference) seen by the collect pass, in order, and their results. */
-class CallStream {
-  values = new Float64Array(8192);
-  count = 0;
-  out: Record<string, RowOutput> | null = null;
-  /** Results as numbers when every row's answer is one number (the common case), else null. */
-  numbers: Float64Array | null = null;
-  cursor = 0;
-  last = -1;
-  constructor(
-    readonly kind: PredictKind,
-    readonly ref: string,
-    readonly arity: number,
-    readonly plan: PredictPlan,
-  ) {}
-
-  push(features: readonly unknown[]): void {
-    const f = this.arity;
-    if ((this.count + 1) * f > this.values.length) {
-      const grown = new Float64Array(this.values.length * 2);
-      grown.set(this.values);
-      this.values = grown;
-    }
-    const o = this.count * f;
-    const values = this.values;
-    for (let i = 0; i < f; i++) {
-      const v = features[i];
-      if (typeof v === 'number') values[o + i] = v;
-      else {
-        const n = toFeature(v, i + 1, this.plan);
-        if (n === undefined) return; // NULL in → NULL out, nothing to score
-        values[o + i] = n;
-      }
-    }
-    this.count++;
-  }
-
-  /** Index of the collected call with these features near the cursor (or the last match), else -1. */
-  match(features: readonly unknown[]): number {
-    const f = this.arity;
-    const end = Math.min(this.count, this.cursor + LOOKAHEAD + 1);
-    for (let j = this.cursor; j < end; j++) {
-      if (this.equal(j, features, f)) {
-        this.cursor = j + 1;
-        this.last = j;
-        return j;
-      }
-    }
-    if (this.last >= 0 && this.equal(this.last, features, f)) return this.last;
-    return -1;
-  }
-
-  /** The SQL value for collected call `j`. */
-  valueAt(j: number): SqlValue {
-    const numbers = this.numbers;
-    if (numbers !== null) return numbers[j];
-    return answer(this.plan, this.kind, this.out!, j);
-  }
-
-  private equal(j: number, features: readonly unknown[], f: number): boolean {
-    const o = j * f;
-    const values = this.values;
-    for (let i = 0; i < f; i++) {
-      const v = features[i];
-      const n =
-        typeof v === 'number' ? v : typeof v === 'bigint' || typeof v === 'string' ? Number(v) : Number.NaN;
-      if (values[o + i] !== n) return false;
-    }
-    return true;
-  }
-}
 
 /**
  * Two-pass batch evaluation of PREDICT calls in one read-only statement (per connection).
@@ -195,38 +112,12 @@ export class BatchState {
   /** The result for a placeholder returned by {@link BatchState.defer} (after {@link BatchState.evaluate}). */
   resolveDeferred(placeholder: number): SqlValue {
     const stream = this.deferStreams[this.deferStream[placeholder]];
-    const j = this.deferIndex[placeholder];
-    if (stream.out) return stream.valueAt(j);
-    // the model could not be batched: score this row alone from the recorded features
-    const f = stream.arity;
-    const features = Array.from(stream.values.subarray(j * f, (j + 1) * f));
-    return evaluateRowCounted(this.usage, this.catalog.resolve(stream.ref), stream.kind, features);
+    return stream.resultAt(this.deferIndex[placeholder], this.catalog, this.usage);
   }
 
   /** Scores every stream in one onnxruntime run each (chunked by the model's batch size). */
   evaluate(): void {
-    for (const s of this.streams.values()) {
-      if (s.count === 0) continue;
-      const model = this.catalog.resolve(s.ref);
-      const start = performance.now();
-      try {
-        s.out = scoreRows(
-          model.session,
-          model.plan,
-          s.values.subarray(0, s.count * s.arity),
-          s.count,
-          s.arity,
-          outputsFor(model.plan, s.kind),
-        );
-        s.numbers = numericAnswers(s.plan, s.kind, s.out, s.count);
-        this.usage.ok(model.name, s.count, (performance.now() - start) / 1000);
-      } catch (err) {
-        // NotBatchableError (outputs not one row per input row) or a conversion/runtime error: every call of
-        // this stream then misses and runs per row, which raises the error for the row that causes it.
-        void (err instanceof NotBatchableError);
-        s.out = null;
-      }
-    }
+    for (const s of this.streams.values()) s.score(this.catalog, this.usage);
   }
 
   /** Forgets all streams and turns batching off. */
@@ -259,33 +150,4 @@ export class BatchState {
     this.lastStream = s;
     return s;
   }
-}
-
-/** Every answer as a Float64Array when each is a single number (PREDICT of a scalar, binary PREDICT_PROBA). */
-function numericAnswers(
-  plan: PredictPlan,
-  kind: PredictKind,
-  out: Record<string, RowOutput>,
-  rows: number,
-): Float64Array | null {
-  if (kind === 'json') return null;
-  const o = out[kind === 'predict' ? plan.primaryOutput : plan.probabilityOutput!];
-  const stride = o.rowSize;
-  if (stride !== 1 && !(kind === 'proba' && stride === 2)) return null;
-  const offset = stride === 2 ? 1 : 0;
-  const data = o.data;
-  const numbers = new Float64Array(rows);
-  if (data instanceof Float32Array || data instanceof Float64Array || data instanceof Int32Array) {
-    for (let i = 0; i < rows; i++) numbers[i] = data[i * stride + offset];
-    return numbers;
-  }
-  if (data instanceof BigInt64Array) {
-    for (let i = 0; i < rows; i++) {
-      const v = data[i * stride + offset];
-      if (v > 9007199254740991n || v < -9007199254740991n) return null;
-      numbers[i] = Number(v);
-    }
-    return numbers;
-  }
-  return null;
 }

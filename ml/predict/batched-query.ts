@@ -1,13 +1,17 @@
 import type { Database } from 'better-sqlite3';
 import type { QueryRequest, QueryResult } from '../../engine/index.js';
 import type { PredictContext } from './functions.js';
+import { runNative } from './native-query.js';
 
 const CALLS_PREDICT = /\bpredict(?:_proba|_json)?\s*\(/i;
 const WRAPPABLE = /^\s*(?:select|with|values)\b/i;
 
 /**
- * Runs a read-only statement that calls PREDICT in two passes inside one read transaction (one snapshot):
- * a collect pass, where the statement is wrapped as `WITH … AS MATERIALIZED (<sql>) SELECT count(*) …` so its
+ * Runs a read-only statement that calls PREDICT with its calls answered in batches, inside one read
+ * transaction (one snapshot): in the native extension when it is loaded ({@link runNative}), else — or when
+ * the native path declines the statement — in JavaScript. Statements whose PREDICT calls are bare result
+ * columns run once (placeholders replaced after one onnxruntime run per stream); the others run twice: a
+ * collect pass, where the statement is wrapped as `WITH … AS MATERIALIZED (<sql>) SELECT count(*) …` so its
  * rows are produced inside SQLite but never handed to JS, one onnxruntime run per (function, model), and the
  * real pass, which answers matching calls from the batch and evaluates the rest per row. Statements that do
  * not call PREDICT, or cannot be wrapped, run once as they are. The catalog was refreshed by the extension's
@@ -22,26 +26,33 @@ export function runBatched(
   if (!CALLS_PREDICT.test(request.sql) || !WRAPPABLE.test(request.sql) || ctx.batch.mode !== 'off')
     return next();
   const deferred = deferredColumns(db, request.sql);
-  if (deferred) {
-    const result = runDeferred(ctx, deferred, next);
-    if (result) return result;
-  }
-  const run = (): QueryResult => {
-    const batch = ctx.batch;
-    try {
-      batch.mode = 'collect';
-      collectPass(db, request);
-      batch.mode = 'off';
-      if (batch.failed || !batch.collected) return next();
-      batch.evaluate();
-      batch.mode = 'answer';
-      ctx.stats.batchedStatements++;
-      return next();
-    } finally {
-      batch.reset();
-    }
-  };
+  const run = (): QueryResult =>
+    runNative(db, ctx, request, deferred) ??
+    (deferred ? runDeferred(ctx, deferred, next) : null) ??
+    runTwoPasses(db, ctx, request, next);
   return db.inTransaction ? run() : db.transaction(run)();
+}
+
+/** The JavaScript two-pass path (see {@link BatchState}). */
+function runTwoPasses(
+  db: Database,
+  ctx: PredictContext,
+  request: QueryRequest,
+  next: () => QueryResult,
+): QueryResult {
+  const batch = ctx.batch;
+  try {
+    batch.mode = 'collect';
+    collectPass(db, request);
+    batch.mode = 'off';
+    if (batch.failed || !batch.collected) return next();
+    batch.evaluate();
+    batch.mode = 'answer';
+    ctx.stats.batchedStatements++;
+    return next();
+  } finally {
+    batch.reset();
+  }
 }
 
 /** Clauses under which a PREDICT result could influence which rows or in what order they come back. */

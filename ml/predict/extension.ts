@@ -4,6 +4,7 @@ import { ModelCatalog, modelTriggersSchema, registerModelTriggerFunctions } from
 import { BatchState } from './batch-state.js';
 import { runBatched } from './batched-query.js';
 import { type PredictContext, type PredictStats, registerPredictFunctions } from './functions.js';
+import { loadNativeBatch } from './native/index.js';
 import { type ModelPredictUsage, PredictUsage } from './predict-usage.js';
 
 const contexts = new WeakMap<Database, PredictContext>();
@@ -23,7 +24,8 @@ export const mlExtension: EngineExtension = {
     const ctx: PredictContext = {
       catalog,
       batch: new BatchState(catalog, usage),
-      stats: { batchedStatements: 0, batchedCalls: 0, perRowCalls: 0 },
+      native: loadNativeBatch(db),
+      stats: { batchedStatements: 0, nativeStatements: 0, batchedCalls: 0, perRowCalls: 0 },
       usage,
     };
     contexts.set(db, ctx);
@@ -53,10 +55,17 @@ export function syncModels(db: Database, sql = ''): void {
   if (sql) ctx.catalog.preload(sql);
 }
 
+/** How this connection batches PREDICT: in the native extension, or in JavaScript (not built, or turned off). */
+export function predictBatching(db: Database): 'native' | 'javascript' {
+  return contexts.get(db)?.native ? 'native' : 'javascript';
+}
+
 /** A copy of the connection's PREDICT counters (zeros for a connection without the ml extension). */
 export function predictStats(db: Database): PredictStats {
   const stats = contexts.get(db)?.stats;
-  return stats ? { ...stats } : { batchedStatements: 0, batchedCalls: 0, perRowCalls: 0 };
+  return stats
+    ? { ...stats }
+    : { batchedStatements: 0, nativeStatements: 0, batchedCalls: 0, perRowCalls: 0 };
 }
 
 /**

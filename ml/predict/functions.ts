@@ -2,12 +2,15 @@ import type { Database } from 'better-sqlite3';
 import type { ModelCatalog } from '../registry/index.js';
 import { type BatchState, MISS } from './batch-state.js';
 import { FUNCTION_NAMES, type PredictKind, type SqlValue } from './evaluate.js';
+import type { NativeBatch } from './native/index.js';
 import { evaluateRowCounted, modelNameOf, type PredictUsage } from './predict-usage.js';
 
 /** Counters of how PREDICT calls were answered on one connection (for tests, metrics and EXPLAIN-like checks). */
 export interface PredictStats {
-  /** Read-only statements run in two passes. */
+  /** Read-only statements answered from a batch (in one pass or two). */
   batchedStatements: number;
+  /** Of those, the statements answered by the native extension. */
+  nativeStatements: number;
   /** Calls answered from a batch result. */
   batchedCalls: number;
   /** Calls evaluated one row at a time (writes, misses of the batch, multi-input models). */
@@ -18,6 +21,8 @@ export interface PredictStats {
 export interface PredictContext {
   readonly catalog: ModelCatalog;
   readonly batch: BatchState;
+  /** The native batch extension's state, or null when it is not built or is turned off. */
+  readonly native: NativeBatch | null;
   readonly stats: PredictStats;
   /** Calls, rows and scoring time by model, drained by the reporter ({@link takePredictUsage}). */
   readonly usage: PredictUsage;
