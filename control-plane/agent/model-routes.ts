@@ -1,11 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { InfrabaseError } from '../../engine/index.js';
-import {
-  AGENT_BODY_LIMIT,
-  type AgentRouteOptions,
-  checkControlToken,
-  sendAgentError,
-} from './shard-routes.js';
+import { AGENT_BODY_LIMIT, type AgentRouteOptions, checkControlToken } from './shard-routes.js';
 
 /** One model version as the control plane pushes it to a shard. */
 export interface ShardModel {
@@ -28,44 +23,36 @@ export interface ShardModel {
 export function modelRoutes(options: AgentRouteOptions): FastifyPluginAsync {
   const { shard } = options;
   return async (app) => {
-    app.get('/v1/shard/models', async (req, reply) => {
-      try {
-        checkControlToken(req, options.controlToken);
-        return {
-          models: shard.prepare('SELECT name, version, sha256 FROM sys_models ORDER BY name, version').all(),
-        };
-      } catch (err) {
-        return sendAgentError(reply, err);
-      }
+    app.get('/v1/shard/models', async (req) => {
+      checkControlToken(req, options.controlToken);
+      return {
+        models: shard.prepare('SELECT name, version, sha256 FROM sys_models ORDER BY name, version').all(),
+      };
     });
-    app.put('/v1/shard/models', { bodyLimit: AGENT_BODY_LIMIT }, async (req, reply) => {
-      try {
-        checkControlToken(req, options.controlToken);
-        const m = req.body as Partial<ShardModel> | undefined;
-        if (!m || typeof m.name !== 'string' || !Number.isInteger(m.version) || typeof m.onnx !== 'string') {
-          throw new InfrabaseError(
-            'INVALID_ARGUMENT',
-            'body must be {name, version, sha256, onnx (base64), featureNames, status}',
-          );
-        }
-        shard.transaction(() => {
-          shard.prepare('DELETE FROM sys_models WHERE name = ? AND version = ?').run(m.name, m.version);
-          shard
-            .prepare(
-              "INSERT INTO sys_models (name, version, onnx, feature_names, status, created_by) VALUES (?, ?, ?, ?, ?, 'control-plane')",
-            )
-            .run(
-              m.name,
-              m.version,
-              Buffer.from(m.onnx!, 'base64'),
-              m.featureNames ? JSON.stringify(m.featureNames) : null,
-              m.status ?? 'active',
-            );
-        })();
-        return { stored: true };
-      } catch (err) {
-        return sendAgentError(reply, err);
+    app.put('/v1/shard/models', { bodyLimit: AGENT_BODY_LIMIT }, async (req) => {
+      checkControlToken(req, options.controlToken);
+      const m = req.body as Partial<ShardModel> | undefined;
+      if (!m || typeof m.name !== 'string' || !Number.isInteger(m.version) || typeof m.onnx !== 'string') {
+        throw new InfrabaseError(
+          'INVALID_ARGUMENT',
+          'body must be {name, version, sha256, onnx (base64), featureNames, status}',
+        );
       }
+      shard.transaction(() => {
+        shard.prepare('DELETE FROM sys_models WHERE name = ? AND version = ?').run(m.name, m.version);
+        shard
+          .prepare(
+            "INSERT INTO sys_models (name, version, onnx, feature_names, status, created_by) VALUES (?, ?, ?, ?, ?, 'control-plane')",
+          )
+          .run(
+            m.name,
+            m.version,
+            Buffer.from(m.onnx!, 'base64'),
+            m.featureNames ? JSON.stringify(m.featureNames) : null,
+            m.status ?? 'active',
+          );
+      })();
+      return { stored: true };
     });
   };
 }

@@ -14,6 +14,7 @@ import {
 } from '../../metrics/index.js';
 import { mlExtension } from '../../ml/index.js';
 import type { HeartbeatReply, JoinReply } from '../nodes/index.js';
+import { createErrorHandler } from '../server/index.js';
 import { parseTrainingFaults, TRAINING_FAULTS_ENV } from '../training/index.js';
 import { AgentMesh } from './mesh.js';
 import { modelRoutes } from './model-routes.js';
@@ -70,7 +71,15 @@ export async function runAgent(options: AgentOptions): Promise<AgentHandle> {
   mkdirSync(dataDir, { recursive: true });
   const release = acquireAgentLock(dataDir, options.nodeId);
   let shard: Database | undefined;
+  const log =
+    options.log ?? ((line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`));
   const app = Fastify({ logger: false, forceCloseConnections: true });
+  app.setErrorHandler(
+    createErrorHandler(
+      (err, req) => log(`unhandled error in ${req.method} ${req.url}: ${err.stack}`),
+      'the agent log',
+    ),
+  );
   const abort = new AbortController();
   let draining = false;
   let drainToken: string | undefined;
@@ -116,7 +125,7 @@ export async function runAgent(options: AgentOptions): Promise<AgentHandle> {
     nodeId: options.nodeId,
     dataDir,
     controlPlaneUrl: base,
-    log: options.log ?? ((line) => process.stdout.write(`${new Date().toISOString()} ${line}\n`)),
+    log,
   });
   let interval = options.heartbeatIntervalMs ?? 2000;
   let nodeToken: string | undefined;

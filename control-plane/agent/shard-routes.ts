@@ -1,13 +1,6 @@
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import {
-  type Database,
-  encodeValue,
-  executeStatement,
-  InfrabaseError,
-  isInfrabaseError,
-} from '../../engine/index.js';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { type Database, encodeValue, executeStatement, InfrabaseError } from '../../engine/index.js';
 import { constantTimeEqual } from '../auth/index.js';
-import { HTTP_STATUS } from '../server/index.js';
 
 /** Largest request body the shard and training endpoints accept, bytes (a batch of rows, or weights). */
 export const AGENT_BODY_LIMIT = 64 * 1024 * 1024;
@@ -19,14 +12,6 @@ export interface AgentRouteOptions {
    * the join reply); undefined until the agent has joined, when every call is refused.
    */
   readonly controlToken: () => string | undefined;
-}
-
-/** Sends an InfrabaseError as `{ error: { code, message } }` with its HTTP status. */
-export function sendAgentError(reply: FastifyReply, err: unknown): FastifyReply {
-  const e = isInfrabaseError(err)
-    ? err
-    : new InfrabaseError('INTERNAL', (err as Error)?.message ?? String(err), { cause: err });
-  return reply.code(HTTP_STATUS[e.code]).send({ error: { code: e.code, message: e.message } });
 }
 
 /**
@@ -92,60 +77,48 @@ export function shardRoutes(options: AgentRouteOptions): FastifyPluginAsync {
   const { shard } = options;
   return async (app) => {
     const guarded = { bodyLimit: AGENT_BODY_LIMIT };
-    app.post('/v1/shard/tables', guarded, async (req, reply) => {
-      try {
-        checkControlToken(req, options.controlToken);
-        const { table, columns } = tableBody(req.body);
-        const cols = columns.map((c) => `${quoteIdent(c.name)} ${c.type}`).join(', ');
-        shard.transaction(() => {
-          shard.exec(`DROP TABLE IF EXISTS ${quoteIdent(table)}`);
-          shard.exec(`CREATE TABLE ${quoteIdent(table)} (${cols})`);
-        })();
-        return { table, columns: columns.length };
-      } catch (err) {
-        return sendAgentError(reply, err);
-      }
+    app.post('/v1/shard/tables', guarded, async (req) => {
+      checkControlToken(req, options.controlToken);
+      const { table, columns } = tableBody(req.body);
+      const cols = columns.map((c) => `${quoteIdent(c.name)} ${c.type}`).join(', ');
+      shard.transaction(() => {
+        shard.exec(`DROP TABLE IF EXISTS ${quoteIdent(table)}`);
+        shard.exec(`CREATE TABLE ${quoteIdent(table)} (${cols})`);
+      })();
+      return { table, columns: columns.length };
     });
-    app.post('/v1/shard/rows', guarded, async (req, reply) => {
-      try {
-        checkControlToken(req, options.controlToken);
-        const body = req.body as { table?: string; columns?: string[]; rows?: unknown[][] };
-        const { table } = tableBody({ ...body, columns: [{ name: 'x', type: 'TEXT' }] });
-        if (!Array.isArray(body.columns) || !Array.isArray(body.rows)) {
-          throw new InfrabaseError('INVALID_ARGUMENT', 'rows body needs columns (names) and rows (arrays)');
-        }
-        const names = body.columns.map(quoteIdent).join(', ');
-        const marks = body.columns.map(() => '?').join(', ');
-        const insert = shard.prepare(`INSERT INTO ${quoteIdent(table)} (${names}) VALUES (${marks})`);
-        const width = body.columns.length;
-        shard.transaction(() => {
-          body.rows!.forEach((row, i) => {
-            if (!Array.isArray(row) || row.length !== width) {
-              throw new InfrabaseError(
-                'INVALID_ARGUMENT',
-                `row ${i} has ${Array.isArray(row) ? row.length : 'no'} values; expected ${width}`,
-              );
-            }
-            insert.run(...row);
-          });
-        })();
-        return { inserted: body.rows.length };
-      } catch (err) {
-        return sendAgentError(reply, err);
+    app.post('/v1/shard/rows', guarded, async (req) => {
+      checkControlToken(req, options.controlToken);
+      const body = req.body as { table?: string; columns?: string[]; rows?: unknown[][] };
+      const { table } = tableBody({ ...body, columns: [{ name: 'x', type: 'TEXT' }] });
+      if (!Array.isArray(body.columns) || !Array.isArray(body.rows)) {
+        throw new InfrabaseError('INVALID_ARGUMENT', 'rows body needs columns (names) and rows (arrays)');
       }
+      const names = body.columns.map(quoteIdent).join(', ');
+      const marks = body.columns.map(() => '?').join(', ');
+      const insert = shard.prepare(`INSERT INTO ${quoteIdent(table)} (${names}) VALUES (${marks})`);
+      const width = body.columns.length;
+      shard.transaction(() => {
+        body.rows!.forEach((row, i) => {
+          if (!Array.isArray(row) || row.length !== width) {
+            throw new InfrabaseError(
+              'INVALID_ARGUMENT',
+              `row ${i} has ${Array.isArray(row) ? row.length : 'no'} values; expected ${width}`,
+            );
+          }
+          insert.run(...row);
+        });
+      })();
+      return { inserted: body.rows.length };
     });
-    app.post('/v1/shard/query', guarded, async (req, reply) => {
-      try {
-        checkControlToken(req, options.controlToken);
-        const sql = (req.body as { sql?: unknown })?.sql;
-        if (typeof sql !== 'string' || sql.trim() === '') {
-          throw new InfrabaseError('INVALID_ARGUMENT', 'body must be {"sql": "<one read-only statement>"}');
-        }
-        const r = executeStatement(shard, { sql, params: [] }, { readOnly: true });
-        return { columns: r.columns, rows: r.rows.map((row) => row.map(encodeValue)) };
-      } catch (err) {
-        return sendAgentError(reply, err);
+    app.post('/v1/shard/query', guarded, async (req) => {
+      checkControlToken(req, options.controlToken);
+      const sql = (req.body as { sql?: unknown })?.sql;
+      if (typeof sql !== 'string' || sql.trim() === '') {
+        throw new InfrabaseError('INVALID_ARGUMENT', 'body must be {"sql": "<one read-only statement>"}');
       }
+      const r = executeStatement(shard, { sql, params: [] }, { readOnly: true });
+      return { columns: r.columns, rows: r.rows.map((row) => row.map(encodeValue)) };
     });
   };
 }

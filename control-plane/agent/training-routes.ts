@@ -21,12 +21,7 @@ import {
   weightsFromWire,
   weightsToWire,
 } from '../training/index.js';
-import {
-  AGENT_BODY_LIMIT,
-  type AgentRouteOptions,
-  checkControlToken,
-  sendAgentError,
-} from './shard-routes.js';
+import { AGENT_BODY_LIMIT, type AgentRouteOptions, checkControlToken } from './shard-routes.js';
 
 export interface TrainingRouteOptions extends AgentRouteOptions {
   /** TEST HOOK: faults from `INFRABASE_TEST_TRAINING_FAULTS`, read once at agent start (see test-faults.ts). */
@@ -82,61 +77,49 @@ export function trainingRoutes(options: TrainingRouteOptions): FastifyPluginAsyn
 
   return async (app) => {
     const opts = { bodyLimit: AGENT_BODY_LIMIT };
-    app.post('/v1/training/moments', opts, async (req, reply) => {
-      try {
-        checkControlToken(req, options.controlToken);
-        const rows = rowsFor(shardQuery(req.body));
-        const out: MomentsReply = { ...featureMoments(rows.train), holdout: rows.holdout.n };
-        return out;
-      } catch (err) {
-        return sendAgentError(reply, err);
-      }
+    app.post('/v1/training/moments', opts, async (req) => {
+      checkControlToken(req, options.controlToken);
+      const rows = rowsFor(shardQuery(req.body));
+      const out: MomentsReply = { ...featureMoments(rows.train), holdout: rows.holdout.n };
+      return out;
     });
-    app.post('/v1/training/train', opts, async (req, reply) => {
-      try {
-        checkControlToken(req, options.controlToken);
-        const body = req.body as TrainRequest;
-        const rows = rowsFor(shardQuery(body));
-        const model = modelSpec(body.model);
-        trainCalls++;
-        for (const f of faults) {
-          if (f.kind === 'crash' && f.round === trainCalls) process.kill(process.pid, 'SIGKILL');
-          if (f.kind === 'delay') await new Promise((r) => setTimeout(r, f.ms));
-        }
-        const r = trainLocal({
-          model,
-          weights: weightsFromWire(body.weights, parameterCount(model)),
-          rows: standardizeRows(rows.train, body.standardization),
-          epochs: body.config.epochs,
-          batchSize: body.config.batchSize,
-          learningRate: body.config.learningRate,
-          optimizer: body.config.optimizer,
-          mu: body.config.mu,
-          l2: body.l2,
-          seed: body.config.seed,
-        });
-        let weights = r.weights;
-        if (faults.some((f) => f.kind === 'nan')) weights = weights.map(() => Number.NaN);
-        if (faults.some((f) => f.kind === 'x100')) weights = weights.map((v) => v * 100);
-        const out: TrainReply = { weights: weightsToWire(weights), examples: r.examples, metrics: r.metrics };
-        return out;
-      } catch (err) {
-        return sendAgentError(reply, err);
+    app.post('/v1/training/train', opts, async (req) => {
+      checkControlToken(req, options.controlToken);
+      const body = req.body as TrainRequest;
+      const rows = rowsFor(shardQuery(body));
+      const model = modelSpec(body.model);
+      trainCalls++;
+      for (const f of faults) {
+        if (f.kind === 'crash' && f.round === trainCalls) process.kill(process.pid, 'SIGKILL');
+        if (f.kind === 'delay') await new Promise((r) => setTimeout(r, f.ms));
       }
+      const r = trainLocal({
+        model,
+        weights: weightsFromWire(body.weights, parameterCount(model)),
+        rows: standardizeRows(rows.train, body.standardization),
+        epochs: body.config.epochs,
+        batchSize: body.config.batchSize,
+        learningRate: body.config.learningRate,
+        optimizer: body.config.optimizer,
+        mu: body.config.mu,
+        l2: body.l2,
+        seed: body.config.seed,
+      });
+      let weights = r.weights;
+      if (faults.some((f) => f.kind === 'nan')) weights = weights.map(() => Number.NaN);
+      if (faults.some((f) => f.kind === 'x100')) weights = weights.map((v) => v * 100);
+      const out: TrainReply = { weights: weightsToWire(weights), examples: r.examples, metrics: r.metrics };
+      return out;
     });
-    app.post('/v1/training/evaluate', opts, async (req, reply) => {
-      try {
-        checkControlToken(req, options.controlToken);
-        const body = req.body as EvaluateRequest;
-        const rows = rowsFor(shardQuery(body));
-        const model = modelSpec(body.model);
-        const target = standardizeRows(rows.holdout.n > 0 ? rows.holdout : rows.train, body.standardization);
-        const weights = weightsFromWire(body.weights, parameterCount(model));
-        const out: EvaluateReply = { examples: target.n, metrics: evaluateModel(model, weights, target) };
-        return out;
-      } catch (err) {
-        return sendAgentError(reply, err);
-      }
+    app.post('/v1/training/evaluate', opts, async (req) => {
+      checkControlToken(req, options.controlToken);
+      const body = req.body as EvaluateRequest;
+      const rows = rowsFor(shardQuery(body));
+      const model = modelSpec(body.model);
+      const target = standardizeRows(rows.holdout.n > 0 ? rows.holdout : rows.train, body.standardization);
+      const weights = weightsFromWire(body.weights, parameterCount(model));
+      const out: EvaluateReply = { examples: target.n, metrics: evaluateModel(model, weights, target) };
+      return out;
     });
   };
 }

@@ -1,5 +1,6 @@
+import Database from 'better-sqlite3';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { type ErrorCode, InfrabaseError } from '../../engine/index.js';
+import { type ErrorCode, fromSqliteError, InfrabaseError } from '../../engine/index.js';
 
 /** HTTP status for each error code. */
 export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
@@ -27,21 +28,38 @@ export interface ErrorBody {
   error: { code: ErrorCode; message: string };
 }
 
-/** Fastify error handler: InfrabaseErrors keep their code; validation errors become INVALID_ARGUMENT. */
-export function errorHandler(err: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): void {
-  let e: InfrabaseError;
-  if (err instanceof InfrabaseError) e = err;
-  else if ((err as FastifyError).validation)
-    e = new InfrabaseError('INVALID_ARGUMENT', `request ${err.message}`);
-  else if ((err as FastifyError).statusCode && (err as FastifyError).statusCode! < 500) {
-    e = new InfrabaseError(
-      (err as FastifyError).statusCode === 404 ? 'NOT_FOUND' : 'INVALID_ARGUMENT',
-      err.message,
-    );
-  } else {
-    request.log.error({ err }, 'unhandled error');
-    e = new InfrabaseError('INTERNAL', 'internal error; see the control plane log');
-  }
-  const body: ErrorBody = { error: { code: e.code, message: e.message } };
-  reply.status(HTTP_STATUS[e.code]).send(body);
+/**
+ * A Fastify error handler. InfrabaseErrors keep their code, SQLite errors are mapped by `fromSqliteError`,
+ * request validation and other 4xx errors become INVALID_ARGUMENT (or NOT_FOUND). Anything else is an internal
+ * fault: it goes to `logInternal` and the client gets `INTERNAL` with a message pointing at `logName`, so no
+ * stack or internal message reaches an HTTP body.
+ */
+export function createErrorHandler(
+  logInternal: (err: Error, request: FastifyRequest) => void,
+  logName: string,
+): (err: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) => void {
+  return (err, request, reply) => {
+    let e: InfrabaseError;
+    if (err instanceof InfrabaseError) e = err;
+    else if (err instanceof Database.SqliteError) e = fromSqliteError(err);
+    else if ((err as FastifyError).validation)
+      e = new InfrabaseError('INVALID_ARGUMENT', `request ${err.message}`);
+    else if ((err as FastifyError).statusCode && (err as FastifyError).statusCode! < 500) {
+      e = new InfrabaseError(
+        (err as FastifyError).statusCode === 404 ? 'NOT_FOUND' : 'INVALID_ARGUMENT',
+        err.message,
+      );
+    } else {
+      logInternal(err, request);
+      e = new InfrabaseError('INTERNAL', `internal error; see ${logName}`);
+    }
+    const body: ErrorBody = { error: { code: e.code, message: e.message } };
+    reply.status(HTTP_STATUS[e.code]).send(body);
+  };
 }
+
+/** The control plane's error handler: internal faults are logged with the request's pino logger. */
+export const errorHandler = createErrorHandler(
+  (err, request) => request.log.error({ err }, 'unhandled error'),
+  'the control plane log',
+);
