@@ -1,14 +1,33 @@
-import { breaches, inPool, nRows, observedValue } from './sql-fragments.js';
+import {
+  breaches,
+  bucketCeil,
+  bucketStart,
+  type EvaluatedSample,
+  inPool,
+  nRows,
+  observedValue,
+} from './sql-fragments.js';
+
+/** The sample an evaluation runs at, as the evaluation trigger on `sys_scaling_series` sees it. */
+const at: EvaluatedSample = { ts: 'NEW.eval_ts', name: 'NEW.name', labels: 'NEW.eval_labels' };
+
+/** An enabled policy `p` watching `name` is due at `ts`: out of cooldown and not yet evaluated at `ts` or later. */
+const due = (name: string, ts: string) =>
+  `p.metric = ${name} AND p.enabled = 1
+   AND (p.last_action_at IS NULL OR ${ts} >= p.last_action_at + p.cooldown_ms)
+   AND NOT EXISTS (SELECT 1 FROM sys_scaling_evaluated e WHERE e.policy = p.name AND e.ts >= ${ts})`;
 
 /**
- * The trigger that evaluates autoscaling policies on every `sys_metrics` insert, in the inserting
+ * The triggers that evaluate autoscaling policies on every `sys_metrics` insert, in the inserting
  * transaction, from any connection (plain SQL; no JS functions).
  *
  * For each enabled policy watching `NEW.name`, out of cooldown (`NEW.ts >= last_action_at + cooldown_ms`, in
  * sample time), not yet evaluated at this or a later ts (`sys_scaling_evaluated.ts < NEW.ts`: at most one
  * evaluation per distinct sample ts, at its first matching sample; later samples of that ts count in the next
  * evaluation's window) and whose `label_match` the new sample satisfies:
- * 1. observed = aggregate (avg, max, min, p95) of the matching samples with ts in (NEW.ts - window_ms, NEW.ts];
+ * 1. observed = aggregate (avg, max, min, p95) of the matching samples with ts in (NEW.ts - window_ms, NEW.ts],
+ *    read from the 1-second window buckets of window-buckets-schema.ts plus the raw samples of the partial
+ *    edge buckets (p95: all raw samples of the window);
  * 2. if `observed <comparison> threshold` (a breach), count the policy's pool: live rows of `sys_nodes`
  *    (`desired_state = 'running'`, status not terminating/terminated/failed) carrying every label of
  *    `node_template.labels` (an empty selector means every node);
@@ -18,17 +37,32 @@ import { breaches, inPool, nRows, observedValue } from './sql-fragments.js';
  * 4. writes one `sys_scaling_events` row (action `scale_out`/`scale_in`, or `none` when a bound prevented
  *    any change) and sets `last_action_at = NEW.ts`, so a blocked decision is also repeated at most once per
  *    cooldown.
- * The work is split in two triggers because SQLite allocates a trigger's whole frame (registers, cursors)
- * on every firing, even when its WHEN clause is false: a small gate trigger on `sys_metrics` (WHEN: one index
- * probe for an enabled watcher of `NEW.name` out of cooldown and not yet evaluated at `NEW.ts`) copies the sample's ts, name and labels into
- * `sys_scaling_evaluations`, whose AFTER INSERT trigger does the evaluation and records `NEW.ts` as each
- * evaluated policy's `sys_scaling_evaluated.ts`. A sample whose name no enabled policy watches, that arrives
- * within every watcher's cooldown, or whose ts every watcher was already evaluated at, costs only the gate.
+ *
+ * SQLite allocates a trigger's whole frame (registers, cursors) on every firing, even when its WHEN clause is
+ * false, and each statement of a trigger costs its cursors even when it changes nothing; an INSERT that inserts
+ * nothing costs about as much as one that does. So the work is staged, each stage a trigger that fires only
+ * when the previous one decided it must:
+ * - the gate on `sys_metrics` (WHEN: one primary-key probe of `sys_scaling_series`, so a sample of a metric no
+ *   enabled policy watches costs only that) adds the sample to its bucket by an UPDATE; if no bucket was
+ *   updated it sets `open_ts` of the metric's series row, whose trigger inserts the bucket; if a policy of the
+ *   metric is due, it sets `eval_ts`/`eval_labels`, whose trigger evaluates;
+ * - the evaluation trigger computes every due policy's observed value, records `eval_ts` as each evaluated
+ *   policy's `sys_scaling_evaluated.ts`, keeps the breaching ones in `sys_scaling_pending` and, only if there is
+ *   one, sets `act_ts`, whose trigger takes the actions (steps 2 to 4).
  */
 export const evaluationSchema = `
-CREATE TABLE IF NOT EXISTS sys_scaling_pending (
+-- scratch tables, empty outside the triggers; recreated so an older layout is replaced
+DROP TABLE IF EXISTS sys_scaling_evaluations;
+DROP TABLE IF EXISTS sys_scaling_pending;
+CREATE TABLE sys_scaling_pending (
   policy TEXT PRIMARY KEY NOT NULL,
   action TEXT NOT NULL,
+  aggregate TEXT NOT NULL,
+  label_match TEXT NOT NULL,
+  -- the window [window_lo, ts]: whole buckets in [cut_lo, cut_hi), raw samples in [window_lo, cut_lo) and [cut_hi, ts]
+  window_lo INTEGER NOT NULL,
+  cut_lo INTEGER NOT NULL,
+  cut_hi INTEGER NOT NULL,
   observed REAL,
   step INTEGER NOT NULL,
   min_nodes INTEGER NOT NULL,
@@ -39,8 +73,6 @@ CREATE TABLE IF NOT EXISTS sys_scaling_pending (
   reason TEXT
 );
 CREATE TABLE IF NOT EXISTS sys_scaling_pending_nodes (policy TEXT NOT NULL, node_id TEXT NOT NULL);
-
-CREATE TABLE IF NOT EXISTS sys_scaling_evaluations (ts INTEGER NOT NULL, name TEXT NOT NULL, labels TEXT NOT NULL);
 
 -- the sample ts at which each policy was last evaluated: a policy is evaluated at most once per ts
 CREATE TABLE IF NOT EXISTS sys_scaling_evaluated (policy TEXT PRIMARY KEY NOT NULL, ts INTEGER NOT NULL) WITHOUT ROWID;
@@ -58,36 +90,67 @@ END;
 
 DROP TRIGGER IF EXISTS sys_metrics_scaling_policies;
 CREATE TRIGGER sys_metrics_scaling_policies AFTER INSERT ON sys_metrics
-WHEN EXISTS (SELECT 1 FROM sys_scaling_policies p
-             WHERE p.metric = NEW.name AND p.enabled = 1
-               AND (p.last_action_at IS NULL OR NEW.ts >= p.last_action_at + p.cooldown_ms)
-               AND NOT EXISTS (SELECT 1 FROM sys_scaling_evaluated e WHERE e.policy = p.name AND e.ts >= NEW.ts))
+WHEN EXISTS (SELECT 1 FROM sys_scaling_series s WHERE s.name = NEW.name)
 BEGIN
-  INSERT INTO sys_scaling_evaluations (ts, name, labels) VALUES (NEW.ts, NEW.name, NEW.labels);
-  DELETE FROM sys_scaling_evaluations;
+  -- buckets exist only at or after the series' since, so an existing bucket is always the one to update
+  UPDATE sys_scaling_buckets SET
+    sample_count = sample_count + 1,
+    value_sum = value_sum + NEW.value,
+    value_sum_err = coalesce(value_sum_err + CASE WHEN abs(value_sum) >= abs(NEW.value)
+                                                  THEN (value_sum - (value_sum + NEW.value)) + NEW.value
+                                                  ELSE (NEW.value - (value_sum + NEW.value)) + value_sum END,
+                             value_sum_err),
+    value_min = min(value_min, NEW.value),
+    value_max = max(value_max, NEW.value)
+  WHERE name = NEW.name AND start_ts = ${bucketStart('NEW.ts')} AND labels = NEW.labels;
+
+  UPDATE sys_scaling_series SET open_ts = NEW.ts, open_labels = NEW.labels, open_value = NEW.value
+  WHERE name = NEW.name AND changes() = 0 AND NEW.ts >= since;
+
+  UPDATE sys_scaling_series SET eval_ts = NEW.ts, eval_labels = NEW.labels
+  WHERE name = NEW.name AND EXISTS (SELECT 1 FROM sys_scaling_policies p WHERE ${due('NEW.name', 'NEW.ts')});
 END;
 
 DROP TRIGGER IF EXISTS sys_scaling_evaluate;
-CREATE TRIGGER sys_scaling_evaluate AFTER INSERT ON sys_scaling_evaluations
+CREATE TRIGGER sys_scaling_evaluate AFTER UPDATE OF eval_ts ON sys_scaling_series
 BEGIN
-  INSERT INTO sys_scaling_pending (policy, action, observed, step, min_nodes, max_nodes, reason)
-  SELECT p.name, p.action, ${observedValue('p')}, p.step, p.min_nodes, p.max_nodes,
-         printf('%s(%s) over %d ms %s %g', p.aggregate, p.metric, p.window_ms, p.comparison, p.threshold)
-  FROM sys_scaling_policies p
-  WHERE p.metric = NEW.name AND p.enabled = 1
-    AND (p.last_action_at IS NULL OR NEW.ts >= p.last_action_at + p.cooldown_ms)
-    AND NOT EXISTS (SELECT 1 FROM sys_scaling_evaluated e WHERE e.policy = p.name AND e.ts >= NEW.ts)
-    AND (p.label_match = '{}' OR NOT EXISTS (
-          SELECT 1 FROM json_each(p.label_match) lm
-          WHERE json_extract(NEW.labels, '$."' || lm.key || '"') IS NOT lm.value));
+  -- whole buckets from the first one at or after max(window_lo, since) to the last one ending by the sample
+  INSERT INTO sys_scaling_pending (policy, action, aggregate, label_match, window_lo, cut_lo, cut_hi, step,
+                                   min_nodes, max_nodes, reason)
+  SELECT name, action, aggregate, label_match, window_lo, cut_lo, max(${bucketStart(`${at.ts} + 1`)}, cut_lo),
+         step, min_nodes, max_nodes, reason
+  FROM (SELECT p.name, p.action, p.aggregate, p.label_match, p.step, p.min_nodes, p.max_nodes,
+               ${at.ts} - p.window_ms + 1 AS window_lo,
+               min(${bucketCeil(`max(${at.ts} - p.window_ms + 1, NEW.since)`)}, ${at.ts} + 1) AS cut_lo,
+               printf('%s(%s) over %d ms %s %g', p.aggregate, p.metric, p.window_ms, p.comparison, p.threshold) AS reason
+        FROM sys_scaling_policies p
+        WHERE ${due(at.name, at.ts)}
+          AND (p.label_match = '{}' OR NOT EXISTS (
+                SELECT 1 FROM json_each(p.label_match) lm
+                WHERE json_extract(${at.labels}, '$."' || lm.key || '"') IS NOT lm.value)));
 
-  INSERT OR REPLACE INTO sys_scaling_evaluated (policy, ts) SELECT policy, NEW.ts FROM sys_scaling_pending;
+  UPDATE sys_scaling_pending SET observed = ${observedValue(at)};
+
+  INSERT OR REPLACE INTO sys_scaling_evaluated (policy, ts) SELECT policy, ${at.ts} FROM sys_scaling_pending;
 
   DELETE FROM sys_scaling_pending
   WHERE observed IS NULL
      OR NOT (SELECT ${breaches('sys_scaling_pending.observed', 'p')}
              FROM sys_scaling_policies p WHERE p.name = sys_scaling_pending.policy);
 
+  UPDATE sys_scaling_series SET act_ts = ${at.ts}
+  WHERE name = NEW.name AND EXISTS (SELECT 1 FROM sys_scaling_pending);
+
+  -- buckets are kept for two to three times the metric's longest window; older samples are read raw
+  UPDATE sys_scaling_series
+  SET since = ${bucketStart(`${at.ts} - 2 * (SELECT max(window_ms) FROM sys_scaling_policies WHERE metric = NEW.name AND enabled = 1)`)}
+  WHERE name = NEW.name
+    AND since < ${at.ts} - 3 * (SELECT max(window_ms) FROM sys_scaling_policies WHERE metric = NEW.name AND enabled = 1);
+END;
+
+DROP TRIGGER IF EXISTS sys_scaling_act;
+CREATE TRIGGER sys_scaling_act AFTER UPDATE OF act_ts ON sys_scaling_series
+BEGIN
   UPDATE sys_scaling_pending SET
     nodes_before = (SELECT count(*) FROM sys_scaling_policies p, sys_nodes n
                     WHERE p.name = sys_scaling_pending.policy AND ${inPool('n', 'p')}),
@@ -140,7 +203,7 @@ BEGIN
     JOIN sys_scaling_pending s ON s.policy = pn.policy AND s.action = 'scale_in');
 
   INSERT INTO sys_scaling_events (ts, policy, action, observed_value, nodes_before, nodes_after, node_ids, reason)
-  SELECT NEW.ts, s.policy,
+  SELECT NEW.act_ts, s.policy,
          CASE WHEN s.delta > 0 THEN s.action ELSE 'none' END,
          s.observed, s.nodes_before,
          s.nodes_before + CASE s.action WHEN 'scale_out' THEN 1 ELSE -1 END
@@ -149,7 +212,7 @@ BEGIN
          s.reason
   FROM sys_scaling_pending s;
 
-  UPDATE sys_scaling_policies SET last_action_at = NEW.ts
+  UPDATE sys_scaling_policies SET last_action_at = NEW.act_ts
   WHERE name IN (SELECT policy FROM sys_scaling_pending);
 
   DELETE FROM sys_scaling_pending_nodes;

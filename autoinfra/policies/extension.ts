@@ -1,6 +1,7 @@
 import type { EngineExtension } from '../../engine/index.js';
 import { evaluationSchema } from './evaluation-schema.js';
 import { validationSchema } from './validation-schema.js';
+import { windowBucketsSchema } from './window-buckets-schema.js';
 
 /**
  * Autoscaling policies as SQL: installs (idempotently, replacing older definitions) the triggers that
@@ -15,5 +16,5 @@ import { validationSchema } from './validation-schema.js';
  */
 export const scalingPoliciesExtension: EngineExtension = {
   name: 'scaling-policies',
-  schema: `${validationSchema}\n${evaluationSchema}`,
+  schema: `${validationSchema}\n${windowBucketsSchema}\n${evaluationSchema}`,
 };
