@@ -5,7 +5,9 @@ import {
   type EvaluatedSample,
   inPool,
   nRows,
-  observedValue,
+  p95RankFromTop,
+  p95Value,
+  windowAggregate,
 } from './sql-fragments.js';
 
 /** The sample an evaluation runs at, as the evaluation trigger on `sys_scaling_series` sees it. */
@@ -57,12 +59,16 @@ DROP TABLE IF EXISTS sys_scaling_pending;
 CREATE TABLE sys_scaling_pending (
   policy TEXT PRIMARY KEY NOT NULL,
   action TEXT NOT NULL,
+  metric TEXT NOT NULL,
+  at_ts INTEGER NOT NULL,
   aggregate TEXT NOT NULL,
   label_match TEXT NOT NULL,
   -- the window [window_lo, ts]: whole buckets in [cut_lo, cut_hi), raw samples in [window_lo, cut_lo) and [cut_hi, ts]
   window_lo INTEGER NOT NULL,
   cut_lo INTEGER NOT NULL,
   cut_hi INTEGER NOT NULL,
+  sample_count INTEGER,
+  p95_rank INTEGER,
   observed REAL,
   step INTEGER NOT NULL,
   min_nodes INTEGER NOT NULL,
@@ -72,6 +78,11 @@ CREATE TABLE sys_scaling_pending (
   delta INTEGER,
   reason TEXT
 );
+-- p95 per pending row, because LIMIT may name NEW.* in a trigger but not a column of an outer query
+CREATE TRIGGER sys_scaling_pending_p95 AFTER UPDATE OF p95_rank ON sys_scaling_pending
+BEGIN
+  UPDATE sys_scaling_pending SET observed = ${p95Value('NEW')} WHERE policy = NEW.policy;
+END;
 CREATE TABLE IF NOT EXISTS sys_scaling_pending_nodes (policy TEXT NOT NULL, node_id TEXT NOT NULL);
 
 -- the sample ts at which each policy was last evaluated: a policy is evaluated at most once per ts
@@ -115,9 +126,9 @@ DROP TRIGGER IF EXISTS sys_scaling_evaluate;
 CREATE TRIGGER sys_scaling_evaluate AFTER UPDATE OF eval_ts ON sys_scaling_series
 BEGIN
   -- whole buckets from the first one at or after max(window_lo, since) to the last one ending by the sample
-  INSERT INTO sys_scaling_pending (policy, action, aggregate, label_match, window_lo, cut_lo, cut_hi, step,
-                                   min_nodes, max_nodes, reason)
-  SELECT name, action, aggregate, label_match, window_lo, cut_lo, max(${bucketStart(`${at.ts} + 1`)}, cut_lo),
+  INSERT INTO sys_scaling_pending (policy, action, metric, at_ts, aggregate, label_match, window_lo, cut_lo,
+                                   cut_hi, step, min_nodes, max_nodes, reason)
+  SELECT name, action, ${at.name}, ${at.ts}, aggregate, label_match, window_lo, cut_lo, max(${bucketStart(`${at.ts} + 1`)}, cut_lo),
          step, min_nodes, max_nodes, reason
   FROM (SELECT p.name, p.action, p.aggregate, p.label_match, p.step, p.min_nodes, p.max_nodes,
                ${at.ts} - p.window_ms + 1 AS window_lo,
@@ -129,7 +140,9 @@ BEGIN
                 SELECT 1 FROM json_each(p.label_match) lm
                 WHERE json_extract(${at.labels}, '$."' || lm.key || '"') IS NOT lm.value)));
 
-  UPDATE sys_scaling_pending SET observed = ${observedValue(at)};
+  UPDATE sys_scaling_pending SET (sample_count, observed) = ${windowAggregate(at)};
+  UPDATE sys_scaling_pending SET p95_rank = ${p95RankFromTop('sample_count')}
+  WHERE aggregate = 'p95' AND sample_count > 0;
 
   INSERT OR REPLACE INTO sys_scaling_evaluated (policy, ts) SELECT policy, ${at.ts} FROM sys_scaling_pending;
 

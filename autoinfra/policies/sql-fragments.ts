@@ -39,40 +39,57 @@ export interface EvaluatedSample {
 }
 
 /**
- * Raw samples of the evaluated metric with `from <= ts < to`, holding every label of the pending policy's
- * `label_match`: a range of the `(ts, name)` index, table rows read only for the metric's own samples.
+ * Raw samples of metric `name` with `from <= ts < to` holding every label of `labelMatch` (SQL expressions): a
+ * range of the `(ts, name)` index, table rows read only for the metric's own samples.
  */
-const rawRange = (at: EvaluatedSample, from: string, to: string) =>
-  `FROM sys_metrics m WHERE m.ts >= ${from} AND m.ts < ${to} AND m.name = ${at.name}
-     AND ${labelsMatch('m.labels', 'sys_scaling_pending.label_match')}`;
+const rawRange = (name: string, labelMatch: string, from: string, to: string) =>
+  `FROM sys_metrics m WHERE m.ts >= ${from} AND m.ts < ${to} AND m.name = ${name}
+     AND ${labelsMatch('m.labels', labelMatch)}`;
 
 /**
- * The pending policy's aggregate over its window [window_lo, ts] (that is (ts - window_ms, ts]), exact:
- * - avg, min, max combine the whole buckets in [cut_lo, cut_hi) with the raw samples of [window_lo, cut_lo)
- *   and [cut_hi, ts] (count, compensated sum, min, max); a bucket holds every sample of its second;
- * - p95 is the nearest rank (the smallest value whose cumulative distribution is at least 0.95) of the
- *   window's raw samples.
- * NULL when the window holds no sample.
+ * A row `(sample_count, observed)` for the pending policy (a `sys_scaling_pending` row) evaluated at `at`:
+ * the number of samples in its window [window_lo, ts] (that is (ts - window_ms, ts]) and, for avg, min and max,
+ * the aggregate, from the whole buckets in [cut_lo, cut_hi) and the raw samples of [window_lo, cut_lo) and
+ * [cut_hi, ts] (count, compensated sum, min, max). A bucket holds every sample of its second, so the result is
+ * exact (avg up to the rounding of its sum). `observed` is NULL for p95 and for an empty window.
  */
-export const observedValue = (at: EvaluatedSample) => `CASE sys_scaling_pending.aggregate
-  WHEN 'p95' THEN (SELECT min(w.v) FROM (SELECT m.value AS v, cume_dist() OVER (ORDER BY m.value) AS cd
-                   ${rawRange(at, 'sys_scaling_pending.window_lo', `${at.ts} + 1`)}) w WHERE w.cd >= 0.95)
-  ELSE (SELECT CASE sys_scaling_pending.aggregate WHEN 'avg' THEN total / n WHEN 'min' THEN lo ELSE hi END
-        FROM (SELECT sum(c) AS n, CASE WHEN count(s) = count(*) THEN total(s) + total(e) END AS total,
-                     min(lo) AS lo, max(hi) AS hi
-              FROM (SELECT b.sample_count AS c, b.value_sum AS s, b.value_sum_err AS e, b.value_min AS lo,
-                           b.value_max AS hi
-                    FROM sys_scaling_buckets b
-                    WHERE b.name = ${at.name} AND b.start_ts >= sys_scaling_pending.cut_lo
-                      AND b.start_ts < sys_scaling_pending.cut_hi
-                      AND ${labelsMatch('b.labels', 'sys_scaling_pending.label_match')}
-                    UNION ALL
-                    SELECT 1, m.value, 0.0, m.value, m.value
-                    ${rawRange(at, 'sys_scaling_pending.window_lo', 'sys_scaling_pending.cut_lo')}
-                    UNION ALL
-                    SELECT 1, m.value, 0.0, m.value, m.value
-                    ${rawRange(at, 'sys_scaling_pending.cut_hi', `${at.ts} + 1`)})))
-END`;
+export const windowAggregate = (at: EvaluatedSample) => {
+  const raw = (from: string, to: string) => rawRange(at.name, 'sys_scaling_pending.label_match', from, to);
+  return `(
+  SELECT n, CASE sys_scaling_pending.aggregate WHEN 'avg' THEN total / n WHEN 'min' THEN lo WHEN 'max' THEN hi END
+  FROM (SELECT sum(c) AS n, CASE WHEN count(s) = count(*) THEN total(s) + total(e) END AS total,
+               min(lo) AS lo, max(hi) AS hi
+        FROM (SELECT b.sample_count AS c, b.value_sum AS s, b.value_sum_err AS e, b.value_min AS lo,
+                     b.value_max AS hi
+              FROM sys_scaling_buckets b
+              WHERE b.name = ${at.name} AND b.start_ts >= sys_scaling_pending.cut_lo
+                AND b.start_ts < sys_scaling_pending.cut_hi
+                AND ${labelsMatch('b.labels', 'sys_scaling_pending.label_match')}
+              UNION ALL
+              SELECT 1, m.value, 0.0, m.value, m.value
+              ${raw('sys_scaling_pending.window_lo', 'sys_scaling_pending.cut_lo')}
+              UNION ALL
+              SELECT 1, m.value, 0.0, m.value, m.value
+              ${raw('sys_scaling_pending.cut_hi', `${at.ts} + 1`)})))`;
+};
+
+/**
+ * Nearest-rank p95 of a window of `n` samples: the value of rank k (ascending), k the smallest integer with
+ * k / n >= 0.95 in double arithmetic — the smallest value whose cume_dist() is at least 0.95. As a rank from
+ * the top: `n - k + 1`.
+ */
+export const p95RankFromTop = (n: string) =>
+  `(${n}) - CASE WHEN CAST(0.95 * (${n}) AS INTEGER) * 1.0 / (${n}) >= 0.95
+                 THEN CAST(0.95 * (${n}) AS INTEGER) ELSE CAST(0.95 * (${n}) AS INTEGER) + 1 END + 1`;
+
+/**
+ * The p95 of the pending row `row` (`NEW` in a trigger on `sys_scaling_pending`, whose `p95_rank` is the rank
+ * from the top): the smallest of the `p95_rank` largest raw samples of its window. ORDER BY … LIMIT keeps only
+ * that many rows while it scans, where a window function would sort the whole window.
+ */
+export const p95Value = (row: string) => `(
+  SELECT min(v) FROM (SELECT m.value AS v ${rawRange(`${row}.metric`, `${row}.label_match`, `${row}.window_lo`, `${row}.at_ts + 1`)}
+                      ORDER BY m.value DESC LIMIT ${row}.p95_rank))`;
 
 /** `value` compared with the policy's threshold by its comparison operator. */
 export const breaches = (value: string, policy: string) => `CASE ${policy}.comparison
