@@ -46,9 +46,9 @@ const due = (name: string, ts: string) =>
  * costs ~0.2 µs. So the work is staged, each stage a trigger that fires only when the previous one decided
  * it must:
  * - the gate on `sys_metrics` (WHEN: one primary-key probe of `sys_scaling_series`, so a sample of a metric no
- *   enabled policy watches costs only that) adds the sample to its bucket by an UPDATE; if no bucket was
- *   updated it sets `open_ts` of the metric's series row, whose trigger inserts the bucket; if a policy of the
- *   metric is due, it sets `eval_ts`/`eval_labels`, whose trigger evaluates;
+ *   enabled policy watches costs only that) adds the sample to its bucket by an UPDATE; then one UPDATE of the
+ *   metric's series row, which matches only when no bucket was updated or a policy is due, bumps `open_seq`
+ *   (its trigger inserts the bucket) or `eval_seq` (its trigger evaluates);
  * - the evaluation trigger computes every due policy's observed value, records `eval_ts` as each evaluated
  *   policy's `sys_scaling_evaluated.ts`, keeps the breaching ones in `sys_scaling_pending` and, only if there is
  *   one, sets `act_ts`, whose trigger takes the actions (steps 2 to 4).
@@ -116,20 +116,27 @@ BEGIN
     value_max = max(value_max, NEW.value)
   WHERE name = NEW.name AND start_ts = ${bucketStart('NEW.ts')} AND labels = NEW.labels;
 
-  UPDATE sys_scaling_series SET open_ts = NEW.ts, open_labels = NEW.labels, open_value = NEW.value
-  WHERE name = NEW.name AND changes() = 0 AND NEW.ts >= since;
-
-  UPDATE sys_scaling_series SET eval_ts = NEW.ts, eval_labels = NEW.labels
-  WHERE name = NEW.name AND EXISTS (SELECT 1 FROM sys_scaling_policies p WHERE ${due('NEW.name', 'NEW.ts')});
+  -- one statement hands over to the staged triggers, and changes nothing for most samples: it bumps open_seq
+  -- when no bucket was updated (changes() still counts the UPDATE above), eval_seq when a policy is due
+  UPDATE sys_scaling_series SET
+    open_seq = open_seq + (changes() = 0 AND NEW.ts >= since),
+    open_ts = NEW.ts, open_labels = NEW.labels, open_value = NEW.value,
+    eval_seq = eval_seq + EXISTS (SELECT 1 FROM sys_scaling_policies p WHERE ${due('NEW.name', 'NEW.ts')}),
+    eval_ts = NEW.ts, eval_labels = NEW.labels
+  WHERE name = NEW.name
+    AND ((changes() = 0 AND NEW.ts >= since)
+         OR EXISTS (SELECT 1 FROM sys_scaling_policies p WHERE ${due('NEW.name', 'NEW.ts')}));
 END;
 
 DROP TRIGGER IF EXISTS sys_scaling_evaluate;
-CREATE TRIGGER sys_scaling_evaluate AFTER UPDATE OF eval_ts ON sys_scaling_series
+CREATE TRIGGER sys_scaling_evaluate AFTER UPDATE OF eval_seq ON sys_scaling_series
+WHEN NEW.eval_seq <> OLD.eval_seq
 BEGIN
-  -- whole buckets from the first one at or after max(window_lo, since) to the last one ending by the sample
+  -- whole buckets from the first one at or after max(window_lo, since) up to the sample's own second, which is
+  -- read raw (its bucket may be opened after this trigger runs)
   INSERT INTO sys_scaling_pending (policy, action, metric, at_ts, aggregate, label_match, window_lo, cut_lo,
                                    cut_hi, step, min_nodes, max_nodes, reason)
-  SELECT name, action, ${at.name}, ${at.ts}, aggregate, label_match, window_lo, cut_lo, max(${bucketStart(`${at.ts} + 1`)}, cut_lo),
+  SELECT name, action, ${at.name}, ${at.ts}, aggregate, label_match, window_lo, cut_lo, max(${bucketStart(at.ts)}, cut_lo),
          step, min_nodes, max_nodes, reason
   FROM (SELECT p.name, p.action, p.aggregate, p.label_match, p.step, p.min_nodes, p.max_nodes,
                ${at.ts} - p.window_ms + 1 AS window_lo,

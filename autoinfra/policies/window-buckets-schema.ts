@@ -67,9 +67,11 @@ DROP TABLE IF EXISTS sys_scaling_buckets;
 CREATE TABLE sys_scaling_series (
   name TEXT PRIMARY KEY NOT NULL,
   since INTEGER NOT NULL,
+  open_seq INTEGER NOT NULL DEFAULT 0,
   open_ts INTEGER,
   open_labels TEXT,
   open_value REAL,
+  eval_seq INTEGER NOT NULL DEFAULT 0,
   eval_ts INTEGER,
   eval_labels TEXT,
   act_ts INTEGER
@@ -94,7 +96,8 @@ SELECT m.name, ${bucketStart('m.ts')}, m.labels, count(*), sum(m.value), 0.0, mi
 FROM sys_scaling_series s JOIN sys_metrics m ON m.name = s.name AND m.ts >= s.since
 GROUP BY m.name, ${bucketStart('m.ts')}, m.labels;
 
-CREATE TRIGGER sys_scaling_series_open_bucket AFTER UPDATE OF open_ts ON sys_scaling_series
+CREATE TRIGGER sys_scaling_series_open_bucket AFTER UPDATE OF open_seq ON sys_scaling_series
+WHEN NEW.open_seq <> OLD.open_seq
 BEGIN
   INSERT INTO sys_scaling_buckets (name, start_ts, labels, sample_count, value_sum, value_sum_err, value_min, value_max)
   VALUES (NEW.name, ${bucketStart('NEW.open_ts')}, NEW.open_labels, 1, NEW.open_value, 0.0, NEW.open_value,
