@@ -1,6 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type Database, seededRandom } from '../../../engine/index.js';
+import { scalingPoliciesExtension } from '../../../autoinfra/policies/index.js';
+import { type Database, MIGRATIONS, migrate, openDatabase, seededRandom } from '../../../engine/index.js';
+import { tempDir } from '../../support/tmp.js';
 import { events, insertPolicy, policyDb } from './support.js';
 
 let db: Database;
@@ -193,5 +195,34 @@ describe('incremental window buckets', () => {
     for (const b of buckets) expect(b.n).toBe(b.rawN);
     const last = db.prepare('SELECT max(ts) FROM sys_metrics').pluck().get() as number;
     expect(insertAndCompare(traffic(8, 50, last))).toBeGreaterThan(10);
+  });
+
+  it('upgrades a version-4 database: one (ts, name) index, and buckets filled from the samples already there', () => {
+    const tmp = tempDir('infrabase-upgrade-');
+    try {
+      const old = openDatabase(`${tmp.dir}/old.db`);
+      migrate(old, MIGRATIONS.slice(0, 4));
+      const insert = old.prepare(`INSERT INTO sys_metrics (ts, name, value) VALUES (?, '${CPU}', ?)`);
+      for (let ts = 0; ts < 20_000; ts += 250) insert.run(ts, (ts % 7) / 10);
+      insertPolicy(old, { name: 'cpu-high', threshold: 0.9, action: 'scale_out', max_nodes: 3 });
+      old.close();
+      const upgraded = openDatabase(`${tmp.dir}/old.db`, {
+        migrate: true,
+        extensions: [scalingPoliciesExtension],
+      });
+      try {
+        const indexes = upgraded
+          .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'sys_metrics'")
+          .pluck()
+          .all();
+        expect(indexes).toEqual(['sys_metrics_ts_name']);
+        const buckets = upgraded.prepare('SELECT sum(sample_count) FROM sys_scaling_buckets').pluck().get();
+        expect(buckets).toBe(80);
+      } finally {
+        upgraded.close();
+      }
+    } finally {
+      tmp.cleanup();
+    }
   });
 });
