@@ -40,7 +40,7 @@ export interface EvaluatedSample {
 
 /**
  * Raw samples of metric `name` with `from <= ts < to` holding every label of `labelMatch` (SQL expressions): a
- * range of the `(ts, name)` index, table rows read only for the metric's own samples.
+ * range of the `(ts)` index whose rows are read in table order (rowids follow ts), nearly sequentially.
  */
 const rawRange = (name: string, labelMatch: string, from: string, to: string) =>
   `FROM sys_metrics m WHERE m.ts >= ${from} AND m.ts < ${to} AND m.name = ${name}
