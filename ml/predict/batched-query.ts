@@ -1,5 +1,6 @@
 import type { Database } from 'better-sqlite3';
 import type { QueryRequest, QueryResult } from '../../engine/index.js';
+import { collectPass } from './collect-pass.js';
 import type { PredictContext } from './functions.js';
 import { runNative } from './native-query.js';
 
@@ -43,7 +44,7 @@ function runTwoPasses(
   const batch = ctx.batch;
   try {
     batch.mode = 'collect';
-    collectPass(db, request);
+    collectPass(db, request.sql, request.params);
     batch.mode = 'off';
     if (batch.failed || !batch.collected) return next();
     batch.evaluate();
@@ -126,27 +127,5 @@ function runDeferred(ctx: PredictContext, columns: number[], next: () => QueryRe
     return result;
   } finally {
     batch.reset();
-  }
-}
-
-function collectPass(db: Database, request: QueryRequest): void {
-  const sql = request.sql.replace(/[\s;]+$/, '');
-  let stmt: ReturnType<Database['prepare']>;
-  try {
-    stmt = db.prepare(
-      `WITH ib_predict_collect AS MATERIALIZED (${sql}\n) SELECT count(*) FROM ib_predict_collect`,
-    );
-  } catch {
-    stmt = db.prepare(sql);
-  }
-  const params = request.params;
-  try {
-    if (!stmt.reader) return;
-    const rows = Array.isArray(params) ? stmt.raw(true).iterate(...params) : stmt.raw(true).iterate(params);
-    for (const _ of rows) {
-      // rows are discarded: the pass only collects PREDICT arguments
-    }
-  } catch {
-    // an error here is re-raised (or not) by the real pass
   }
 }

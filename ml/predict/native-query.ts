@@ -2,6 +2,7 @@ import type { Database } from 'better-sqlite3';
 import { type QueryRequest, type QueryResult, readRows } from '../../engine/index.js';
 import { isBatchable } from '../registry/index.js';
 import { CallStream } from './call-stream.js';
+import { collectPass } from './collect-pass.js';
 import { checkArity, outputsFor } from './evaluate.js';
 import type { PredictContext } from './functions.js';
 import { type NativeBatch, type NativeStream, rewritePredictCalls } from './native/index.js';
@@ -98,18 +99,7 @@ function passes(
   sql: string,
   args: unknown[],
 ): unknown[][] | null {
-  const body = sql.replace(/[\s;]+$/, '');
-  let collect: ReturnType<Database['prepare']>;
-  try {
-    collect = db.prepare(
-      `WITH ib_predict_collect AS MATERIALIZED (${body}\n) SELECT count(*) FROM ib_predict_collect`,
-    );
-  } catch {
-    collect = db.prepare(sql);
-  }
-  for (const _ of collect.raw(true).iterate(...args)) {
-    // rows are discarded: the pass only collects PREDICT arguments
-  }
+  collectPass(db, sql, args);
   const statement = db.prepare(sql);
   const scored: number[] = [];
   for (let pass = 2; pass <= MAX_PASSES; pass++) {
