@@ -87,7 +87,7 @@ const scenarios: Scenario[] = [
     samples: 500_000,
   },
   {
-    name: 'the same, 20,000 rows per transaction (a quarter of the commits and fsyncs)',
+    name: 'the same, 20,000 rows per transaction',
     policies: (db) => {
       policy(db, 'cpu-high', 'scale_out', 0.9);
       policy(db, 'cpu-low', 'scale_in', 0.05);
@@ -175,6 +175,16 @@ const lines = scenarios.map((scenario, i) => {
   return `| ${scenario.name} | ${best.samples.toLocaleString('en-US')} | **${Math.round(best.rate).toLocaleString('en-US')}** | ${rates} | ${Math.round(best.cpuRate).toLocaleString('en-US')} | ${best.evaluated} |`;
 });
 const load = (l: number[]) => l.map((x) => x.toFixed(1)).join(', ');
+const bestRate = (i: number) => Math.max(...results[i].map((r) => r.rate));
+const TARGET = 200_000;
+/** Every scenario but the p95 one (the last). */
+const belowTarget = scenarios.slice(0, -1).filter((_, i) => bestRate(i) < TARGET);
+const evaluatingMargin = Math.round((bestRate(3) / TARGET - 1) * 100);
+const verdict =
+  belowTarget.length === 0
+    ? `Target met for avg/min/max policies: every scenario's best run is above 200,000 samples/s, with policies
+evaluating by ${evaluatingMargin}%.`
+    : `Target NOT met in this run for: ${belowTarget.map((s) => s.name).join('; ')}.`;
 
 writeSection(
   'metrics-ingest',
@@ -209,7 +219,13 @@ former \`(name, ts)\` ~2.8 µs; a \`(ts, name)\` index, tried too, ~1 µs), the 
 equally strict expression measured cheaper), the policies' gate trigger ~0.3 µs; a watched sample ~1.9 µs more
 (its bucket UPDATE and one hand-over UPDATE), also in cooldown; an evaluation of the two avg policies ~0.16 ms,
 i.e. ~0.16 µs per sample at one evaluation per 1,000 samples. Wall time adds the commit's fsync
-(synchronous=FULL), ~0.5 µs per sample at 5,000 rows per transaction, a quarter of that at 20,000. A p95 policy
-reads its whole window through the \`(ts)\` index, i.e. the samples of all names in it (150,000 rows here,
-read nearly sequentially, ~9 ms per evaluation): it stays far below the target with windows of this size.`,
+(synchronous=FULL), ~0.4 µs per sample at 5,000 rows per transaction (wall rate against CPU rate above). At
+20,000 rows per transaction a quarter of the commits remain; on this shared machine the difference between the
+two batch sizes stayed within the run-to-run spread.
+
+${verdict} Not met for p95: a p95 evaluation reads its whole window through the \`(ts)\` index, i.e.
+the samples of all names in it (150,000 rows here, read nearly sequentially, ~9 ms per evaluation, ~0.06 µs per
+row), one evaluation per 1,000 samples written. At ~3.6 µs per sample for everything else, 200,000 samples/s
+leaves ~1.4 ms per evaluation: a p95 window of at most ~20,000 samples (all names), e.g. a 5-minute window at a
+sixth of this load, or a 40-second one at this load.`,
 );
