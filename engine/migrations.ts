@@ -1,7 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import { changeLogSchema } from './catalog/change-log.js';
 import { metricsSchema } from './catalog/metrics.js';
-import { metricsTsIndexSchema, metricsTsNameIndexSchema } from './catalog/metrics-index.js';
+import { metricsTsIndexSchema } from './catalog/metrics-index.js';
 import { metricsRollupSchema } from './catalog/metrics-rollup.js';
 import { modelsSchema } from './catalog/models.js';
 import { nodesSchema } from './catalog/nodes.js';
@@ -30,8 +30,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 2, name: 'metrics rollups and latest view', sql: metricsRollupSchema },
   { version: 3, name: 'sharded tables and training standardisation', sql: tablesSchema },
   { version: 4, name: 'WireGuard endpoint and key rotation columns of sys_nodes', sql: nodesMeshSchema },
-  { version: 5, name: 'sys_metrics indexed by (ts, name)', sql: metricsTsNameIndexSchema },
-  { version: 6, name: 'sys_metrics indexed by (ts) only', sql: metricsTsIndexSchema },
+  { version: 5, name: 'sys_metrics indexed by (ts) only', sql: metricsTsIndexSchema },
 ];
 
 /** The schema version this build expects. */

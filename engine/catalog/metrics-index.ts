@@ -1,15 +1,5 @@
 /**
- * Migration 5 for `sys_metrics`: one index `(ts, name)` instead of `(name, ts)` and `(ts)`. Superseded by
- * migration 6 ({@link metricsTsIndexSchema}); kept because migrations are append-only.
- */
-export const metricsTsNameIndexSchema = `
-DROP INDEX IF EXISTS sys_metrics_name_ts;
-DROP INDEX IF EXISTS sys_metrics_ts;
-CREATE INDEX sys_metrics_ts_name ON sys_metrics(ts, name);
-`;
-
-/**
- * Migration 6 for `sys_metrics`: the only index is `(ts)`.
+ * Migration 5 for `sys_metrics`: the only index is `(ts)`; `(name, ts)` is dropped.
  *
  * Samples arrive in time order, so `(ts)` entries are appended at the right edge of the b-tree, and rowids —
  * the table's own order — follow ts too. Measured on a 2-core EPYC: `(name, ts)` plus `(ts)` cost ~2.8 µs per
@@ -19,6 +9,6 @@ CREATE INDEX sys_metrics_ts_name ON sys_metrics(ts, name);
  * A query on a name with no time bound scans the table.
  */
 export const metricsTsIndexSchema = `
-DROP INDEX IF EXISTS sys_metrics_ts_name;
+DROP INDEX IF EXISTS sys_metrics_name_ts;
 CREATE INDEX IF NOT EXISTS sys_metrics_ts ON sys_metrics(ts);
 `;
