@@ -81,15 +81,27 @@ function httpShardClient(
 }
 
 /** Waits (polling every 200 ms) until at least `min` ready data nodes exist, up to `waitMs`. */
-async function nodesAtLeast(deps: RunJobDeps, min: number, waitMs: number, signal: AbortSignal) {
+/**
+ * The ready data nodes (only those in `holding`, when given), once there are at least `min`; polls every
+ * 200 ms for up to `waitMs`.
+ * @throws InfrabaseError('UNAVAILABLE') when fewer than `min` are ready after `waitMs`.
+ */
+async function nodesAtLeast(
+  deps: RunJobDeps,
+  min: number,
+  waitMs: number,
+  signal: AbortSignal,
+  holding?: ReadonlySet<string>,
+) {
   const deadline = deps.clock.now() + waitMs;
   for (;;) {
-    const nodes = readyDataNodes(deps.db);
+    const nodes = readyDataNodes(deps.db).filter((n) => !holding || holding.has(n.id));
     if (nodes.length >= min) return nodes;
     if (deps.clock.now() >= deadline) {
+      const which = holding ? 'ready data node(s) holding rows' : 'ready data node(s)';
       throw new InfrabaseError(
         'UNAVAILABLE',
-        `${nodes.length} ready data node(s) but min_shards is ${min} (waited ${waitMs} ms)`,
+        `${nodes.length} ${which} but min_shards is ${min} (waited ${waitMs} ms)`,
       );
     }
     await deps.clock.sleep(200, signal);
@@ -97,15 +109,17 @@ async function nodesAtLeast(deps: RunJobDeps, min: number, waitMs: number, signa
 }
 
 /**
- * Federated standardisation: each ready data node returns Σx, Σx² and the count of its training rows
- * (never rows); merged into a mean and std. Needs `min_shards` answers.
+ * Asks every ready data node for the feature moments of its training rows (Σx, Σx², count — never rows):
+ * the nodes that hold rows are the job's shards, and the merged moments give the federated standardisation.
+ * Needs `min_shards` nodes with rows.
+ * @throws InfrabaseError('UNAVAILABLE') naming how many answered with rows and why the others failed.
  */
-async function federatedStandardization(
+async function shardMoments(
   deps: RunJobDeps,
   row: TrainingJobRow,
   plan: JobPlan,
   signal: AbortSignal,
-): Promise<Standardization> {
+): Promise<{ holding: Set<string>; moments: MomentsReply[] }> {
   const nodes = await nodesAtLeast(deps, row.min_shards, deps.nodeWaitMs ?? row.round_timeout_ms, signal);
   const query = { sql: plan.sql, label: plan.label, features: plan.features };
   const settled = await Promise.allSettled(
@@ -113,21 +127,29 @@ async function federatedStandardization(
       deps.agents.post<MomentsReply>(n, '/v1/training/moments', query, row.round_timeout_ms, signal),
     ),
   );
-  const ok = settled.flatMap((s) => (s.status === 'fulfilled' && s.value.count > 0 ? [s.value] : []));
-  if (ok.length < row.min_shards) {
+  const holding = new Set<string>();
+  const moments: MomentsReply[] = [];
+  settled.forEach((s, i) => {
+    if (s.status === 'fulfilled' && s.value.count > 0) {
+      holding.add(nodes[i].id);
+      moments.push(s.value);
+    }
+  });
+  if (moments.length < row.min_shards) {
     const why = settled.flatMap((s) => (s.status === 'rejected' ? [(s.reason as Error).message] : []));
     throw new InfrabaseError(
       'UNAVAILABLE',
-      `feature moments from ${ok.length} shard(s) with rows, min_shards is ${row.min_shards}${why.length ? `: ${why.join('; ')}` : ''}`,
+      `feature moments from ${moments.length} shard(s) with rows, min_shards is ${row.min_shards}${why.length ? `: ${why.join('; ')}` : ''}`,
     );
   }
-  return standardizationFromMoments(mergeMoments(ok));
+  return { holding, moments };
 }
 
 /**
- * Runs (or resumes) one `sys_training_jobs` row to its end: `pending` → `running`; federated standardisation
- * (stored on the job, so a resumed job reuses it); rounds from the last checkpointed round + 1, each on the
- * ready data nodes of that moment, recorded in `sys_training_rounds` with the global weights (FedAdam: weights
+ * Runs (or resumes) one `sys_training_jobs` row to its end: `pending` → `running`; the moments of every ready
+ * data node's training rows, which fix the job's shards (the nodes holding rows) and the federated
+ * standardisation (stored on the job, so a resumed job reuses it); rounds from the last checkpointed round + 1,
+ * each on the shards ready at that moment, recorded in `sys_training_rounds` with the global weights (FedAdam: weights
  * and server moments); then the ONNX export (standardisation baked in, feature names recorded) lands in
  * `sys_models` as the next version and the job is `succeeded` with `model_version`.
  *
@@ -149,10 +171,13 @@ export async function runTrainingJob(deps: RunJobDeps, jobId: number, signal: Ab
         `UPDATE sys_training_jobs SET status = 'running', status_reason = NULL, started_at = ?, updated_at = ? WHERE id = ?`,
       ).run(clock.now(), clock.now(), jobId);
     }
+    // The shards are the nodes holding rows of the training query when the job starts or resumes; nodes
+    // without rows (e.g. a low-cardinality --shard-by) take no part in rounds and do not count for min_shards.
+    const { holding, moments } = await shardMoments(deps, row, plan, signal);
     let standardization: Standardization;
     if (row.standardization) standardization = JSON.parse(row.standardization) as Standardization;
     else {
-      standardization = await federatedStandardization(deps, row, plan, signal);
+      standardization = standardizationFromMoments(mergeMoments(moments));
       db.prepare('UPDATE sys_training_jobs SET standardization = ?, updated_at = ? WHERE id = ?').run(
         JSON.stringify(standardization),
         clock.now(),
@@ -187,7 +212,13 @@ export async function runTrainingJob(deps: RunJobDeps, jobId: number, signal: Ab
     let lastRecord: RoundRecord | undefined;
     for (let round = (last?.round ?? 0) + 1; round <= row.rounds; round++) {
       if (signal.aborted) return;
-      const nodes = await nodesAtLeast(deps, row.min_shards, deps.nodeWaitMs ?? row.round_timeout_ms, signal);
+      const nodes = await nodesAtLeast(
+        deps,
+        row.min_shards,
+        deps.nodeWaitMs ?? row.round_timeout_ms,
+        signal,
+        holding,
+      );
       const clients = new Map<string, ShardClient>(
         nodes.map((n) => [
           n.id,
