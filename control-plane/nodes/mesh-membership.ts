@@ -63,7 +63,8 @@ const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
  * Mesh membership following `sys_nodes`: joins allocate a mesh address (IPAM over `mesh.cidr`) and record the
  * node's public key and WireGuard endpoint; every heartbeat is answered with the node's current peer list
  * (members = rows with `desired_state = 'running'`, a mesh address and a key), so a membership change reaches
- * each node within one heartbeat; {@link tick} releases the addresses of terminated nodes and drives key
+ * each node within one heartbeat; the hub also keeps deleted nodes until they are terminated (drained over the
+ * mesh); {@link tick} releases the addresses of terminated nodes and drives key
  * rotations (stage → schedule → switch → complete, see network/keys/rotation-plan.ts). Synchronous: every
  * method is one short transaction.
  */
@@ -84,6 +85,12 @@ export class MeshMembership {
       members: db.prepare<[], MeshRow>(
         `SELECT id, mesh_ip, wg_public_key, wg_endpoint, wg_next_public_key, wg_key_activate_at FROM sys_nodes
          WHERE desired_state = 'running' AND mesh_ip IS NOT NULL AND wg_public_key IS NOT NULL
+           AND wg_endpoint IS NOT NULL`,
+      ),
+      // The hub keeps a deleted node as a peer until it is terminated: the reconciler drains it over the mesh.
+      hubMembers: db.prepare<[], MeshRow>(
+        `SELECT id, mesh_ip, wg_public_key, wg_endpoint, wg_next_public_key, wg_key_activate_at FROM sys_nodes
+         WHERE status <> 'terminated' AND mesh_ip IS NOT NULL AND wg_public_key IS NOT NULL
            AND wg_endpoint IS NOT NULL`,
       ),
       terminated: db.prepare<[], { id: string }>(
@@ -184,8 +191,9 @@ export class MeshMembership {
 
   /** The peer list of `nodeId` (or {@link HUB_ID}) now; empty when it is not a member. */
   peersFor(nodeId: string): WireGuardPeer[] {
+    if (nodeId === HUB_ID) return this.plan(this.hubMembers(), HUB_ID, this.options.clock.now());
     const members = this.members();
-    if (nodeId !== HUB_ID && !members.some((m) => m.id === nodeId)) return [];
+    if (!members.some((m) => m.id === nodeId)) return [];
     return this.plan(members, nodeId, this.options.clock.now());
   }
 
@@ -219,14 +227,15 @@ export class MeshMembership {
 
   /** Current members (running rows with address, key and WireGuard endpoint). */
   members(): MeshMember[] {
-    return this.q.members.all().map((r) => ({
-      id: r.id,
-      meshIp: r.mesh_ip,
-      endpoint: r.wg_endpoint,
-      publicKey: r.wg_public_key,
-      nextPublicKey: r.wg_next_public_key,
-      activateAt: r.wg_key_activate_at,
-    }));
+    return this.q.members.all().map(toMember);
+  }
+
+  /**
+   * The nodes the hub peers with: the members, and deleted nodes until they are terminated, so the reconciler
+   * can still reach a node it drains over the mesh (the other nodes drop it at once).
+   */
+  hubMembers(): MeshMember[] {
+    return this.q.hubMembers.all().map(toMember);
   }
 
   private plan(members: MeshMember[], self: string, now: number): WireGuardPeer[] {
@@ -280,4 +289,15 @@ function parseHeartbeatReport(value: unknown): MeshHeartbeatReport {
     );
   }
   return { up: v.up === true, nextPublicKey: v.nextPublicKey ?? null, peerKeys: v.peerKeys };
+}
+
+function toMember(r: MeshRow): MeshMember {
+  return {
+    id: r.id,
+    meshIp: r.mesh_ip,
+    endpoint: r.wg_endpoint,
+    publicKey: r.wg_public_key,
+    nextPublicKey: r.wg_next_public_key,
+    activateAt: r.wg_key_activate_at,
+  };
 }
