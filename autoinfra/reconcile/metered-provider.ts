@@ -1,7 +1,10 @@
 import { isInfrabaseError } from '../../engine/index.js';
 import type { CloudProvider, Instance, NodeSpec } from '../provider.js';
 
-/** Provider operations, as in the CloudProvider interface (`listOwned` is `list_owned`). */
+/**
+ * Provider operations, as in the CloudProvider interface (`listOwned` is `list_owned`): the `operation` label
+ * of the metrics module's cloud API metrics, which take their label values from here.
+ */
 export type CloudOperation = 'create' | 'delete' | 'get' | 'list_owned';
 /** `ok`, or the class of the InfrabaseError code a call failed with; anything else is `error`. */
 export type CloudOutcome =

@@ -2,23 +2,11 @@ import { Counter, Histogram, type Registry } from 'prom-client';
 import { LATENCY_BUCKETS_SECONDS } from './buckets.js';
 import { perRegistry } from './per-registry.js';
 
-/** Provider operations, as in the CloudProvider interface. */
-export type CloudOperation = 'create' | 'delete' | 'get' | 'list_owned';
-/**
- * `ok`, or the InfrabaseError code class of the failure: `throttled`, `insufficient_capacity`, `not_found`,
- * `unavailable`, `timeout`, `error` (anything else).
- */
-export type CloudOutcome =
-  | 'ok'
-  | 'throttled'
-  | 'insufficient_capacity'
-  | 'not_found'
-  | 'unavailable'
-  | 'timeout'
-  | 'error';
-
 export interface CloudMetrics {
-  /** `infrabase_cloud_api_calls_total{provider,operation,outcome}`. */
+  /**
+   * `infrabase_cloud_api_calls_total{provider,operation,outcome}`. The label values are autoinfra's
+   * `CloudOperation` and `CloudOutcome` (autoinfra/reconcile/metered-provider.ts), which fills them in.
+   */
   readonly calls: Counter<'provider' | 'operation' | 'outcome'>;
   /** `infrabase_cloud_api_call_duration_seconds{provider,operation}`, seconds. */
   readonly duration: Histogram<'provider' | 'operation'>;
