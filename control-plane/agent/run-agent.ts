@@ -18,7 +18,7 @@ import { createErrorHandler } from '../server/index.js';
 import { parseTrainingFaults, TRAINING_FAULTS_ENV } from '../training/index.js';
 import { AgentMesh } from './mesh.js';
 import { modelRoutes } from './model-routes.js';
-import { shardRoutes } from './shard-routes.js';
+import { checkControlToken, shardRoutes } from './shard-routes.js';
 import { trainingRoutes } from './training-routes.js';
 
 export interface AgentOptions {
@@ -92,19 +92,15 @@ export async function runAgent(options: AgentOptions): Promise<AgentHandle> {
       migrate: true,
       extensions: [mlExtension],
     });
+    // The drain, shard and training endpoints are for the control plane only (bearer drain token from the join).
+    const controlToken = () => drainToken;
     app.get('/healthz', async () => ({ status: draining ? 'draining' : 'ok', nodeId: options.nodeId }));
-    app.post('/v1/drain', async (req, reply) => {
-      if (!drainToken || req.headers.authorization !== `Bearer ${drainToken}`) {
-        return reply
-          .code(401)
-          .send({ error: { code: 'UNAUTHENTICATED', message: 'drain needs the drain token' } });
-      }
+    app.post('/v1/drain', async (req) => {
+      checkControlToken(req, controlToken);
       draining = true;
       return { status: 'draining' };
     });
     await app.register(metricsRoute(registry));
-    // Shard and training endpoints, for the control plane only (bearer drain token from the join reply).
-    const controlToken = () => drainToken;
     const faults = parseTrainingFaults(process.env[TRAINING_FAULTS_ENV], options.nodeId); // test hook
     await app.register(shardRoutes({ shard, controlToken }));
     await app.register(trainingRoutes({ shard, controlToken, faults }));

@@ -1,8 +1,7 @@
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { NodeRow } from '../../autoinfra/index.js';
-import { type Clock, type Database, InfrabaseError, isInfrabaseError } from '../../engine/index.js';
+import { type Clock, type Database, InfrabaseError } from '../../engine/index.js';
 import { ingestNodeMetrics, type NodeMetricSample } from '../../metrics/index.js';
-import { HTTP_STATUS } from '../server/index.js';
 import type { MeshMembership } from './mesh-membership.js';
 import type { MeshHeartbeatReply, MeshJoinReply } from './mesh-protocol.js';
 import type { NodeTokens } from './node-tokens.js';
@@ -83,11 +82,6 @@ function report(req: FastifyRequest): NodeReport {
   return b as NodeReport;
 }
 
-function sendError(reply: FastifyReply, err: unknown): FastifyReply {
-  const e = isInfrabaseError(err) ? err : new InfrabaseError('INTERNAL', 'internal error', { cause: err });
-  return reply.code(HTTP_STATUS[e.code]).send({ error: { code: e.code, message: e.message } });
-}
-
 /**
  * The node agents' API: `POST /v1/nodes/join` (bearer join token) and `POST /v1/nodes/heartbeat` (bearer
  * node token). Both check that the token's node and launch still match the row (a token of a replaced or
@@ -130,52 +124,44 @@ export function nodeRoutes(options: NodeRoutesOptions): FastifyPluginAsync {
   }
 
   return async (app) => {
-    app.post(PUBLIC_NODE_ROUTES[0], { config: { auth: 'public' } }, async (req, reply) => {
-      try {
-        const { body, row } = authorize(req, 'join');
-        const now = clock.now();
-        recordJoin.run({
+    app.post(PUBLIC_NODE_ROUTES[0], { config: { auth: 'public' } }, async (req) => {
+      const { body, row } = authorize(req, 'join');
+      const now = clock.now();
+      recordJoin.run({
+        id: row.id,
+        launch: row.idempotency_token,
+        endpoint: body.endpoint ?? null,
+        privateIp: body.privateIp ?? null,
+        now,
+      });
+      const out: JoinReply = {
+        nodeId: row.id,
+        nodeToken: tokens.nodeToken(row.id, row.idempotency_token!, now),
+        drainToken: tokens.drainToken(row.id, row.idempotency_token!),
+        heartbeatIntervalMs: options.heartbeatIntervalMs,
+        mesh: body.mesh === undefined ? null : (options.mesh?.join(row, body.mesh, req.ip) ?? null),
+      };
+      return out;
+    });
+    app.post(PUBLIC_NODE_ROUTES[1], { config: { auth: 'public' } }, async (req) => {
+      const { body, row } = authorize(req, 'node');
+      const now = clock.now();
+      db.transaction(() => {
+        recordHeartbeat.run({
           id: row.id,
           launch: row.idempotency_token,
           endpoint: body.endpoint ?? null,
           privateIp: body.privateIp ?? null,
           now,
         });
-        const out: JoinReply = {
-          nodeId: row.id,
-          nodeToken: tokens.nodeToken(row.id, row.idempotency_token!, now),
-          drainToken: tokens.drainToken(row.id, row.idempotency_token!),
-          heartbeatIntervalMs: options.heartbeatIntervalMs,
-          mesh: body.mesh === undefined ? null : (options.mesh?.join(row, body.mesh, req.ip) ?? null),
-        };
-        return out;
-      } catch (err) {
-        return sendError(reply, err);
-      }
-    });
-    app.post(PUBLIC_NODE_ROUTES[1], { config: { auth: 'public' } }, async (req, reply) => {
-      try {
-        const { body, row } = authorize(req, 'node');
-        const now = clock.now();
-        db.transaction(() => {
-          recordHeartbeat.run({
-            id: row.id,
-            launch: row.idempotency_token,
-            endpoint: body.endpoint ?? null,
-            privateIp: body.privateIp ?? null,
-            now,
-          });
-          if (body.metrics?.length) ingestNodeMetrics(db, row.id, body.metrics, now);
-        })();
-        const out: HeartbeatReply = {
-          nodeToken: tokens.nodeToken(row.id, row.idempotency_token!, now),
-          desiredState: row.desired_state,
-          mesh: options.mesh?.heartbeat(row, body.mesh) ?? null,
-        };
-        return out;
-      } catch (err) {
-        return sendError(reply, err);
-      }
+        if (body.metrics?.length) ingestNodeMetrics(db, row.id, body.metrics, now);
+      })();
+      const out: HeartbeatReply = {
+        nodeToken: tokens.nodeToken(row.id, row.idempotency_token!, now),
+        desiredState: row.desired_state,
+        mesh: options.mesh?.heartbeat(row, body.mesh) ?? null,
+      };
+      return out;
     });
   };
 }

@@ -7,6 +7,7 @@ import { isAgentAlive, LocalProvider, type NodeRow, readAgentLock } from '../../
 import { configSchema } from '../../control-plane/config/index.js';
 import { clusterIdOf } from '../../control-plane/index.js';
 import { createNodesModule } from '../../control-plane/nodes/index.js';
+import { errorHandler } from '../../control-plane/server/index.js';
 import type { ControlPlaneContext, Service } from '../../control-plane/service.js';
 import { ChangeFeed, type Database, openDatabase, systemClock } from '../../engine/index.js';
 import { stopLocalAgents } from '../support/local-agents.js';
@@ -19,10 +20,14 @@ let app: FastifyInstance;
 let ctx: ControlPlaneContext;
 let services: Service[] = [];
 
-/** Starts the nodes module as `infrabase up` would: its routes on a fastify server, then its services. */
+/**
+ * Starts the nodes module as `infrabase up` would: its routes on a fastify server with the control plane's
+ * error handler, then its services.
+ */
 async function startControlPlane(port = 0): Promise<void> {
   const mod = createNodesModule();
   app = Fastify();
+  app.setErrorHandler(errorHandler);
   for (const plugin of mod.routes!(ctx)) await app.register(plugin);
   await app.listen({ host: '127.0.0.1', port });
   services = [...mod.services!(ctx)];
