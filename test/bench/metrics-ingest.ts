@@ -57,41 +57,35 @@ const policy = (
     )
     .run(name, aggregate, action === 'scale_out' ? '>' : '<', threshold, action);
 
+/** The two policies of the evaluating scenarios; `lastActionAt` (an SQL literal) puts them in cooldown. */
+function scaleOutAndIn(db: Database, lastActionAt = ''): void {
+  policy(db, 'cpu-high', 'scale_out', 0.9, lastActionAt);
+  policy(db, 'cpu-low', 'scale_in', 0.05, lastActionAt);
+}
+
 const scenarios: Scenario[] = [
   { name: 'no policies', policies: () => {}, names: NAMES, samples: 500_000 },
   {
     name: '2 policies; samples of unwatched names only',
-    policies: (db) => {
-      policy(db, 'cpu-high', 'scale_out', 0.9);
-      policy(db, 'cpu-low', 'scale_in', 0.05);
-    },
+    policies: (db) => scaleOutAndIn(db),
     names: NAMES.slice(1),
     samples: 500_000,
   },
   {
     name: '2 policies in cooldown; 10 names, 1 watched',
-    policies: (db) => {
-      policy(db, 'cpu-high', 'scale_out', 0.9, '9000000000000');
-      policy(db, 'cpu-low', 'scale_in', 0.05, '9000000000000');
-    },
+    policies: (db) => scaleOutAndIn(db, '9000000000000'),
     names: NAMES,
     samples: 500_000,
   },
   {
     name: '2 policies evaluating (not breaching); 10 names, 1 watched, 100 nodes, 5-min window',
-    policies: (db) => {
-      policy(db, 'cpu-high', 'scale_out', 0.9);
-      policy(db, 'cpu-low', 'scale_in', 0.05);
-    },
+    policies: (db) => scaleOutAndIn(db),
     names: NAMES,
     samples: 500_000,
   },
   {
     name: 'the same, 20,000 rows per transaction',
-    policies: (db) => {
-      policy(db, 'cpu-high', 'scale_out', 0.9);
-      policy(db, 'cpu-low', 'scale_in', 0.05);
-    },
+    policies: (db) => scaleOutAndIn(db),
     names: NAMES,
     samples: 500_000,
     batch: 20_000,

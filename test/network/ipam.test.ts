@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isInfrabaseError, openDatabase } from '../../engine/index.js';
+import { openDatabase } from '../../engine/index.js';
 import {
   intToIpv4,
   ipv4ToInt,
@@ -9,15 +9,7 @@ import {
   parseCidr,
   SqliteMeshIpam,
 } from '../../network/index.js';
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    return isInfrabaseError(err) ? err.code : 'not-infrabase';
-  }
-  return undefined;
-}
+import { codeOf } from '../support/errors.js';
 
 describe('parseCidr', () => {
   it('normalises a network CIDR and computes network and broadcast', () => {

@@ -1,9 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { NodeRow } from '../../autoinfra/index.js';
 import { HUB_ID, MeshMembership } from '../../control-plane/nodes/index.js';
-import { type Database, isInfrabaseError, openDatabase } from '../../engine/index.js';
+import { type Database, openDatabase } from '../../engine/index.js';
 import { generateKeyPair, type MeshTopology, type WireGuardPeer } from '../../network/index.js';
 import { ManualClock } from '../fakes/index.js';
+import { codeOf } from '../support/errors.js';
 
 const HEARTBEAT_MS = 1000;
 const HUB_KEY = generateKeyPair().publicKey;
@@ -62,15 +63,6 @@ function fixture(topology: MeshTopology = 'full', cidr = '10.88.0.0/24'): Fixtur
 const keysOf = (peers: readonly WireGuardPeer[] | undefined) => (peers ?? []).map((p) => p.publicKey).sort();
 const byKey = (peers: readonly WireGuardPeer[] | undefined, key: string) =>
   (peers ?? []).find((p) => p.publicKey === key);
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    return isInfrabaseError(err) ? err.code : 'not-infrabase';
-  }
-  return undefined;
-}
 
 describe('MeshMembership joins', () => {
   it('a join allocates a mesh address and records the public key and the WireGuard endpoint', () => {

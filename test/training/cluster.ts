@@ -1,19 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
-import { LocalProvider } from '../../autoinfra/index.js';
-import {
-  ApiClient,
-  type ControlPlane,
-  clusterIdOf,
-  loadConfig,
-  startControlPlane,
-} from '../../control-plane/index.js';
+import { ApiClient, type ControlPlane, loadConfig, startControlPlane } from '../../control-plane/index.js';
 import { createLogger } from '../../control-plane/logger.js';
 import { createTrainingModule } from '../../control-plane/modules/training.js';
 import { createNodesModule } from '../../control-plane/nodes/index.js';
 import { TRAINING_FAULTS_ENV } from '../../control-plane/training/index.js';
 import type { Rows } from '../../ml/index.js';
 import { SHARED_DATA } from '../support/data.js';
+import { stopLocalAgents } from '../support/local-agents.js';
 import { tempDir, waitFor } from '../support/tmp.js';
 
 export const DATA_DIR = SHARED_DATA;
@@ -29,25 +23,21 @@ export const ADULT_SQL = `SELECT age, "education-num" AS edu, "capital-gain" AS 
   "hours-per-week" AS hours, (sex = 'Male') AS male, ("marital-status" = 'Married-civ-spouse') AS married,
   (Y = '>50K') AS y, ${HOLDOUT_SQL} AS _holdout FROM adult`;
 
-/** Adult read here the same way the SQL reads it on the shards: raw features, labels, split by `_row`. */
-export function adultRows(): { train: Rows; test: Rows } {
-  const records = parse(readFileSync(ADULT_CSV), { columns: true, ltrim: true }) as Record<string, string>[];
+/**
+ * A CSV read here the way `training_sql` reads it on the shards: `extract` gives a record's features and
+ * label (last), and the 1-based record number (`_row`) decides the hold-out.
+ */
+export function holdoutSplit(
+  file: string,
+  extract: (r: Record<string, string>) => number[],
+): { train: Rows; test: Rows } {
+  const records = parse(readFileSync(file), { columns: true, ltrim: true }) as Record<string, string>[];
   const sets = { train: [] as number[][], test: [] as number[][] };
   records.forEach((r, i) => {
-    const x = [
-      Number(r.age),
-      Number(r['education-num']),
-      Number(r['capital-gain']),
-      Number(r['capital-loss']),
-      Number(r['hours-per-week']),
-      Number(r.sex === 'Male'),
-      Number(r['marital-status'] === 'Married-civ-spouse'),
-      Number(r.Y === '>50K'),
-    ];
-    (isHoldout(i + 1) ? sets.test : sets.train).push(x);
+    (isHoldout(i + 1) ? sets.test : sets.train).push(extract(r));
   });
   const rows = (xs: number[][]): Rows => {
-    const d = 7;
+    const d = xs[0].length - 1;
     const X = new Float64Array(xs.length * d);
     const y = new Float64Array(xs.length);
     xs.forEach((x, i) => {
@@ -57,6 +47,20 @@ export function adultRows(): { train: Rows; test: Rows } {
     return { X, y, n: xs.length, d };
   };
   return { train: rows(sets.train), test: rows(sets.test) };
+}
+
+/** Adult read here the same way the SQL reads it on the shards: raw features, labels, split by `_row`. */
+export function adultRows(): { train: Rows; test: Rows } {
+  return holdoutSplit(ADULT_CSV, (r) => [
+    Number(r.age),
+    Number(r['education-num']),
+    Number(r['capital-gain']),
+    Number(r['capital-loss']),
+    Number(r['hours-per-week']),
+    Number(r.sex === 'Male'),
+    Number(r['marital-status'] === 'Married-civ-spouse'),
+    Number(r.Y === '>50K'),
+  ]);
 }
 
 export interface TestCluster {
@@ -94,14 +98,7 @@ export async function startCluster(
   });
   const close = async () => {
     await cp.stop();
-    const provider = new LocalProvider({
-      dataDir: tmp.dir,
-      clusterId: clusterIdOf(tmp.dir),
-      stopGraceMs: 2000,
-    });
-    const signal = new AbortController().signal;
-    for (const i of await provider.listOwned(signal))
-      await provider.delete(i.id, signal).catch(() => undefined);
+    await stopLocalAgents(tmp.dir);
     delete process.env[TRAINING_FAULTS_ENV];
     tmp.cleanup();
   };

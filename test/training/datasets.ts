@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { parse } from 'csv-parse/sync';
 import {
   evaluateModel,
   featureMoments,
@@ -11,7 +9,7 @@ import {
   trainLocal,
 } from '../../ml/index.js';
 import { BANK_NUMERIC_COLUMNS } from '../ml/federated/tabular-data.js';
-import { DATA_DIR, HOLDOUT_SQL, isHoldout } from './cluster.js';
+import { DATA_DIR, HOLDOUT_SQL, holdoutSplit } from './cluster.js';
 
 export const BANK_CSV = `${DATA_DIR}/tabular/bank_marketing.csv`;
 
@@ -38,32 +36,6 @@ export const BANK_SQL = `SELECT age, duration, campaign, pdays, previous, "emp.v
   "cons.price.idx" AS cons_price_idx, "cons.conf.idx" AS cons_conf_idx, euribor3m,
   "nr.employed" AS nr_employed, (contact = 'cellular') AS cellular, (poutcome = 'success') AS poutcome_success,
   (y = 'yes') AS y, ${HOLDOUT_SQL} AS _holdout FROM bank`;
-
-/**
- * A CSV read here the way `training_sql` reads it on the shards: `extract` gives a record's features and
- * label (last), and the 1-based record number (`_row`) decides the hold-out.
- */
-export function holdoutSplit(
-  file: string,
-  extract: (r: Record<string, string>) => number[],
-): { train: Rows; test: Rows } {
-  const records = parse(readFileSync(file), { columns: true, ltrim: true }) as Record<string, string>[];
-  const sets = { train: [] as number[][], test: [] as number[][] };
-  records.forEach((r, i) => {
-    (isHoldout(i + 1) ? sets.test : sets.train).push(extract(r));
-  });
-  const rows = (xs: number[][]): Rows => {
-    const d = xs[0].length - 1;
-    const X = new Float64Array(xs.length * d);
-    const y = new Float64Array(xs.length);
-    xs.forEach((x, i) => {
-      X.set(x.slice(0, d), i * d);
-      y[i] = x[d];
-    });
-    return { X, y, n: xs.length, d };
-  };
-  return { train: rows(sets.train), test: rows(sets.test) };
-}
 
 /** Bank Marketing split as {@link BANK_SQL} splits it. */
 export function bankRows(): { train: Rows; test: Rows } {

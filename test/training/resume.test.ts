@@ -1,10 +1,10 @@
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { LocalProvider } from '../../autoinfra/index.js';
-import { ApiClient, clusterIdOf, readTokens, TOKENS_FILE } from '../../control-plane/index.js';
+import { ApiClient, readTokens, TOKENS_FILE } from '../../control-plane/index.js';
 import { loadCsv } from '../../control-plane/tables/index.js';
 import { startUp } from '../support/cli.js';
+import { stopLocalAgents } from '../support/local-agents.js';
 import { tempDir, waitFor } from '../support/tmp.js';
 import { ADULT_CSV, ADULT_FEATURES, ADULT_SQL } from './cluster.js';
 
@@ -12,14 +12,7 @@ const tmp = tempDir('infrabase-resume-');
 const env = { INFRABASE_TEST_TRAINING_FAULTS: '*:delay@150' }; // slow rounds so the kill lands mid-job
 
 afterAll(async () => {
-  const provider = new LocalProvider({
-    dataDir: tmp.dir,
-    clusterId: clusterIdOf(tmp.dir),
-    stopGraceMs: 2000,
-  });
-  const signal = new AbortController().signal;
-  for (const i of await provider.listOwned(signal))
-    await provider.delete(i.id, signal).catch(() => undefined);
+  await stopLocalAgents(tmp.dir);
   tmp.cleanup();
 });
 

@@ -1,9 +1,10 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isAgentAlive, LocalProvider, type NodeRow, readAgentLock } from '../../../autoinfra/index.js';
+import { isAgentAlive, type NodeRow, readAgentLock } from '../../../autoinfra/index.js';
 import type { ControlPlane } from '../../../control-plane/index.js';
 import { createNodesModule } from '../../../control-plane/nodes/index.js';
 import { startTestControlPlane } from '../../support/control-plane.js';
+import { stopLocalAgents } from '../../support/local-agents.js';
 import { tempDir, waitFor } from '../../support/tmp.js';
 import { CloudInit } from './support/cloud-init.js';
 import {
@@ -86,13 +87,7 @@ afterAll(async () => {
   for (const init of inits) await init.stop();
   if (env) {
     await env.cp.stop();
-    const local = new LocalProvider({
-      dataDir: env.dataDir,
-      clusterId: env.cp.context.clusterId,
-      stopGraceMs: 2000,
-    });
-    const signal = AbortSignal.timeout(20_000);
-    for (const i of await local.listOwned(signal)) await local.delete(i.id, signal).catch(() => undefined);
+    await stopLocalAgents(env.dataDir);
     await env.close();
   }
   await aws?.close();
