@@ -26,9 +26,16 @@ export function runBatched(
 ): QueryResult {
   if (!CALLS_PREDICT.test(request.sql) || !WRAPPABLE.test(request.sql) || ctx.batch.mode !== 'off')
     return next();
-  const deferred = deferredColumns(db, request.sql);
+  const columns = db.prepare(request.sql).columns(); // executeStatement prepared it: it compiles
+  const deferred = deferredColumns(request.sql, columns);
   const run = (): QueryResult =>
-    runNative(db, ctx, request, deferred) ??
+    runNative(
+      db,
+      ctx,
+      request,
+      columns.map((c) => c.name),
+      deferred,
+    ) ??
     (deferred ? runDeferred(ctx, deferred, next) : null) ??
     runTwoPasses(db, ctx, request, next);
   return db.inTransaction ? run() : db.transaction(run)();
@@ -61,21 +68,18 @@ const SHAPING = /\b(?:order\s+by|group\s+by|distinct|having|union|intersect|exce
 const CALL = /\bpredict(?:_proba|_json)?\s*\(/gi;
 
 /**
- * The result columns that are bare PREDICT calls, when those are the statement's only PREDICT calls and
+ * The indexes of the result `columns` (of `sql`'s prepared statement) that are bare PREDICT calls, when those are the statement's only PREDICT calls and
  * nothing can read their values (no ORDER BY/GROUP BY/DISTINCT/HAVING/compound/window anywhere, each call's
  * text occurs once in the SQL, so no alias or quoted column name refers to it). Their values only ever reach
  * the result rows, so they can be filled in after one pass. Otherwise null.
  */
-export function deferredColumns(db: Database, sql: string): number[] | null {
+export function deferredColumns(
+  sql: string,
+  columns: ReadonlyArray<{ name: string; table: string | null }>,
+): number[] | null {
   if (SHAPING.test(sql)) return null;
   const calls = sql.match(CALL)?.length ?? 0;
   if (calls === 0) return null;
-  let columns: Array<{ name: string; table: string | null }>;
-  try {
-    columns = db.prepare(sql).columns();
-  } catch {
-    return null;
-  }
   const eligible: number[] = [];
   columns.forEach((c, i) => {
     if (c.table !== null || !isBareCall(c.name)) return;

@@ -13,7 +13,8 @@ const MAX_PASSES = 4;
 /**
  * Batched PREDICT with the per-row work in the native extension (native/batch.c): the statement's PREDICT and
  * PREDICT_PROBA calls are rewritten to the extension's functions, so no feature crosses into JavaScript row
- * by row. When the calls are the bare result columns `deferred`, one pass returns placeholders that are
+ * by row. `columns` are the statement's result column names. When the calls are the bare result columns
+ * `deferred`, one pass returns placeholders that are
  * replaced after one onnxruntime run per stream. Otherwise the statement runs in passes inside the caller's
  * read transaction: a first pass (wrapped so no row reaches JS) collects the calls, each stream's new rows are
  * scored in one run and loaded, and the statement runs again; calls without a result (reached only once
@@ -30,6 +31,7 @@ export function runNative(
   db: Database,
   ctx: PredictContext,
   request: QueryRequest,
+  columns: string[],
   deferred: number[] | null,
 ): QueryResult | null {
   const native = ctx.native;
@@ -45,14 +47,7 @@ export function runNative(
     if (!rows) return null;
     ctx.stats.batchedStatements++;
     ctx.stats.nativeStatements++;
-    return {
-      columns: db
-        .prepare(request.sql)
-        .columns()
-        .map((c) => c.name),
-      rows,
-      changes: 0,
-    };
+    return { columns, rows, changes: 0 };
   } catch {
     return null;
   } finally {
