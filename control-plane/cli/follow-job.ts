@@ -24,6 +24,13 @@ export async function followJob(
 ): Promise<number> {
   let shown = 0;
   for (;;) {
+    // The status is read before the rounds: a job's last round is recorded before it ends, so once an ended
+    // status is seen, the rounds read after it are all of them.
+    const job = await client.sql(
+      'SELECT status, status_reason, model_version FROM sys_training_jobs WHERE id = ?',
+      [id],
+    );
+    const [status, reason, version] = job.rows[0] as [string, string | null, number | null];
     const r = await client.sql(
       `SELECT round, json_array_length(participants), json_array_length(failures), train_loss, train_accuracy,
               eval_accuracy, duration_ms
@@ -51,11 +58,6 @@ export async function followJob(
       });
       shown = round;
     }
-    const job = await client.sql(
-      'SELECT status, status_reason, model_version FROM sys_training_jobs WHERE id = ?',
-      [id],
-    );
-    const [status, reason, version] = job.rows[0] as [string, string | null, number | null];
     if (status === 'succeeded') return version!;
     if (status === 'failed' || status === 'cancelled') {
       throw new InfrabaseError('CONFLICT', `job ${id} ${status}: ${reason ?? 'no reason recorded'}`);
