@@ -26,7 +26,7 @@ describe('API authentication', () => {
   it('answers 401 without a token and with a wrong one', async () => {
     const none = await call(cp, '/v1/sql', { body: { sql: 'SELECT 1' } });
     expect(none.status).toBe(401);
-    expect(none.body.error.code).toBe('UNAUTHENTICATED');
+    expect(none.body.error?.code).toBe('UNAUTHENTICATED');
     const wrong = await call(cp, '/v1/sql', { body: { sql: 'SELECT 1' }, token: 'nope' });
     expect(wrong.status).toBe(401);
   });
@@ -37,7 +37,7 @@ describe('API authentication', () => {
       token: cp.tokens.read,
     });
     expect(write.status).toBe(403);
-    expect(write.body.error.code).toBe('PERMISSION_DENIED');
+    expect(write.body.error?.code).toBe('PERMISSION_DENIED');
     const read = await call(cp, '/v1/sql', {
       body: { sql: "SELECT count(*) AS n FROM sys_nodes WHERE id = 'n-ro'" },
       token: cp.tokens.read,
@@ -96,23 +96,23 @@ describe('POST /v1/sql', () => {
       token: admin(),
     });
     expect(res.status).toBe(400);
-    expect(res.body.error.code).toBe('CONSTRAINT');
-    expect(res.body.error.message).toMatch(/provider must be one of: local, aws, gcp/);
+    expect(res.body.error?.code).toBe('CONSTRAINT');
+    expect(res.body.error?.message).toMatch(/provider must be one of: local, aws, gcp/);
   });
 
   it('answers 400 for a malformed request body and for two statements at once', async () => {
     const noSql = await call(cp, '/v1/sql', { body: { query: 'SELECT 1' }, token: admin() });
     expect(noSql.status).toBe(400);
-    expect(noSql.body.error.code).toBe('INVALID_ARGUMENT');
+    expect(noSql.body.error?.code).toBe('INVALID_ARGUMENT');
     const two = await call(cp, '/v1/sql', { body: { sql: 'SELECT 1; SELECT 2' }, token: admin() });
     expect(two.status).toBe(400);
-    expect(two.body.error.message).toMatch(/more than one statement/);
+    expect(two.body.error?.message).toMatch(/more than one statement/);
   });
 
   it('rejects a time limit above the configured maximum', async () => {
     const res = await call(cp, '/v1/sql', { body: { sql: 'SELECT 1', timeoutMs: 20_000 }, token: admin() });
     expect(res.status).toBe(400);
-    expect(res.body.error.message).toMatch(/accepted: an integer from 1 to 10000/);
+    expect(res.body.error?.message).toMatch(/accepted: an integer from 1 to 10000/);
   });
 
   it('applies DELETE on sys_nodes as a finalizer through the API', async () => {

@@ -1,3 +1,4 @@
+import type { SqlResponse } from '../../control-plane/client/index.js';
 import {
   type ConfigInput,
   type ControlPlane,
@@ -6,6 +7,7 @@ import {
   startControlPlane,
 } from '../../control-plane/index.js';
 import { createLogger } from '../../control-plane/logger.js';
+import type { ErrorBody } from '../../control-plane/server/index.js';
 import { tempDir, waitFor } from './tmp.js';
 
 /**
@@ -46,12 +48,15 @@ export async function retireNodesAndClose(cp: ControlPlane, close: () => Promise
   await close();
 }
 
+/** A JSON answer of the control plane: an SQL result, an error or a health status. */
+export type ApiBody = Partial<SqlResponse & ErrorBody & { status: string }>;
+
 /** `fetch` against the control plane with a bearer token; returns status and parsed JSON body. */
 export async function call(
   cp: ControlPlane,
   path: string,
   options: { token?: string; body?: unknown; method?: string } = {},
-): Promise<{ status: number; body: any }> {
+): Promise<{ status: number; body: ApiBody }> {
   const res = await fetch(new URL(path, cp.url), {
     method: options.method ?? (options.body === undefined ? 'GET' : 'POST'),
     headers: {
