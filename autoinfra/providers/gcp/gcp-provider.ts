@@ -177,10 +177,11 @@ export class GcpProvider implements CloudProvider {
     return this.call(
       async () => {
         const out: Instance[] = [];
-        const pages = this.instances.aggregatedListAsync({
-          project: this.project,
-          filter: `labels.${OWNERSHIP_TAGS.cluster} = "${this.clusterId}"`,
-        });
+        // The async iterator fetches page by page; autoPaginate: false says so, which keeps gax from warning.
+        const pages = this.instances.aggregatedListAsync(
+          { project: this.project, filter: `labels.${OWNERSHIP_TAGS.cluster} = "${this.clusterId}"` },
+          { autoPaginate: false },
+        );
         for await (const [, scoped] of pages) {
           for (const i of scoped.instances ?? []) {
             // Defence in depth: never report an instance whose label does not name this cluster.

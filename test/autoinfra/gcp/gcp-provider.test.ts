@@ -184,6 +184,18 @@ describe('GcpProvider against the Compute test server', () => {
     expect(live()).toHaveLength(6);
   });
 
+  it('pages through aggregatedList when more than a page of instances is owned', async () => {
+    const gcp = provider();
+    for (let i = 0; i < 1_205; i++) {
+      gce.seedInstance('infrabase-test', i % 2 ? 'us-central1-a' : 'us-central1-f', `ib-${i}`, {
+        'infrabase-cluster': 'c1',
+      });
+    }
+    const owned = await gcp.listOwned(signal());
+    expect(new Set(owned.map((i) => i.id)).size).toBe(1_205);
+    expect(gce.callsOf('instances.aggregatedList')).toHaveLength(3);
+  });
+
   it('throws NOT_FOUND when deleting an unknown or already deleted instance', async () => {
     const gcp = provider();
     expect(isInfrabaseError(await caught(gcp.delete('us-central1-a/ib-nope', signal())), 'NOT_FOUND')).toBe(
