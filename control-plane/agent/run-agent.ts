@@ -15,11 +15,18 @@ import {
 import { mlExtension } from '../../ml/index.js';
 import type { HeartbeatReply, JoinReply } from '../nodes/index.js';
 import { createErrorHandler } from '../server/index.js';
+import { SqlPool, type StatementTimeouts } from '../sql-pool/index.js';
 import { parseTrainingFaults, TRAINING_FAULTS_ENV } from '../training/index.js';
 import { AgentMesh } from './mesh.js';
 import { modelRoutes } from './model-routes.js';
 import { checkControlToken, shardRoutes } from './shard-routes.js';
 import { trainingRoutes } from './training-routes.js';
+
+/**
+ * Time limits of user SQL on an agent, ms: the default when the control plane names none, and a ceiling well
+ * above any limit it forwards (the control plane checks a user's `timeoutMs` against its own `sql` config).
+ */
+export const AGENT_SQL_TIMEOUTS: StatementTimeouts = { defaultTimeoutMs: 30_000, maxTimeoutMs: 86_400_000 };
 
 export interface AgentOptions {
   /** e.g. `http://127.0.0.1:7420`. */
@@ -85,6 +92,14 @@ export async function runAgent(options: AgentOptions): Promise<AgentHandle> {
   let drainToken: string | undefined;
   const registry = createRegistry({ defaultLabels: { node_id: options.nodeId } });
   const sql = sqlMetrics(registry);
+  // Cluster queries and training_sql run in a worker process (started on first use), killed past their time
+  // limit, so a runaway statement cannot stop the heartbeats; the control plane sets the limit of each call.
+  const userSql = new SqlPool({
+    dbPath: join(dataDir, 'shard.db'),
+    size: 1,
+    ...AGENT_SQL_TIMEOUTS,
+    registry,
+  });
   try {
     // The shard carries the catalog so sys_models copies and PREDICT work where the rows are.
     shard = openDatabase(join(dataDir, 'shard.db'), {
@@ -102,12 +117,13 @@ export async function runAgent(options: AgentOptions): Promise<AgentHandle> {
     });
     await app.register(metricsRoute(registry));
     const faults = parseTrainingFaults(process.env[TRAINING_FAULTS_ENV], options.nodeId); // test hook
-    await app.register(shardRoutes({ shard, controlToken }));
-    await app.register(trainingRoutes({ shard, controlToken, faults }));
+    await app.register(shardRoutes({ shard, userSql, controlToken }));
+    await app.register(trainingRoutes({ shard, userSql, controlToken, faults }));
     await app.register(modelRoutes({ shard, controlToken }));
     await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
   } catch (err) {
     await app.close().catch(() => undefined);
+    await userSql.close();
     shard?.close();
     release();
     throw err;
@@ -216,6 +232,7 @@ export async function runAgent(options: AgentOptions): Promise<AgentHandle> {
         await loop;
         await mesh.stop().catch(() => undefined);
         await app.close();
+        await userSql.close();
         shard!.close();
         release();
       })();

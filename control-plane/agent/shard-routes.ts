@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { type Database, encodeValue, executeStatement, InfrabaseError } from '../../engine/index.js';
+import { type Database, encodeValue, InfrabaseError } from '../../engine/index.js';
 import { constantTimeEqual } from '../auth/index.js';
+import type { SqlPool } from '../sql-pool/index.js';
 
 /** Largest request body the shard and training endpoints accept, bytes (a batch of rows, or weights). */
 export const AGENT_BODY_LIMIT = 64 * 1024 * 1024;
@@ -12,6 +13,12 @@ export interface AgentRouteOptions {
    * the join reply); undefined until the agent has joined, when every call is refused.
    */
   readonly controlToken: () => string | undefined;
+}
+
+/** Options of the routes that run user SQL. */
+export interface UserSqlRouteOptions extends AgentRouteOptions {
+  /** Runs user SQL on the shard (cluster queries, `training_sql`) in a worker process under a time limit. */
+  readonly userSql: SqlPool;
 }
 
 /**
@@ -70,10 +77,11 @@ function tableBody(b: unknown): TableBody {
  * The node agent's shard API, for the control plane only (bearer drain token):
  * - `POST /v1/shard/tables` `{table, columns: [{name, type}]}` → (re)creates the table, empty;
  * - `POST /v1/shard/rows` `{table, columns: string[], rows: unknown[][]}` → `{inserted}`, in one transaction;
- * - `POST /v1/shard/query` `{sql}` → `{columns, rows}`: one read-only statement on the shard (writes are
- *   refused with 403), BLOBs as `{"$base64": …}`.
+ * - `POST /v1/shard/query` `{sql, timeoutMs?}` → `{columns, rows}`: one read-only statement on the shard
+ *   (writes are refused with 403), BLOBs as `{"$base64": …}`, run by `userSql` so that past its time limit
+ *   (504 `TIMEOUT`) it is killed while the agent goes on heartbeating.
  */
-export function shardRoutes(options: AgentRouteOptions): FastifyPluginAsync {
+export function shardRoutes(options: UserSqlRouteOptions): FastifyPluginAsync {
   const { shard } = options;
   return async (app) => {
     const guarded = { bodyLimit: AGENT_BODY_LIMIT };
@@ -113,11 +121,14 @@ export function shardRoutes(options: AgentRouteOptions): FastifyPluginAsync {
     });
     app.post('/v1/shard/query', guarded, async (req) => {
       checkControlToken(req, options.controlToken);
-      const sql = (req.body as { sql?: unknown })?.sql;
+      const { sql, timeoutMs } = (req.body ?? {}) as { sql?: unknown; timeoutMs?: unknown };
       if (typeof sql !== 'string' || sql.trim() === '') {
-        throw new InfrabaseError('INVALID_ARGUMENT', 'body must be {"sql": "<one read-only statement>"}');
+        throw new InfrabaseError(
+          'INVALID_ARGUMENT',
+          'body must be {"sql": "<one read-only statement>", "timeoutMs"?: <ms>}',
+        );
       }
-      const r = executeStatement(shard, { sql, params: [] }, { readOnly: true });
+      const r = await options.userSql.execute({ sql, readOnly: true, timeoutMs: timeoutMs as number });
       return { columns: r.columns, rows: r.rows.map((row) => row.map(encodeValue)) };
     });
   };

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { executeStatement, InfrabaseError } from '../../engine/index.js';
+import { InfrabaseError } from '../../engine/index.js';
 import {
   evaluateModel,
   featureMoments,
@@ -21,9 +21,9 @@ import {
   weightsFromWire,
   weightsToWire,
 } from '../training/index.js';
-import { AGENT_BODY_LIMIT, type AgentRouteOptions, checkControlToken } from './shard-routes.js';
+import { AGENT_BODY_LIMIT, checkControlToken, type UserSqlRouteOptions } from './shard-routes.js';
 
-export interface TrainingRouteOptions extends AgentRouteOptions {
+export interface TrainingRouteOptions extends UserSqlRouteOptions {
   /** TEST HOOK: faults from `INFRABASE_TEST_TRAINING_FAULTS`, read once at agent start (see test-faults.ts). */
   readonly faults?: readonly TrainingFault[];
 }
@@ -36,11 +36,12 @@ function shardQuery(body: unknown): ShardQuery {
     typeof b.label !== 'string' ||
     !Array.isArray(b.features) ||
     b.features.length === 0 ||
-    b.features.some((f) => typeof f !== 'string')
+    b.features.some((f) => typeof f !== 'string') ||
+    (b.timeoutMs !== undefined && typeof b.timeoutMs !== 'number')
   ) {
     throw new InfrabaseError(
       'INVALID_ARGUMENT',
-      'body needs sql (string), label (column name) and features (non-empty array of column names)',
+      'body needs sql (string), label (column name), features (non-empty array of column names) and optionally timeoutMs (ms)',
     );
   }
   return b as ShardQuery;
@@ -48,7 +49,8 @@ function shardQuery(body: unknown): ShardQuery {
 
 /**
  * The node agent's training API, for the control plane only (bearer drain token). Each call runs the job's
- * `training_sql` read-only on the shard (cached per query until the shard changes) and answers with
+ * `training_sql` read-only on the shard through `userSql`, under the request's `timeoutMs` (cached per query
+ * until the shard changes), and answers with
  * aggregates only:
  * - `POST /v1/training/moments` → {@link MomentsReply} (Σx, Σx², count of the training rows);
  * - `POST /v1/training/train` {@link TrainRequest} → {@link TrainReply}: `trainLocal` (seeded by the round
@@ -63,11 +65,11 @@ export function trainingRoutes(options: TrainingRouteOptions): FastifyPluginAsyn
   const changes = shard.prepare('SELECT total_changes()').pluck();
   let trainCalls = 0;
 
-  function rowsFor(q: ShardQuery): ShardRows {
+  async function rowsFor(q: ShardQuery): Promise<ShardRows> {
     const key = JSON.stringify([changes.get(), q.sql, q.label, q.features]);
     let rows = cache.get(key);
     if (!rows) {
-      const result = executeStatement(shard, { sql: q.sql, params: [] }, { readOnly: true });
+      const result = await options.userSql.execute({ sql: q.sql, readOnly: true, timeoutMs: q.timeoutMs });
       rows = buildShardRows(result, q.label, q.features);
       cache.clear();
       cache.set(key, rows);
@@ -79,14 +81,14 @@ export function trainingRoutes(options: TrainingRouteOptions): FastifyPluginAsyn
     const opts = { bodyLimit: AGENT_BODY_LIMIT };
     app.post('/v1/training/moments', opts, async (req) => {
       checkControlToken(req, options.controlToken);
-      const rows = rowsFor(shardQuery(req.body));
+      const rows = await rowsFor(shardQuery(req.body));
       const out: MomentsReply = { ...featureMoments(rows.train), holdout: rows.holdout.n };
       return out;
     });
     app.post('/v1/training/train', opts, async (req) => {
       checkControlToken(req, options.controlToken);
       const body = req.body as TrainRequest;
-      const rows = rowsFor(shardQuery(body));
+      const rows = await rowsFor(shardQuery(body));
       const model = modelSpec(body.model);
       trainCalls++;
       for (const f of faults) {
@@ -114,7 +116,7 @@ export function trainingRoutes(options: TrainingRouteOptions): FastifyPluginAsyn
     app.post('/v1/training/evaluate', opts, async (req) => {
       checkControlToken(req, options.controlToken);
       const body = req.body as EvaluateRequest;
-      const rows = rowsFor(shardQuery(body));
+      const rows = await rowsFor(shardQuery(body));
       const model = modelSpec(body.model);
       const target = standardizeRows(rows.holdout.n > 0 ? rows.holdout : rows.train, body.standardization);
       const weights = weightsFromWire(body.weights, parameterCount(model));

@@ -18,6 +18,10 @@ export function createTrainingModule(options: CoordinatorOptions = {}): ControlP
         db: ctx.db,
         agents: new AgentClient(NodeTokens.fromDataDir(resolve(ctx.config.dataDir))),
         clock: ctx.clock,
+        sqlTimeouts: {
+          defaultTimeoutMs: ctx.config.sql.timeoutMs,
+          maxTimeoutMs: ctx.config.sql.maxTimeoutMs,
+        },
       }),
     ],
   };

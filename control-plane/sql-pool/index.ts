@@ -1,1 +1,7 @@
-export { SqlPool, type SqlPoolOptions, type SqlRequest } from './pool.js';
+export {
+  SqlPool,
+  type SqlPoolOptions,
+  type SqlRequest,
+  type StatementTimeouts,
+  statementTimeout,
+} from './pool.js';

@@ -7,14 +7,38 @@ import { SqlPoolMetrics } from './pool-metrics.js';
 import type { WorkerMessage, WorkerRequest } from './protocol.js';
 import { guessStatementKind, type StatementKind } from './statement-kind.js';
 
-export interface SqlPoolOptions {
+/** A statement's time limits, ms: the default and the largest a request may ask for. */
+export interface StatementTimeouts {
+  /** Time limit of a statement that names none, ms. */
+  readonly defaultTimeoutMs: number;
+  /** The largest time limit a request may ask for, ms. */
+  readonly maxTimeoutMs: number;
+}
+
+/**
+ * The time limit of a statement, ms: `requested`, or the default when it is undefined.
+ * @throws InfrabaseError `INVALID_ARGUMENT` unless `requested` is undefined or an integer from 1 to maxTimeoutMs.
+ */
+export function statementTimeout(requested: unknown, limits: StatementTimeouts): number {
+  const timeoutMs = requested ?? limits.defaultTimeoutMs;
+  if (
+    typeof timeoutMs !== 'number' ||
+    !Number.isInteger(timeoutMs) ||
+    timeoutMs < 1 ||
+    timeoutMs > limits.maxTimeoutMs
+  ) {
+    throw new InfrabaseError(
+      'INVALID_ARGUMENT',
+      `timeoutMs ${JSON.stringify(requested)} is out of range; accepted: an integer from 1 to ${limits.maxTimeoutMs}`,
+    );
+  }
+  return timeoutMs;
+}
+
+export interface SqlPoolOptions extends StatementTimeouts {
   dbPath: string;
   /** Number of worker processes. */
   size: number;
-  /** Default time limit of a statement, milliseconds. */
-  defaultTimeoutMs: number;
-  /** The largest time limit a request may ask for, milliseconds. */
-  maxTimeoutMs: number;
   logger?: Logger;
   /**
    * Where to count statements (`infrabase_sql_statements_total`, `infrabase_sql_statement_duration_seconds`)
@@ -70,10 +94,18 @@ export class SqlPool {
     if (options.registry) this.metrics = new SqlPoolMetrics(options.registry);
   }
 
-  /** Starts the workers and waits until each has opened the database. */
+  /**
+   * Starts the workers and waits until each has opened the database. Optional: `execute` starts them on first
+   * use (without waiting), for a process that may never run user SQL.
+   */
   async start(): Promise<void> {
-    for (let i = 0; i < this.options.size; i++) this.workers.push(this.spawn());
+    this.spawnAll();
     await Promise.all(this.workers.map((w) => w.ready));
+  }
+
+  private spawnAll(): void {
+    if (this.workers.length > 0) return;
+    for (let i = 0; i < this.options.size; i++) this.workers.push(this.spawn());
   }
 
   /**
@@ -83,15 +115,13 @@ export class SqlPool {
    */
   execute(req: SqlRequest): Promise<QueryResult> {
     if (this.closed) return Promise.reject(new InfrabaseError('UNAVAILABLE', 'the SQL pool is closed'));
-    const timeoutMs = req.timeoutMs ?? this.options.defaultTimeoutMs;
-    if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > this.options.maxTimeoutMs) {
-      return Promise.reject(
-        new InfrabaseError(
-          'INVALID_ARGUMENT',
-          `timeoutMs ${JSON.stringify(req.timeoutMs)} is out of range; accepted: an integer from 1 to ${this.options.maxTimeoutMs}`,
-        ),
-      );
+    let timeoutMs: number;
+    try {
+      timeoutMs = statementTimeout(req.timeoutMs, this.options);
+    } catch (err) {
+      return Promise.reject(err);
     }
+    this.spawnAll();
     return new Promise<QueryResult>((resolve, reject) => {
       const job: Job = {
         request: {
@@ -115,7 +145,7 @@ export class SqlPool {
   /** Ends every worker; queued and running statements fail with `UNAVAILABLE`. */
   async close(): Promise<void> {
     this.closed = true;
-    const gone = new InfrabaseError('UNAVAILABLE', 'the control plane is shutting down');
+    const gone = new InfrabaseError('UNAVAILABLE', 'the SQL pool is shutting down');
     for (const job of this.queue.splice(0)) this.settle(job, gone);
     await Promise.all(
       this.workers.splice(0).map((w) => {

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { type Clock, type Database, InfrabaseError } from '../../engine/index.js';
 import { requireAdmin } from '../server/index.js';
+import { type StatementTimeouts, statementTimeout } from '../sql-pool/index.js';
 import { type AgentClient, type DataNode, readyDataNodes } from '../training/index.js';
 import { assignShards } from './distribute.js';
 import { referencedModels, syncModels } from './model-sync.js';
@@ -11,7 +12,12 @@ export interface TableRoutesOptions {
   readonly clock: Clock;
   /** Per-node time limit of one agent call, ms. Default 60000. */
   readonly agentTimeoutMs?: number;
+  /** Time limits of a cluster statement (`sql.timeoutMs`, `sql.maxTimeoutMs`), enforced on each node. */
+  readonly sqlTimeouts: StatementTimeouts;
 }
+
+/** Added to a cluster statement's time limit to wait for the node's own answer, which reports its timeout. */
+const AGENT_REPLY_MARGIN_MS = 5_000;
 
 /** `POST /v1/tables/:name/create` body. */
 export interface CreateTableBody {
@@ -56,8 +62,10 @@ function nodesByIds(db: Database, ids: readonly string[]): DataNode[] {
  *   load's nodes (hash of `shardBy`, else round-robin by position) and adds the counts to `sys_tables`;
  * - `POST /v1/sql/cluster` `{ sql, timeoutMs? }` → {@link ClusterSqlReply}: one read-only statement on every
  *   ready data node (read token allowed), rows prefixed with the node id in `_node`; the models its PREDICT
- *   calls name are copied to the nodes first.
- * @throws (as HTTP errors) `UNAVAILABLE` when there is no ready data node, `INVALID_ARGUMENT` for bad bodies.
+ *   calls name are copied to the nodes first. Each node kills the statement past `timeoutMs` (default and
+ *   ceiling as for `POST /v1/sql`) and answers `TIMEOUT`.
+ * @throws (as HTTP errors) `UNAVAILABLE` when there is no ready data node, `INVALID_ARGUMENT` for bad bodies
+ *   (a `timeoutMs` out of range included).
  */
 export function tableRoutes(options: TableRoutesOptions): FastifyPluginAsync {
   const { db, agents, clock } = options;
@@ -156,12 +164,17 @@ export function tableRoutes(options: TableRoutesOptions): FastifyPluginAsync {
       }
       const nodes = readyDataNodes(db);
       if (nodes.length === 0) throw new InfrabaseError('UNAVAILABLE', 'no ready data node to query');
-      const limit = Math.min(Number(req.body.timeoutMs) || 30_000, 300_000);
+      const timeoutMs = statementTimeout(req.body.timeoutMs, options.sqlTimeouts);
       const models = referencedModels(sql);
       const settled = await Promise.allSettled(
         nodes.map(async (n) => {
-          await syncModels(db, agents, n, models, limit);
-          return agents.post<{ columns: string[]; rows: unknown[][] }>(n, '/v1/shard/query', { sql }, limit);
+          await syncModels(db, agents, n, models, timeout);
+          return agents.post<{ columns: string[]; rows: unknown[][] }>(
+            n,
+            '/v1/shard/query',
+            { sql, timeoutMs },
+            timeoutMs + AGENT_REPLY_MARGIN_MS,
+          );
         }),
       );
       const out: ClusterSqlReply = { columns: [], rows: [], nodes: [], failures: [] };

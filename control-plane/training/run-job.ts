@@ -43,7 +43,7 @@ function httpShardClient(
   signal: AbortSignal,
   parameters: number,
 ): ShardClient {
-  const query = { sql: plan.sql, label: plan.label, features: plan.features };
+  const query = { sql: plan.sql, label: plan.label, features: plan.features, timeoutMs };
   return {
     async train(ins) {
       const r = await deps.agents.post<TrainReply>(
@@ -121,7 +121,12 @@ async function shardMoments(
   signal: AbortSignal,
 ): Promise<{ holding: Set<string>; moments: MomentsReply[] }> {
   const nodes = await nodesAtLeast(deps, row.min_shards, deps.nodeWaitMs ?? row.round_timeout_ms, signal);
-  const query = { sql: plan.sql, label: plan.label, features: plan.features };
+  const query = {
+    sql: plan.sql,
+    label: plan.label,
+    features: plan.features,
+    timeoutMs: row.round_timeout_ms,
+  };
   const settled = await Promise.allSettled(
     nodes.map((n) =>
       deps.agents.post<MomentsReply>(n, '/v1/training/moments', query, row.round_timeout_ms, signal),

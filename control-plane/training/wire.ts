@@ -21,6 +21,8 @@ export interface ShardQuery {
   sql: string;
   label: string;
   features: string[];
+  /** Time limit of the query on the node, ms (the agent's default when absent). */
+  timeoutMs?: number;
 }
 
 /** `POST /v1/training/moments` reply: Σx, Σx², count of the training rows (never the rows). */

@@ -13,14 +13,14 @@ beforeAll(async () => {
 });
 afterAll(() => cluster?.close());
 
-/** Expected labels by 1-based row number, from the reference run (`row` there is 0-based). */
-function expectedLabels(): Map<number, number> {
+/** Expected labels of a reference column by 1-based row number (`row` there is 0-based). */
+function expectedLabels(column = 'sklearn_logreg_label'): Map<number, number> {
   const [header, ...lines] = readFileSync(`${SHARED_DATA}/models/iris_expected_predictions.csv`, 'utf8')
     .trim()
     .split('\n');
   const cols = header.split(',');
   const row = cols.indexOf('row');
-  const label = cols.indexOf('sklearn_logreg_label');
+  const label = cols.indexOf(column);
   return new Map(lines.map((l) => l.split(',')).map((f) => [Number(f[row]) + 1, Number(f[label])]));
 }
 
@@ -51,5 +51,15 @@ describe('PREDICT on every shard', () => {
     expect(total).toBe(150);
     // The random forest's reference accuracy on iris is 0.987 (148 of 150).
     expect(correct).toBe(148);
+  });
+
+  it('scores with the newest version in the next statement when PREDICT names no version', async () => {
+    // The first test scored 'iris_lr' (version 1) on every node; the second landed version 2, a random forest.
+    const res = await cluster.api.request<{ rows: unknown[][] }>('POST', '/v1/sql/cluster', {
+      sql: "SELECT _row, PREDICT('iris_lr', sepal_length, sepal_width, petal_length, petal_width) FROM iris",
+    });
+    const expected = expectedLabels('sklearn_rf_label');
+    expect(res.rows).toHaveLength(150);
+    for (const [, row, label] of res.rows) expect(label).toBe(expected.get(row as number));
   });
 });
