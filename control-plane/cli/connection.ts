@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Command } from 'commander';
 import { InfrabaseError } from '../../engine/index.js';
 import { readTokens, TOKENS_FILE } from '../auth/index.js';
 import { ApiClient } from '../client/index.js';
@@ -32,4 +33,13 @@ export function connect(flags: ConnectionFlags): ApiClient {
     token = readTokens(path).admin;
   }
   return new ApiClient(url, token);
+}
+
+/** Adds the options {@link connect} reads (`--url`, `--token`, `--data-dir`, `--config`) to a client command. */
+export function connectionOptions(command: Command): Command {
+  return command
+    .option('--url <url>', 'control plane URL (default INFRABASE_URL, else host and port from the config)')
+    .option('--token <token>', 'API token (default INFRABASE_TOKEN, else the admin token in the data dir)')
+    .option('--data-dir <dir>', 'data dir holding tokens.json (default ./infrabase-data)')
+    .option('--config <file>', 'a JSON or YAML configuration file');
 }

@@ -1,7 +1,7 @@
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { loadCsv } from '../../tables/index.js';
-import { type ConnectionFlags, connect } from '../connection.js';
+import { type ConnectionFlags, connect, connectionOptions } from '../connection.js';
 import { renderTable } from '../format.js';
 
 interface LoadFlags extends ConnectionFlags {
@@ -12,42 +12,39 @@ interface LoadFlags extends ConnectionFlags {
 
 /** `infrabase load TABLE FILE.csv [--shard-by COLUMN]`: spreads a CSV over the ready data nodes. */
 export function registerLoad(program: Command): void {
-  program
-    .command('load')
-    .description('load a CSV (header row) into a table spread over the ready data nodes')
-    .argument('<table>', 'table name (letters, digits, _)')
-    .argument('<file>', 'a CSV file with a header row')
-    .option('--shard-by <column>', 'hash this column to pick the node (default: round-robin)')
-    .option('--delimiter <char>', 'field delimiter (leading spaces after it are trimmed)', ',')
-    .option('--batch-size <n>', 'rows per request', (v) => Number(v), 2000)
-    .option('--url <url>', 'control plane URL')
-    .option('--token <token>', 'API token (admin)')
-    .option('--data-dir <dir>', 'data dir holding tokens.json')
-    .option('--config <file>', 'a JSON or YAML configuration file')
-    .action(async (table: string, file: string, flags: LoadFlags) => {
-      const client = connect(flags);
-      const bar = new SingleBar({
-        format: `${table} [{bar}] {percentage}% | {rows} rows`,
-        stream: process.stderr,
-        hideCursor: true,
-      });
-      bar.start(100, 0, { rows: 0 });
-      try {
-        const result = await loadCsv(client, table, file, {
-          shardBy: flags.shardBy,
-          delimiter: flags.delimiter,
-          batchSize: flags.batchSize,
-          onProgress: (bytes, total, rows) =>
-            bar.update(total > 0 ? Math.round((100 * bytes) / total) : 100, { rows }),
-        });
-        bar.update(100, { rows: result.rows });
-        bar.stop();
-        process.stdout.write(
-          `loaded ${result.rows} rows into ${table} (${flags.shardBy ? `hash of ${flags.shardBy}` : 'round-robin'})\n`,
-        );
-        process.stdout.write(`${renderTable(['node', 'rows'], Object.entries(result.perNode))}\n`);
-      } finally {
-        bar.stop();
-      }
+  connectionOptions(
+    program
+      .command('load')
+      .description('load a CSV (header row) into a table spread over the ready data nodes')
+      .argument('<table>', 'table name (letters, digits, _)')
+      .argument('<file>', 'a CSV file with a header row')
+      .option('--shard-by <column>', 'hash this column to pick the node (default: round-robin)')
+      .option('--delimiter <char>', 'field delimiter (leading spaces after it are trimmed)', ',')
+      .option('--batch-size <n>', 'rows per request', (v) => Number(v), 2000),
+  ).action(async (table: string, file: string, flags: LoadFlags) => {
+    const client = connect(flags);
+    const bar = new SingleBar({
+      format: `${table} [{bar}] {percentage}% | {rows} rows`,
+      stream: process.stderr,
+      hideCursor: true,
     });
+    bar.start(100, 0, { rows: 0 });
+    try {
+      const result = await loadCsv(client, table, file, {
+        shardBy: flags.shardBy,
+        delimiter: flags.delimiter,
+        batchSize: flags.batchSize,
+        onProgress: (bytes, total, rows) =>
+          bar.update(total > 0 ? Math.round((100 * bytes) / total) : 100, { rows }),
+      });
+      bar.update(100, { rows: result.rows });
+      bar.stop();
+      process.stdout.write(
+        `loaded ${result.rows} rows into ${table} (${flags.shardBy ? `hash of ${flags.shardBy}` : 'round-robin'})\n`,
+      );
+      process.stdout.write(`${renderTable(['node', 'rows'], Object.entries(result.perNode))}\n`);
+    } finally {
+      bar.stop();
+    }
+  });
 }

@@ -1,7 +1,7 @@
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import type { ApiClient } from '../../client/index.js';
-import { type ConnectionFlags, connect } from '../connection.js';
+import { type ConnectionFlags, connect, connectionOptions } from '../connection.js';
 import { renderTable } from '../format.js';
 
 interface SqlFlags extends ConnectionFlags {
@@ -13,27 +13,24 @@ interface SqlFlags extends ConnectionFlags {
 
 /** `infrabase sql [SQL]`: runs a statement against a running control plane, or opens a prompt. */
 export function registerSql(program: Command): void {
-  program
-    .command('sql')
-    .description('run SQL against a running control plane (no SQL: an interactive prompt)')
-    .argument('[sql]', 'one SQL statement')
-    .option('--json', 'print the answer as JSON {columns, rows, changes}')
-    .option('--cluster', 'run a read-only statement on every ready data node; rows get a _node column')
-    .option('--params <json>', 'statement parameters as a JSON array or object')
-    .option('--timeout-ms <n>', 'time limit of the statement in milliseconds', (v) => Number(v))
-    .option('--url <url>', 'control plane URL (default from config, or INFRABASE_URL)')
-    .option('--token <token>', 'API token (default INFRABASE_TOKEN, or the admin token in the data dir)')
-    .option('--data-dir <dir>', 'data dir holding tokens.json (default ./infrabase-data)')
-    .option('--config <file>', 'a JSON or YAML configuration file')
-    .action(async (sql: string | undefined, flags: SqlFlags) => {
-      const client = connect(flags);
-      if (sql !== undefined) {
-        const params = flags.params === undefined ? undefined : JSON.parse(flags.params);
-        await runOne(client, sql, flags, params);
-        return;
-      }
-      await repl(client, flags);
-    });
+  connectionOptions(
+    program
+      .command('sql')
+      .description('run SQL against a running control plane (no SQL: an interactive prompt)')
+      .argument('[sql]', 'one SQL statement')
+      .option('--json', 'print the answer as JSON {columns, rows, changes}')
+      .option('--cluster', 'run a read-only statement on every ready data node; rows get a _node column')
+      .option('--params <json>', 'statement parameters as a JSON array or object')
+      .option('--timeout-ms <n>', 'time limit of the statement in milliseconds', (v) => Number(v)),
+  ).action(async (sql: string | undefined, flags: SqlFlags) => {
+    const client = connect(flags);
+    if (sql !== undefined) {
+      const params = flags.params === undefined ? undefined : JSON.parse(flags.params);
+      await runOne(client, sql, flags, params);
+      return;
+    }
+    await repl(client, flags);
+  });
 }
 
 async function runOne(
