@@ -11,9 +11,20 @@ export interface NodeSpec {
   readonly image?: string;
   readonly role: NodeRole;
   readonly labels: Readonly<Record<string, string>>;
-  /** Boot-time configuration for the agent (cloud-init user data / startup script); no long-lived secrets. */
+  /**
+   * Boot-time configuration for the agent, in the provider's {@link CloudProvider.bootFormat}; no long-lived
+   * secrets. Must be the same bytes for the same launch (EC2 refuses a reused ClientToken with other UserData).
+   */
   readonly userData?: string;
 }
+
+/**
+ * What `NodeSpec.userData` is for a provider: `agent-json` — `{"controlPlaneUrl", "joinToken",
+ * "heartbeatIntervalMs"}` JSON, the provider starts the agent itself (local); `cloud-config` — cloud-init
+ * user data that installs and starts the agent (EC2 `UserData`); `startup-script` — a shell script that does
+ * the same (GCE `startup-script` metadata).
+ */
+export type BootFormat = 'agent-json' | 'cloud-config' | 'startup-script';
 
 /** Provider-side lifecycle, normalised across clouds. */
 export type InstanceState = 'pending' | 'running' | 'stopping' | 'terminated';
@@ -41,6 +52,8 @@ export interface Instance {
  */
 export interface CloudProvider {
   readonly name: NodeProvider;
+  /** The form `NodeSpec.userData` must take for this provider (the control plane renders it); default `agent-json`. */
+  readonly bootFormat?: BootFormat;
   /**
    * Same token ⇒ same instance (EC2 `ClientToken`, GCE `requestId`, the local lock file). Tags the instance
    * as owned by the cluster with the node id.

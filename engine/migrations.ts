@@ -5,6 +5,7 @@ import { metricsTsIndexSchema } from './catalog/metrics-index.js';
 import { metricsRollupSchema } from './catalog/metrics-rollup.js';
 import { modelsSchema } from './catalog/models.js';
 import { nodesSchema } from './catalog/nodes.js';
+import { nodesLaunchSchema } from './catalog/nodes-launch.js';
 import { nodesMeshSchema } from './catalog/nodes-mesh.js';
 import { scalingSchema } from './catalog/scaling.js';
 import { tablesSchema } from './catalog/tables.js';
@@ -31,6 +32,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 3, name: 'sharded tables and training standardisation', sql: tablesSchema },
   { version: 4, name: 'WireGuard endpoint and key rotation columns of sys_nodes', sql: nodesMeshSchema },
   { version: 5, name: 'sys_metrics indexed by (ts) only', sql: metricsTsIndexSchema },
+  { version: 6, name: 'sys_nodes.launched_at for join token expiry', sql: nodesLaunchSchema },
 ];
 
 /** The schema version this build expects. */

@@ -77,6 +77,7 @@ export function meteredProvider(
   };
   return {
     name: provider,
+    bootFormat: inner.bootFormat,
     create: (spec: NodeSpec, token: string, signal: AbortSignal): Promise<Instance> =>
       timed('create', () => inner.create(spec, token, signal)),
     delete: (instanceId: string, signal: AbortSignal): Promise<void> =>

@@ -9,6 +9,7 @@ import type { TokenBucket } from './token-bucket.js';
 export function rateLimitedProvider(inner: CloudProvider, bucket: TokenBucket): CloudProvider {
   return {
     name: inner.name,
+    bootFormat: inner.bootFormat,
     async create(spec: NodeSpec, token: string, signal: AbortSignal): Promise<Instance> {
       await bucket.take(signal);
       return inner.create(spec, token, signal);

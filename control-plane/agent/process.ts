@@ -11,7 +11,10 @@ export interface AgentProcessOptions {
   host?: string;
   port?: number;
   heartbeatIntervalMs?: number;
-  /** A YAML/JSON file with `nodeId`, `controlPlaneUrl`, `joinToken` (as written by cloud-init bootstrap). */
+  /**
+   * The agent config file (YAML, `/etc/infrabase/agent.yaml` as the cloud bootstrap writes it): `dataDir`, and
+   * under `agent`: `nodeId`, `controlPlaneUrl`, `joinToken`, `heartbeatIntervalMs` (network's `agentConfigDocument`).
+   */
   config?: string;
 }
 
@@ -27,6 +30,7 @@ export async function runAgentProcess(options: AgentProcessOptions): Promise<voi
   const controlPlaneUrl = options.controlPlaneUrl ?? file.controlPlaneUrl;
   const joinToken = process.env.INFRABASE_JOIN_TOKEN || file.joinToken;
   const dataDir = options.dataDir ?? file.dataDir ?? (nodeId ? `/var/lib/infrabase/${nodeId}` : undefined);
+  const heartbeatIntervalMs = options.heartbeatIntervalMs ?? file.heartbeatIntervalMs;
   const missing = Object.entries({ nodeId, controlPlaneUrl, joinToken })
     .filter(([, v]) => !v)
     .map(([k]) => k);
@@ -46,7 +50,7 @@ export async function runAgentProcess(options: AgentProcessOptions): Promise<voi
       dataDir,
       host: options.host,
       port: options.port,
-      heartbeatIntervalMs: options.heartbeatIntervalMs,
+      heartbeatIntervalMs,
       onError: (err) => process.stderr.write(`${new Date().toISOString()} ${(err as Error).message}\n`),
     });
   } catch (err) {
@@ -69,17 +73,46 @@ interface BootConfig {
   nodeId?: string;
   controlPlaneUrl?: string;
   joinToken?: string;
+  heartbeatIntervalMs?: number;
   dataDir?: string;
 }
 
-function readBootConfig(path: string): BootConfig {
+/**
+ * Reads the agent config file: top-level `dataDir`, the rest from the `agent` section.
+ * @throws InfrabaseError `INVALID_ARGUMENT` when the file cannot be read or parsed, or a value has the wrong type.
+ */
+export function readBootConfig(path: string): BootConfig {
+  let doc: { dataDir?: unknown; agent?: Record<string, unknown> } | null;
   try {
-    const value = parseYaml(readFileSync(path, 'utf8')) as BootConfig | null;
-    return value ?? {};
+    doc = parseYaml(readFileSync(path, 'utf8'));
   } catch (err) {
     throw new InfrabaseError(
       'INVALID_ARGUMENT',
       `cannot read agent config ${path}: ${(err as Error).message}`,
     );
   }
+  const agent = doc?.agent ?? {};
+  const out: Record<string, unknown> = { ...agent, dataDir: doc?.dataDir };
+  const types = {
+    nodeId: 'string',
+    controlPlaneUrl: 'string',
+    joinToken: 'string',
+    dataDir: 'string',
+    heartbeatIntervalMs: 'number',
+  } as const;
+  for (const [k, type] of Object.entries(types)) {
+    if (out[k] !== undefined && typeof out[k] !== type) {
+      throw new InfrabaseError(
+        'INVALID_ARGUMENT',
+        `agent config ${path}: ${k === 'dataDir' ? k : `agent.${k}`} must be a ${type}, got ${typeof out[k]}`,
+      );
+    }
+  }
+  return {
+    nodeId: out.nodeId as string | undefined,
+    controlPlaneUrl: out.controlPlaneUrl as string | undefined,
+    joinToken: out.joinToken as string | undefined,
+    heartbeatIntervalMs: out.heartbeatIntervalMs as number | undefined,
+    dataDir: out.dataDir as string | undefined,
+  };
 }

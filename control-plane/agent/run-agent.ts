@@ -19,6 +19,7 @@ import { SqlPool, type StatementTimeouts } from '../sql-pool/index.js';
 import { parseTrainingFaults, TRAINING_FAULTS_ENV } from '../training/index.js';
 import { AgentMesh } from './mesh.js';
 import { modelRoutes } from './model-routes.js';
+import { NodeCredentials } from './node-credentials.js';
 import { checkControlToken, shardRoutes } from './shard-routes.js';
 import { trainingRoutes } from './training-routes.js';
 
@@ -28,11 +29,18 @@ import { trainingRoutes } from './training-routes.js';
  */
 export const AGENT_SQL_TIMEOUTS: StatementTimeouts = { defaultTimeoutMs: 30_000, maxTimeoutMs: 86_400_000 };
 
+/** How often the agent rewrites its stored node token as heartbeats refresh it, ms. */
+const NODE_TOKEN_SAVE_INTERVAL_MS = 60_000;
+
 export interface AgentOptions {
   /** e.g. `http://127.0.0.1:7420`. */
   readonly controlPlaneUrl: string;
   readonly nodeId: string;
-  /** The short-lived join token from the node's boot configuration; presented as a bearer token. */
+  /**
+   * The short-lived, single-use join token from the node's boot configuration; presented as a bearer token on
+   * the first join. The node token it yields is kept in `<dataDir>/node-token.json` (0600), and a restarted
+   * agent re-joins with that instead.
+   */
   readonly joinToken: string;
   /** The node's own data dir; holds `shard.db` and the agent lock. */
   readonly dataDir: string;
@@ -66,7 +74,7 @@ export interface AgentHandle {
 /**
  * The node agent (`infrabase agent`): takes the node's agent lock, opens `<dataDir>/shard.db`, serves
  * `GET /healthz` and `POST /v1/drain` and `GET /metrics` (a per-agent registry with default label `node_id`) on `host:port`, joins the control plane with the join token
- * (`POST /v1/nodes/join`) and heartbeats every `heartbeatIntervalMs` (`POST /v1/nodes/heartbeat`) with the
+ * (`POST /v1/nodes/join`; a restarted agent presents the node token it stored instead) and heartbeats every `heartbeatIntervalMs` (`POST /v1/nodes/heartbeat`) with the
  * node token the join returned, each heartbeat carrying `collectNodeMetrics()` (CPU utilisation 0–1, memory,
  * load, query rate from `sql.statements`). Join and heartbeats retry forever (bounded backoff up to 5 s) until `stop`.
  *
@@ -140,7 +148,18 @@ export async function runAgent(options: AgentOptions): Promise<AgentHandle> {
     log,
   });
   let interval = options.heartbeatIntervalMs ?? 2000;
-  let nodeToken: string | undefined;
+  // A restarted agent re-joins with the node token it stored; the join token is spent once it heartbeated.
+  const credentials = new NodeCredentials(dataDir, options.joinToken);
+  let nodeToken = credentials.load();
+  let joined = false;
+  let savedAt = Number.NEGATIVE_INFINITY;
+  const keepNodeToken = (token: string, force = false) => {
+    nodeToken = token;
+    if (force || clock.now() - savedAt >= NODE_TOKEN_SAVE_INTERVAL_MS) {
+      credentials.save(token);
+      savedAt = clock.now();
+    }
+  };
   let resolveFirst!: () => void;
   const firstHeartbeat = new Promise<void>((r) => {
     resolveFirst = r;
@@ -171,7 +190,13 @@ export async function runAgent(options: AgentOptions): Promise<AgentHandle> {
     const body = (await res.json().catch(() => ({}))) as T & { error?: { code?: string; message?: string } };
     if (!res.ok) {
       throw new InfrabaseError(
-        res.status === 401 ? 'UNAUTHENTICATED' : res.status === 409 ? 'CONFLICT' : 'UNAVAILABLE',
+        res.status === 401
+          ? 'UNAUTHENTICATED'
+          : res.status === 403
+            ? 'PERMISSION_DENIED'
+            : res.status === 409
+              ? 'CONFLICT'
+              : 'UNAVAILABLE',
         `${path} answered ${res.status}: ${body.error?.message ?? ''}`,
       );
     }
@@ -183,26 +208,32 @@ export async function runAgent(options: AgentOptions): Promise<AgentHandle> {
     let soon: number | null = null;
     while (!abort.signal.aborted) {
       try {
-        if (!nodeToken) {
-          const joined = await post<JoinReply>('/v1/nodes/join', options.joinToken, {
+        if (!joined || !nodeToken) {
+          const reply = await post<JoinReply>('/v1/nodes/join', nodeToken ?? options.joinToken, {
             mesh: await mesh.joinReport(),
           });
-          await mesh.onJoin(joined.mesh).catch((err) => options.onError?.(err));
-          nodeToken = joined.nodeToken;
-          drainToken = joined.drainToken;
-          interval = joined.heartbeatIntervalMs || interval;
+          await mesh.onJoin(reply.mesh).catch((err) => options.onError?.(err));
+          keepNodeToken(reply.nodeToken, true);
+          joined = true;
+          drainToken = reply.drainToken;
+          interval = reply.heartbeatIntervalMs || interval;
         }
-        const hb = await post<HeartbeatReply>('/v1/nodes/heartbeat', nodeToken, {
+        const hb = await post<HeartbeatReply>('/v1/nodes/heartbeat', nodeToken!, {
           metrics: await heartbeatMetrics(),
           mesh: mesh.heartbeatReport(),
         });
-        nodeToken = hb.nodeToken;
+        keepNodeToken(hb.nodeToken);
         soon = await mesh.onHeartbeat(hb.mesh, clock.now());
         failures = 0;
         resolveFirst();
       } catch (err) {
         if (abort.signal.aborted) return;
-        if (err instanceof InfrabaseError && err.code === 'UNAUTHENTICATED') nodeToken = undefined;
+        if (err instanceof InfrabaseError && err.code === 'UNAUTHENTICATED') {
+          // The node token expired or the key changed: fall back to the join token (refused once spent).
+          if (nodeToken) credentials.clear();
+          nodeToken = undefined;
+          joined = false;
+        }
         failures++;
         options.onError?.(err);
       }

@@ -77,6 +77,8 @@ export const configSchema = z.object({
       heartbeatIntervalMs: ms(2_000),
       /** A ready node with no heartbeat for this long becomes `unreachable`. */
       heartbeatTimeoutMs: ms(10_000),
+      /** Lifetime of a launch's join token, counted from the launch (`sys_nodes.launched_at`). */
+      joinTokenTtlMs: z.number().int().min(1).default(3_600_000),
       orphanGracePeriodMs: ms(60_000),
       capacityCooloffMs: ms(180_000),
       /** Per-provider token bucket: burst size and refill per second. */

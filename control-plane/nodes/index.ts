@@ -1,3 +1,11 @@
+export {
+  type BootDataOptions,
+  bootData,
+  DEFAULT_JOIN_TOKEN_TTL_MS,
+  joinTokenExpiry,
+  type NodeBoot,
+  renderBootData,
+} from './boot-data.js';
 export { drainAgent } from './drain.js';
 export { hubInterfaceName, MeshHubService } from './mesh-hub.js';
 export { HUB_ID, type HubState, MeshMembership, type MeshMembershipOptions } from './mesh-membership.js';
@@ -7,7 +15,7 @@ export type {
   MeshJoinReply,
   MeshJoinReport,
 } from './mesh-protocol.js';
-export { bootConfig, createNodesModule, type NodesModuleOptions } from './module.js';
+export { createNodesModule, type NodesModuleOptions } from './module.js';
 export {
   NODE_TOKEN_KEY_FILE,
   type NodeTokenClaims,

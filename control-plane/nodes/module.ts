@@ -4,13 +4,13 @@ import {
   type CloudProvider,
   LocalProvider,
   meteredProvider,
-  type NodeRow,
   Reconciler,
   reconcileActionClass,
   reconcileErrorClass,
 } from '../../autoinfra/index.js';
 import { cloudMetrics, reconcileMetrics } from '../../metrics/index.js';
 import type { ControlPlaneContext, ControlPlaneModule, Service } from '../service.js';
+import { bootData } from './boot-data.js';
 import { drainAgent } from './drain.js';
 import { nodeHealthRoute } from './health-route.js';
 import { MeshHubService } from './mesh-hub.js';
@@ -27,16 +27,6 @@ export interface NodesModuleOptions {
     ctx: ControlPlaneContext,
     clusterId: string,
   ) => readonly CloudProvider[] | Promise<readonly CloudProvider[]>;
-}
-
-/** The boot configuration handed to a launch: same launch ⇒ byte-identical (idempotent cloud requests). */
-export function bootConfig(ctx: ControlPlaneContext, tokens: NodeTokens) {
-  return (row: NodeRow, token: string): string =>
-    JSON.stringify({
-      controlPlaneUrl: ctx.config.advertiseUrl ?? ctx.url(),
-      joinToken: tokens.joinToken(row.id, token),
-      heartbeatIntervalMs: ctx.config.reconciler.heartbeatIntervalMs,
-    });
 }
 
 const memberships = new WeakMap<ControlPlaneContext, MeshMembership>();
@@ -94,7 +84,13 @@ class ReconcilerService implements Service {
       orphanGracePeriodMs: r.orphanGracePeriodMs,
       capacityCooloffMs: r.capacityCooloffMs,
       rateLimit: r.rateLimit,
-      userData: bootConfig(ctx, tokens),
+      userData: bootData({
+        tokens,
+        controlPlaneUrl: () => ctx.config.advertiseUrl ?? ctx.url(),
+        heartbeatIntervalMs: r.heartbeatIntervalMs,
+        joinTokenTtlMs: r.joinTokenTtlMs,
+        formatOf: (name) => providers.get(name)?.bootFormat,
+      }),
       drain: drainAgent(tokens),
       onStep: (id, outcome, durationMs) => {
         if (id === 'orphan-collector') {

@@ -27,9 +27,11 @@ const b64 = (b: Buffer | string) => Buffer.from(b).toString('base64url');
 /**
  * HMAC-SHA256-signed bearer tokens for node agents: `base64url(claims JSON) "." base64url(mac)`. Never stored
  * in the database. A join token is bound to one launch (the row's idempotency token): it stops working as
- * soon as the row moves to another launch or is deleted. It carries no timestamp so that a retried launch
- * sends byte-identical boot data (EC2 rejects a reused ClientToken with changed UserData); node tokens expire
- * (`nodeTokenTtlMs`) and are refreshed by heartbeats.
+ * soon as the row moves to another launch or is deleted. Its expiry is derived from the launch
+ * (`sys_nodes.launched_at` + the join TTL), not from the time of signing, so a retried launch sends
+ * byte-identical boot data (EC2 rejects a reused ClientToken with changed UserData) while the token is still
+ * short-lived; the join route makes it single-use. Node tokens expire (`nodeTokenTtlMs`) and are refreshed by
+ * heartbeats.
  */
 export class NodeTokens {
   constructor(
@@ -71,8 +73,9 @@ export class NodeTokens {
     return `${body}.${b64(this.mac(body))}`;
   }
 
-  joinToken(nodeId: string, launch: string): string {
-    return this.sign({ purpose: 'join', nodeId, launch });
+  /** @param expiresAt ms since the epoch: the launch's `launched_at` + the join TTL (deterministic per launch). */
+  joinToken(nodeId: string, launch: string, expiresAt: number): string {
+    return this.sign({ purpose: 'join', nodeId, launch, expiresAt });
   }
 
   nodeToken(nodeId: string, launch: string, now: number): string {
@@ -84,21 +87,24 @@ export class NodeTokens {
   }
 
   /**
-   * Checks the signature, purpose and expiry.
+   * Checks the signature, purpose (one of `purpose`, when a list) and expiry.
    * @throws InfrabaseError `UNAUTHENTICATED` naming what was wrong (never echoing the token).
    */
-  verify(token: string, purpose: NodeTokenPurpose, now: number): NodeTokenClaims {
+  verify(
+    token: string,
+    purpose: NodeTokenPurpose | readonly NodeTokenPurpose[],
+    now: number,
+  ): NodeTokenClaims {
+    const accepted: readonly NodeTokenPurpose[] = typeof purpose === 'string' ? [purpose] : purpose;
+    const what = accepted.join(' or ');
     const [body, mac, extra] = token.split('.');
     if (!body || !mac || extra !== undefined) {
-      throw new InfrabaseError(
-        'UNAUTHENTICATED',
-        `malformed ${purpose} token: expected <claims>.<signature>`,
-      );
+      throw new InfrabaseError('UNAUTHENTICATED', `malformed ${what} token: expected <claims>.<signature>`);
     }
     const want = this.mac(body);
     const got = Buffer.from(mac, 'base64url');
     if (got.length !== want.length || !timingSafeEqual(got, want)) {
-      throw new InfrabaseError('UNAUTHENTICATED', `${purpose} token has a bad signature`);
+      throw new InfrabaseError('UNAUTHENTICATED', `${what} token has a bad signature`);
     }
     const c = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as {
       p: NodeTokenPurpose;
@@ -106,12 +112,12 @@ export class NodeTokens {
       l: string;
       e?: number;
     };
-    if (c.p !== purpose)
-      throw new InfrabaseError('UNAUTHENTICATED', `expected a ${purpose} token, got a ${c.p} token`);
+    if (!accepted.includes(c.p))
+      throw new InfrabaseError('UNAUTHENTICATED', `expected a ${what} token, got a ${c.p} token`);
     if (c.e !== undefined && c.e <= now) {
       throw new InfrabaseError(
         'UNAUTHENTICATED',
-        `${purpose} token expired at ${new Date(c.e).toISOString()}`,
+        `${c.p} token of node ${c.n} expired at ${new Date(c.e).toISOString()}`,
       );
     }
     return { purpose: c.p, nodeId: c.n, launch: c.l, expiresAt: c.e };

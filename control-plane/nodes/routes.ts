@@ -4,7 +4,7 @@ import { type Clock, type Database, InfrabaseError } from '../../engine/index.js
 import { ingestNodeMetrics, type NodeMetricSample } from '../../metrics/index.js';
 import type { MeshMembership } from './mesh-membership.js';
 import type { MeshHeartbeatReply, MeshJoinReply } from './mesh-protocol.js';
-import type { NodeTokens } from './node-tokens.js';
+import type { NodeTokenClaims, NodeTokens } from './node-tokens.js';
 
 /**
  * Routes that authenticate with node tokens instead of the admin token; they are declared with
@@ -83,19 +83,24 @@ function report(req: FastifyRequest): NodeReport {
 }
 
 /**
- * The node agents' API: `POST /v1/nodes/join` (bearer join token) and `POST /v1/nodes/heartbeat` (bearer
- * node token). Both check that the token's node and launch still match the row (a token of a replaced or
- * deleted launch is refused with 409). A heartbeat records `last_heartbeat_at`, `endpoint` and `private_ip`
- * and turns a `booting` or `unreachable` row `ready`; its `metrics` go to `sys_metrics` (via
- * `ingestNodeMetrics`, so scaling policies fire) in the same transaction — invalid samples answer 400 and
- * nothing is recorded.
+ * The node agents' API: `POST /v1/nodes/join` and `POST /v1/nodes/heartbeat` (bearer node token). Both check
+ * that the token's node and launch still match the row (a token of a replaced or deleted launch is refused
+ * with 409). A join presents either the launch's join token or, when the agent re-joins (it restarted, or its
+ * mesh state is gone), its node token — as a Tailscale node re-authenticates with its node key while its auth
+ * key is one-off. The join token is short-lived (expiry signed into it, derived from the launch) and
+ * single-use: it is spent once the node has heartbeated (a join whose reply was lost may be repeated until
+ * then); a later join with it answers 403 `PERMISSION_DENIED` and records nothing. A heartbeat records
+ * `last_heartbeat_at`, `endpoint` and `private_ip` and turns a `booting` or `unreachable` row `ready`; its
+ * `metrics` go to `sys_metrics` (via `ingestNodeMetrics`, so scaling policies fire) in the same transaction —
+ * invalid samples answer 400 and nothing is recorded.
  */
 export function nodeRoutes(options: NodeRoutesOptions): FastifyPluginAsync {
   const { db, tokens, clock } = options;
   const getRow = db.prepare<[string], NodeRow>('SELECT * FROM sys_nodes WHERE id = ?');
+  // A join token's join only counts while the launch has never heartbeated (checked and set atomically).
   const recordJoin = db.prepare(
     `UPDATE sys_nodes SET endpoint = @endpoint, private_ip = coalesce(@privateIp, private_ip), updated_at = @now
-     WHERE id = @id AND idempotency_token = @launch`,
+     WHERE id = @id AND idempotency_token = @launch AND (@rejoin OR last_heartbeat_at IS NULL)`,
   );
   const recordHeartbeat = db.prepare(
     `UPDATE sys_nodes SET last_heartbeat_at = @now, endpoint = @endpoint,
@@ -106,8 +111,11 @@ export function nodeRoutes(options: NodeRoutesOptions): FastifyPluginAsync {
      WHERE id = @id AND idempotency_token = @launch`,
   );
 
-  function authorize(req: FastifyRequest, purpose: 'join' | 'node'): { body: NodeReport; row: NodeRow } {
-    const claims = tokens.verify(bearer(req), purpose, clock.now());
+  function authorize(
+    req: FastifyRequest,
+    purpose: 'join' | 'node',
+  ): { body: NodeReport; row: NodeRow; claims: NodeTokenClaims } {
+    const claims = tokens.verify(bearer(req), purpose === 'join' ? ['join', 'node'] : 'node', clock.now());
     const body = report(req);
     if (claims.nodeId !== body.nodeId) {
       throw new InfrabaseError('UNAUTHENTICATED', `token is for node ${claims.nodeId}, not ${body.nodeId}`);
@@ -120,20 +128,39 @@ export function nodeRoutes(options: NodeRoutesOptions): FastifyPluginAsync {
         `node ${body.nodeId}'s token belongs to a launch that is no longer current`,
       );
     }
-    return { body, row };
+    return { body, row, claims };
+  }
+
+  function spent(row: NodeRow): InfrabaseError {
+    return new InfrabaseError(
+      'PERMISSION_DENIED',
+      `the join token of node ${row.id}'s launch ${row.idempotency_token} is spent: the node joined and ` +
+        `heartbeated at ${new Date(row.last_heartbeat_at ?? 0).toISOString()}; a running agent re-joins with its node token`,
+    );
   }
 
   return async (app) => {
     app.post(PUBLIC_NODE_ROUTES[0], { config: { auth: 'public' } }, async (req) => {
-      const { body, row } = authorize(req, 'join');
+      const { body, row, claims } = authorize(req, 'join');
+      const rejoin = claims.purpose === 'node';
+      if (!rejoin && row.last_heartbeat_at !== null) throw spent(row);
       const now = clock.now();
-      recordJoin.run({
+      const joined = recordJoin.run({
         id: row.id,
         launch: row.idempotency_token,
+        rejoin: rejoin ? 1 : 0,
         endpoint: body.endpoint ?? null,
         privateIp: body.privateIp ?? null,
         now,
       });
+      if (joined.changes === 0) {
+        const current = getRow.get(row.id);
+        if (current && current.idempotency_token === row.idempotency_token) throw spent(current);
+        throw new InfrabaseError(
+          'CONFLICT',
+          `node ${row.id}'s token belongs to a launch that is no longer current`,
+        );
+      }
       const out: JoinReply = {
         nodeId: row.id,
         nodeToken: tokens.nodeToken(row.id, row.idempotency_token!, now),

@@ -14,6 +14,8 @@ export interface AgentBootstrap {
   readonly joinToken: string;
   /** When the join token expires, ms since the epoch; written for the agent's error message. */
   readonly joinTokenExpiresAt?: number;
+  /** Heartbeat period until the control plane's join reply says otherwise, ms. Default: the agent's (2000). */
+  readonly heartbeatIntervalMs?: number;
   /** npm package spec to install, default `infrabase@latest`. */
   readonly agentPackage?: string;
   /** Node.js version to install from nodejs.org, default `20.19.5`. */
@@ -43,7 +45,8 @@ const VERSION = /^\d+\.\d+\.\d+$/;
  */
 export function validateAgentBootstrap(
   spec: AgentBootstrap,
-): Required<Omit<AgentBootstrap, 'joinTokenExpiresAt'>> & Pick<AgentBootstrap, 'joinTokenExpiresAt'> {
+): Required<Omit<AgentBootstrap, 'joinTokenExpiresAt' | 'heartbeatIntervalMs'>> &
+  Pick<AgentBootstrap, 'joinTokenExpiresAt' | 'heartbeatIntervalMs'> {
   let url: URL;
   try {
     url = new URL(spec.controlPlaneUrl);
@@ -74,6 +77,12 @@ export function validateAgentBootstrap(
       `joinToken (${spec.joinToken.length} characters) must be 16-512 characters of A-Z a-z 0-9 . _ ~ + / = -`,
     );
   }
+  for (const k of ['joinTokenExpiresAt', 'heartbeatIntervalMs'] as const) {
+    const v = spec[k];
+    if (v !== undefined && (!Number.isSafeInteger(v) || v <= 0)) {
+      throw new InfrabaseError('INVALID_ARGUMENT', `${k} ${v} must be a positive integer of ms`);
+    }
+  }
   const agentPackage = spec.agentPackage ?? 'infrabase@latest';
   if (!PACKAGE.test(agentPackage)) {
     throw new InfrabaseError(
@@ -92,7 +101,11 @@ export function validateAgentBootstrap(
   return { ...spec, controlPlaneUrl: url.toString().replace(/\/$/, ''), agentPackage, nodeVersion, meshMode };
 }
 
-/** The agent's configuration file (YAML, read by `infrabase agent --config`). */
+/**
+ * The agent's configuration file (YAML, read by `infrabase agent --config`): `dataDir`, and under `agent`
+ * `nodeId`, `controlPlaneUrl`, `joinToken`, `joinTokenExpiresAt` (ms) and `heartbeatIntervalMs` (ms) when
+ * given; `mesh.mode`.
+ */
 export function agentConfigDocument(spec: AgentBootstrap): Record<string, unknown> {
   const v = validateAgentBootstrap(spec);
   return {
@@ -102,6 +115,7 @@ export function agentConfigDocument(spec: AgentBootstrap): Record<string, unknow
       controlPlaneUrl: v.controlPlaneUrl,
       joinToken: v.joinToken,
       ...(v.joinTokenExpiresAt !== undefined ? { joinTokenExpiresAt: v.joinTokenExpiresAt } : {}),
+      ...(v.heartbeatIntervalMs !== undefined ? { heartbeatIntervalMs: v.heartbeatIntervalMs } : {}),
     },
     mesh: { mode: v.meshMode },
   };

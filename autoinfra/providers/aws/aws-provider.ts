@@ -27,6 +27,9 @@ export interface AwsProviderConfig {
   maxAttempts: number;
 }
 
+/** EC2's limit on `UserData`, in bytes before base64 encoding (RunInstances API reference). */
+export const EC2_USER_DATA_MAX_BYTES = 16_384;
+
 /** States listOwned reports; terminated instances linger in EC2's answers for about an hour and are left out. */
 const LIVE_STATES = ['pending', 'running', 'shutting-down', 'stopping', 'stopped'];
 /** Upper bound on DescribeInstances pages read by one listOwned (1,000 instances per page). */
@@ -45,6 +48,8 @@ const MAX_PAGES = 100;
  */
 export class AwsProvider implements CloudProvider {
   readonly name = 'aws' as const;
+  /** `NodeSpec.userData` is cloud-init user data (`#cloud-config`) that installs and starts the agent. */
+  readonly bootFormat = 'cloud-config' as const;
   private readonly client: EC2Client;
   private readonly ownsClient: boolean;
 
@@ -67,7 +72,8 @@ export class AwsProvider implements CloudProvider {
 
   /**
    * Launches the node's instance, or returns the one an earlier call with the same token launched.
-   * @throws InfrabaseError `INVALID_SPEC` (no image, region mismatch, rejected parameters), `CONFLICT`
+   * @throws InfrabaseError `INVALID_SPEC` (no image, region mismatch, user data over
+   * {@link EC2_USER_DATA_MAX_BYTES}, rejected parameters), `CONFLICT`
    * (token reused with another spec), `INSUFFICIENT_CAPACITY` (details `{ instanceType, zone }`),
    * `THROTTLED`, `UNAVAILABLE`; the signal's reason when aborted.
    */
@@ -83,6 +89,13 @@ export class AwsProvider implements CloudProvider {
       throw new InfrabaseError(
         'INVALID_SPEC',
         `node ${spec.nodeId} asks for region '${spec.region}' but the aws provider serves '${this.config.region}' only`,
+      );
+    }
+    const userDataBytes = spec.userData === undefined ? 0 : Buffer.byteLength(spec.userData, 'utf8');
+    if (userDataBytes > EC2_USER_DATA_MAX_BYTES) {
+      throw new InfrabaseError(
+        'INVALID_SPEC',
+        `node ${spec.nodeId} has ${userDataBytes} bytes of user data; EC2 accepts at most ${EC2_USER_DATA_MAX_BYTES}`,
       );
     }
     const instanceType = spec.instanceType ?? this.config.instanceType;

@@ -54,6 +54,8 @@ const MAX_WAITS = 1_000;
  */
 export class GcpProvider implements CloudProvider {
   readonly name = 'gcp' as const;
+  /** `NodeSpec.userData` is the `startup-script` metadata value that installs and starts the agent. */
+  readonly bootFormat = 'startup-script' as const;
   private readonly instances: InstancesClient;
   private readonly zoneOperations: ZoneOperationsClient;
   private readonly project: string;

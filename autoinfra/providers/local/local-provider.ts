@@ -65,6 +65,8 @@ const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
  */
 export class LocalProvider implements CloudProvider {
   readonly name = 'local' as const;
+  /** The provider starts the agent itself from the {@link LocalBootConfig} JSON. */
+  readonly bootFormat = 'agent-json' as const;
   readonly nodesDir: string;
   private readonly host: string;
   private readonly agentScript: string;

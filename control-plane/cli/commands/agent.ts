@@ -11,7 +11,7 @@ export function registerAgent(program: Command): void {
     )
     .option(
       '--config <file>',
-      'boot configuration (YAML: nodeId, controlPlaneUrl, joinToken) written by cloud-init',
+      'agent config (YAML, as the cloud bootstrap writes /etc/infrabase/agent.yaml: dataDir; agent.nodeId, agent.controlPlaneUrl, agent.joinToken)',
     )
     .option('--node-id <id>', "this node's sys_nodes.id")
     .option('--control-plane-url <url>', 'e.g. http://10.0.0.5:7420')

@@ -1,9 +1,13 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type AgentHandle, runAgent } from '../../../../control-plane/agent/index.js';
+import { parse } from 'yaml';
+import { type AgentHandle, readBootConfig, runAgent } from '../../../../control-plane/agent/index.js';
+import { AGENT_CONFIG_PATH } from '../../../../network/index.js';
 import type { CloudUnderTest, ServerInstance } from './clouds.js';
 
-/** The agent boot configuration a launch carries (control-plane/nodes/module.ts `bootConfig`). */
+/** The agent settings a launch's boot data carries, as the agent reads them from `/etc/infrabase/agent.yaml`. */
 export interface AgentBootConfig {
+  readonly nodeId: string;
   readonly controlPlaneUrl: string;
   readonly joinToken: string;
   readonly heartbeatIntervalMs: number;
@@ -17,13 +21,17 @@ export interface Machine {
   readonly agent: AgentHandle;
 }
 
+/** The command both boot formats end with: the agent runs as the systemd unit they write. */
+const START_AGENT = 'systemctl enable --now infrabase-agent.service';
+
 /**
  * Plays cloud-init for the instances of one cloud test server: every `pollMs` it reads the live instances
  * (EC2 UserData / GCE `startup-script` metadata, from the server's own state), and for each new one tagged
- * with a node id it parses the boot configuration and starts the node agent in this process on 127.0.0.1
- * with a data dir under `dir`; when an instance stops being live (terminated or deleted in the server), it
- * stops that agent, as the machine going down would. Instances without a parsable boot configuration are
- * recorded in {@link errors} and skipped.
+ * with a node id it extracts `/etc/infrabase/agent.yaml` from the real boot data ({@link extractAgentConfig}),
+ * writes it into the machine's directory under `dir`, reads it with the agent's own loader and starts the node
+ * agent in this process on 127.0.0.1 with that directory as its data dir; when an instance stops being live
+ * (terminated or deleted in the server), it stops that agent, as the machine going down would. Instances whose
+ * boot data does not install and start the agent are recorded in {@link errors} and skipped.
  */
 export class CloudInit {
   /** Machines whose agent runs, by instance id. */
@@ -86,25 +94,24 @@ export class CloudInit {
   }
 
   private async boot(i: ServerInstance): Promise<void> {
+    const dataDir = join(this.dir, i.id.replaceAll('/', '_'));
     let boot: AgentBootConfig;
     try {
-      boot = parseBootConfig(i.bootConfig ?? '');
+      mkdirSync(dataDir, { recursive: true });
+      const file = join(dataDir, 'agent.yaml');
+      writeFileSync(file, extractAgentConfig(i.bootConfig ?? ''), { mode: 0o600 });
+      boot = toAgentBootConfig(readBootConfig(file));
+      if (boot.nodeId !== i.nodeId) {
+        throw new Error(`agent config names node ${boot.nodeId}, the instance is tagged ${i.nodeId}`);
+      }
     } catch (err) {
       this.errors.push(`${i.id}: ${(err as Error).message}`);
       this.failed.add(i.id);
       return;
     }
     try {
-      const agent = await runAgent({
-        controlPlaneUrl: boot.controlPlaneUrl,
-        nodeId: i.nodeId!,
-        joinToken: boot.joinToken,
-        heartbeatIntervalMs: boot.heartbeatIntervalMs,
-        dataDir: join(this.dir, i.id.replaceAll('/', '_')),
-        host: '127.0.0.1',
-        log: () => undefined,
-      });
-      this.machines.set(i.id, { instanceId: i.id, nodeId: i.nodeId!, boot, agent });
+      const agent = await runAgent({ ...boot, dataDir, host: '127.0.0.1', log: () => undefined });
+      this.machines.set(i.id, { instanceId: i.id, nodeId: boot.nodeId, boot, agent });
     } catch (err) {
       this.errors.push(`${i.id}: agent did not start: ${(err as Error).message}`);
       this.failed.add(i.id);
@@ -113,17 +120,36 @@ export class CloudInit {
 }
 
 /**
- * Parses the boot configuration a launch carries.
- * @throws Error naming the missing or mistyped field when it is not the JSON {@link AgentBootConfig}.
+ * The text of `/etc/infrabase/agent.yaml` in a launch's boot data: the `write_files` entry of EC2 cloud-init
+ * user data (`#cloud-config`), or the quoted heredoc of the GCE startup script. Either must also start the
+ * agent's unit.
+ * @throws Error saying what is missing when the boot data is neither, or does not start the agent.
  */
-export function parseBootConfig(text: string): AgentBootConfig {
-  const v = JSON.parse(text) as Partial<AgentBootConfig>;
-  if (typeof v.controlPlaneUrl !== 'string') throw new Error(`boot config has no controlPlaneUrl: ${text}`);
-  if (typeof v.joinToken !== 'string') throw new Error('boot config has no joinToken');
-  if (typeof v.heartbeatIntervalMs !== 'number') throw new Error('boot config has no heartbeatIntervalMs');
+export function extractAgentConfig(bootData: string): string {
+  if (!bootData.includes(START_AGENT)) throw new Error(`boot data does not run '${START_AGENT}'`);
+  if (bootData.startsWith('#cloud-config\n')) {
+    const doc = parse(bootData) as { write_files?: { path: string; content: string }[] };
+    const file = doc.write_files?.find((f) => f.path === AGENT_CONFIG_PATH);
+    if (!file) throw new Error(`cloud-config writes no ${AGENT_CONFIG_PATH}`);
+    return file.content;
+  }
+  if (bootData.startsWith('#!/bin/sh\n')) {
+    const m = /<<'INFRABASE_AGENT_CONFIG'\n([\s\S]*?)\nINFRABASE_AGENT_CONFIG\n/.exec(bootData);
+    if (!m) throw new Error(`startup script writes no ${AGENT_CONFIG_PATH} heredoc`);
+    return `${m[1]}\n`;
+  }
+  throw new Error(`boot data is neither #cloud-config nor a #!/bin/sh script: ${bootData.slice(0, 40)}`);
+}
+
+function toAgentBootConfig(c: ReturnType<typeof readBootConfig>): AgentBootConfig {
+  if (!c.nodeId) throw new Error('agent config has no agent.nodeId');
+  if (!c.controlPlaneUrl) throw new Error('agent config has no agent.controlPlaneUrl');
+  if (!c.joinToken) throw new Error('agent config has no agent.joinToken');
+  if (c.heartbeatIntervalMs === undefined) throw new Error('agent config has no agent.heartbeatIntervalMs');
   return {
-    controlPlaneUrl: v.controlPlaneUrl,
-    joinToken: v.joinToken,
-    heartbeatIntervalMs: v.heartbeatIntervalMs,
+    nodeId: c.nodeId,
+    controlPlaneUrl: c.controlPlaneUrl,
+    joinToken: c.joinToken,
+    heartbeatIntervalMs: c.heartbeatIntervalMs,
   };
 }
