@@ -1,5 +1,5 @@
 import type { CloudProvider } from '../../autoinfra/provider.js';
-import { Reconciler } from '../../autoinfra/reconcile/index.js';
+import { type NodeRow, Reconciler } from '../../autoinfra/reconcile/index.js';
 import { openDatabase, type Random } from '../../engine/index.js';
 
 /**
@@ -14,6 +14,8 @@ export function runCrashReconciler(options: {
   clusterId: string;
   random: Random;
   mode?: string;
+  /** The reconciler's boot data; default `boot <id> <token>`. */
+  userData?: (row: NodeRow, token: string) => string;
 }): void {
   const db = openDatabase(options.dbPath);
   const reconciler = new Reconciler({
@@ -25,7 +27,7 @@ export function runCrashReconciler(options: {
     resyncIntervalMs: 200,
     orphanGracePeriodMs: 3_600_000,
     backoff: { baseMs: 5, capMs: 100 },
-    userData: (row, token) => `boot ${row.id} ${token}`,
+    userData: options.userData ?? ((row, token) => `boot ${row.id} ${token}`),
   });
   reconciler.start();
   if (options.mode === '--until-converged') {

@@ -1,6 +1,7 @@
 import { Reconciler, type ReconcilerSettings } from '../../../../autoinfra/index.js';
 import { type Database, openDatabase, seededRandom, systemClock } from '../../../../engine/index.js';
 import { waitFor } from '../../../support/tmp.js';
+import { cloudBootData } from './boot-data.js';
 import { type CloudUnderTest, INSTANCE_TYPE, ZONES } from './clouds.js';
 import { type CloudTally, tallyCloud } from './tally.js';
 
@@ -37,15 +38,16 @@ export async function convergeCloud(
   })();
   const callsBefore = cloud.callCount();
   const createsBefore = cloud.createCalls().length;
+  const provider = cloud.provider('c1');
   const reconciler = new Reconciler({
     db,
-    providers: [cloud.provider('c1')],
+    providers: [provider],
     clusterId: 'c1',
     clock: systemClock,
     random: seededRandom(options.seed ?? 7),
     concurrency: 16,
     backoff: { baseMs: 50, capMs: 5_000 },
-    userData: (row, token) => `boot ${row.id} ${token}`,
+    userData: cloudBootData(provider),
     ...options.settings,
   });
   const open = db

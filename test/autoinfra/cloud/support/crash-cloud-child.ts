@@ -5,9 +5,11 @@
  * one instance per row must come from the idempotency tokens, not from cleaning up duplicates.
  * Usage: node crash-cloud-child.js <db> <aws|gcp> <port> <seed> [--until-converged]
  */
+import { dirname } from 'node:path';
 import type { CloudProvider } from '../../../../autoinfra/provider.js';
 import { seededRandom } from '../../../../engine/index.js';
 import { runCrashReconciler } from '../../../support/crash-reconciler.js';
+import { cloudBootData } from './boot-data.js';
 
 const [dbPath, kind, port, seedArg, mode] = process.argv.slice(2);
 // Only the SDK under test is loaded: the Compute SDK alone takes seconds to import.
@@ -18,6 +20,8 @@ const provider: CloudProvider =
 runCrashReconciler({
   dbPath,
   provider,
+  // The real boot data, join tokens signed with a key beside the database: it must survive the kills unchanged.
+  userData: cloudBootData(provider, dirname(dbPath)),
   clusterId: 'c1',
   random: seededRandom(Number(seedArg)),
   mode,
