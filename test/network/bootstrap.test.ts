@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { EC2_USER_DATA_MAX_BYTES } from '../../autoinfra/providers/aws/index.js';
 import {
   AGENT_CONFIG_PATH,
   renderCloudInit,
@@ -14,7 +15,17 @@ const spec = {
   nodeId: 'n-0a1b2c',
   joinToken: 'jt_Zm9vYmFyYmF6cXV4LmV4cGlyZXM',
   joinTokenExpiresAt: 1_900_000_000_000,
+  heartbeatIntervalMs: 2_000,
   agentPackage: 'infrabase@0.1.0',
+};
+
+/** The largest values validation lets through: a 512-character token, a long URL and package spec. */
+const largest = {
+  ...spec,
+  controlPlaneUrl: `https://${'a'.repeat(240)}.example:7420`,
+  nodeId: 'n'.repeat(63),
+  joinToken: 'J'.repeat(512),
+  agentPackage: `@${'s'.repeat(100)}/${'p'.repeat(100)}@${'1'.repeat(50)}`,
 };
 
 /** Everything that may look like a credential: long base64/hex runs, key words. */
@@ -48,6 +59,7 @@ describe('renderCloudInit', () => {
         controlPlaneUrl: 'https://203.0.113.10:7420',
         joinToken: spec.joinToken,
         joinTokenExpiresAt: 1_900_000_000_000,
+        heartbeatIntervalMs: 2_000,
       },
       mesh: { mode: 'auto' },
     });
@@ -57,6 +69,17 @@ describe('renderCloudInit', () => {
   it('carries no secret beyond the join token, which appears once', () => {
     expect(text.split(spec.joinToken).length - 1).toBe(1);
     expect(secretsBesidesToken(text)).toEqual([]);
+  });
+
+  it("stays under EC2's 16 KB user data limit with the largest values it accepts", () => {
+    const bytes = Buffer.byteLength(renderCloudInit(largest), 'utf8');
+    expect(EC2_USER_DATA_MAX_BYTES).toBe(16_384);
+    expect(bytes).toBeLessThan(EC2_USER_DATA_MAX_BYTES);
+  });
+
+  it('renders the same bytes for the same spec (a retried RunInstances must repeat its UserData)', () => {
+    expect(renderCloudInit({ ...spec })).toBe(text);
+    expect(renderGceStartupScript({ ...spec })).toBe(renderGceStartupScript(spec));
   });
 });
 
@@ -92,6 +115,9 @@ describe('validateAgentBootstrap', () => {
       /joinToken \(6 characters\)/,
     );
     expect(() => validateAgentBootstrap({ ...spec, agentPackage: 'x; rm -rf /' })).toThrow(/agentPackage/);
+    expect(() => validateAgentBootstrap({ ...spec, heartbeatIntervalMs: 0.5 })).toThrow(
+      /heartbeatIntervalMs 0.5 must be a positive integer of ms/,
+    );
   });
 
   it('quotes shell values safely', () => {

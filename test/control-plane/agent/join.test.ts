@@ -1,0 +1,209 @@
+import { existsSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { BootFormat, NodeRow } from '../../../autoinfra/index.js';
+import { NODE_TOKEN_FILE, runAgent } from '../../../control-plane/agent/index.js';
+import {
+  bootData,
+  DEFAULT_JOIN_TOKEN_TTL_MS,
+  type JoinReply,
+  NodeTokens,
+  nodeRoutes,
+} from '../../../control-plane/nodes/index.js';
+import { errorHandler } from '../../../control-plane/server/index.js';
+import { type Clock, type Database, isInfrabaseError, openDatabase } from '../../../engine/index.js';
+import { tempDir, waitFor } from '../../support/tmp.js';
+
+const T0 = Date.UTC(2030, 0, 1);
+const LAUNCH = 'n-1-1-0';
+const CP_URL = 'http://127.0.0.1:7420';
+
+let db: Database;
+let app: FastifyInstance;
+let tokens: NodeTokens;
+let t: number;
+const clock: Clock = { now: () => t, sleep: (ms, signal) => realSleep(ms, signal) };
+
+function realSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    });
+  });
+}
+
+const row = () => db.prepare('SELECT * FROM sys_nodes WHERE id = ?').get('n-1') as NodeRow;
+const boot = (format: BootFormat = 'agent-json', signer = tokens) =>
+  bootData({
+    tokens: signer,
+    controlPlaneUrl: () => CP_URL,
+    heartbeatIntervalMs: 1000,
+    formatOf: () => format,
+  })(row(), LAUNCH);
+const joinToken = () => (JSON.parse(boot()) as { joinToken: string }).joinToken;
+
+async function post(path: string, token: string, endpoint = '127.0.0.1:9000') {
+  const res = await app.inject({
+    method: 'POST',
+    url: path,
+    headers: { authorization: `Bearer ${token}` },
+    payload: { nodeId: 'n-1', endpoint },
+  });
+  return { status: res.statusCode, body: res.json() as JoinReply & { error?: { message: string } } };
+}
+
+beforeEach(async () => {
+  t = T0;
+  db = openDatabase(':memory:', { migrate: true });
+  db.prepare("INSERT INTO sys_nodes (id, provider) VALUES ('n-1', 'aws')").run();
+  // What the reconciler's first step does: the launch's idempotency token, committed before any cloud call.
+  db.prepare('UPDATE sys_nodes SET idempotency_token = ?, updated_at = ? WHERE id = ?').run(
+    LAUNCH,
+    T0,
+    'n-1',
+  );
+  tokens = new NodeTokens(Buffer.alloc(32, 1));
+  app = Fastify();
+  app.setErrorHandler(errorHandler);
+  await app.register(nodeRoutes({ db, tokens, clock, heartbeatIntervalMs: 1000 }));
+});
+
+afterEach(async () => {
+  await app.close();
+  db.close();
+});
+
+describe('join token lifetime', () => {
+  it('records launched_at when the idempotency token is written and signs the join token to expire one TTL later', () => {
+    t = T0 + 5_000; // the boot data is rendered later than the launch began, e.g. on a retry
+    expect((row() as NodeRow & { launched_at: number }).launched_at).toBe(T0);
+    const claims = tokens.verify(joinToken(), 'join', T0);
+    expect(claims).toMatchObject({
+      nodeId: 'n-1',
+      launch: LAUNCH,
+      expiresAt: T0 + DEFAULT_JOIN_TOKEN_TTL_MS,
+    });
+  });
+
+  it('renders byte-identical boot data for a retried launch, also from a restarted control plane, in every format', () => {
+    const dir = tempDir('infrabase-keys-');
+    try {
+      for (const format of ['agent-json', 'cloud-config', 'startup-script'] as const) {
+        const first = boot(format, NodeTokens.fromDataDir(dir.dir));
+        t = T0 + 600_000;
+        expect(boot(format, NodeTokens.fromDataDir(dir.dir))).toBe(first);
+        t = T0;
+      }
+    } finally {
+      dir.cleanup();
+    }
+  });
+
+  it('refuses a join token presented once its launch is older than the TTL as UNAUTHENTICATED, recording nothing', async () => {
+    const token = joinToken();
+    t = T0 + DEFAULT_JOIN_TOKEN_TTL_MS;
+    const res = await post('/v1/nodes/join', token);
+    expect(res.status).toBe(401);
+    expect(res.body.error?.message).toMatch(/join token of node n-1 expired at 2030-01-01T01:00:00.000Z/);
+    expect(row().endpoint).toBeNull();
+  });
+
+  it('keeps the join token valid for a later retry of the same launch within the TTL', async () => {
+    t = T0 + DEFAULT_JOIN_TOKEN_TTL_MS - 1;
+    expect((await post('/v1/nodes/join', joinToken())).status).toBe(200);
+  });
+});
+
+describe('single-use join token', () => {
+  it('accepts the join token again before the first heartbeat (the join reply was lost)', async () => {
+    expect((await post('/v1/nodes/join', joinToken())).status).toBe(200);
+    const again = await post('/v1/nodes/join', joinToken(), '127.0.0.1:9001');
+    expect(again.status).toBe(200);
+    expect(row().endpoint).toBe('127.0.0.1:9001');
+  });
+
+  it('refuses a second join with the join token after the node heartbeated, as PERMISSION_DENIED, recording nothing', async () => {
+    const joined = await post('/v1/nodes/join', joinToken());
+    expect((await post('/v1/nodes/heartbeat', joined.body.nodeToken)).status).toBe(200);
+    const second = await post('/v1/nodes/join', joinToken(), '203.0.113.9:9000');
+    expect(second.status).toBe(403);
+    expect(second.body.error?.message).toMatch(/join token of node n-1's launch n-1-1-0 is spent/);
+    expect(second.body.nodeToken).toBeUndefined();
+    expect(row().endpoint).toBe('127.0.0.1:9000');
+  });
+
+  it('lets a node that heartbeated re-join with its node token', async () => {
+    const joined = await post('/v1/nodes/join', joinToken());
+    await post('/v1/nodes/heartbeat', joined.body.nodeToken);
+    const rejoin = await post('/v1/nodes/join', joined.body.nodeToken, '127.0.0.1:9002');
+    expect(rejoin.status).toBe(200);
+    expect(tokens.verify(rejoin.body.nodeToken, 'node', t).nodeId).toBe('n-1');
+    expect(row().endpoint).toBe('127.0.0.1:9002');
+  });
+
+  it('refuses a drain token at the join route', () => {
+    const err = (() => {
+      try {
+        return tokens.verify(tokens.drainToken('n-1', LAUNCH), ['join', 'node'], t);
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(isInfrabaseError(err, 'UNAUTHENTICATED')).toBe(true);
+    expect((err as Error).message).toBe('expected a join or node token, got a drain token');
+  });
+});
+
+describe('a restarted agent', () => {
+  it('re-joins with the node token it stored, though its join token is spent', async () => {
+    t = Date.now(); // real agents: the token's expiry is checked against this clock
+    db.prepare('UPDATE sys_nodes SET idempotency_token = NULL').run();
+    db.prepare('UPDATE sys_nodes SET idempotency_token = ?, updated_at = ? WHERE id = ?').run(
+      LAUNCH,
+      t,
+      'n-1',
+    );
+    const url = await app.listen({ host: '127.0.0.1', port: 0 });
+    const dir = tempDir('infrabase-agent-');
+    const errors: unknown[] = [];
+    const start = () =>
+      runAgent({
+        controlPlaneUrl: url,
+        nodeId: 'n-1',
+        joinToken: joinToken(),
+        dataDir: dir.dir,
+        heartbeatIntervalMs: 50,
+        log: () => undefined,
+        onError: (err) => errors.push(err),
+      });
+    try {
+      const first = await start();
+      await first.firstHeartbeat;
+      await first.stop();
+      expect(statSync(join(dir.dir, NODE_TOKEN_FILE)).mode & 0o777).toBe(0o600);
+
+      const beat = row().last_heartbeat_at!;
+      t += 1;
+      const restarted = await start();
+      await restarted.firstHeartbeat;
+      expect(row().last_heartbeat_at).toBeGreaterThan(beat);
+      await restarted.stop();
+      expect(errors).toEqual([]);
+
+      // Without the stored token the spent join token is all it has: refused, and it keeps retrying.
+      rmSync(join(dir.dir, NODE_TOKEN_FILE));
+      const lost = await start();
+      try {
+        await waitFor(() => errors.some((e) => isInfrabaseError(e, 'PERMISSION_DENIED')), 5_000, 20);
+        expect(existsSync(join(dir.dir, NODE_TOKEN_FILE))).toBe(false);
+      } finally {
+        await lost.stop();
+      }
+    } finally {
+      dir.cleanup();
+    }
+  }, 30_000);
+});
