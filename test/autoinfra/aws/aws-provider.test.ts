@@ -1,6 +1,10 @@
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AwsProvider, type AwsProviderConfig } from '../../../autoinfra/providers/aws/index.js';
+import {
+  AwsProvider,
+  type AwsProviderConfig,
+  EC2_USER_DATA_MAX_BYTES,
+} from '../../../autoinfra/providers/aws/index.js';
 import { isInfrabaseError } from '../../../engine/index.js';
 import { FAKE_AWS_CREDENTIALS, FakeEc2Server } from '../../fakes/index.js';
 import { ManualClock } from '../../support/manual-clock.js';
@@ -199,6 +203,17 @@ describe('AwsProvider against the EC2 test server', () => {
     const err = await caught(aws.create(spec('n-1'), 'tok-1', signal()));
     expect(isInfrabaseError(err, 'INVALID_SPEC')).toBe(true);
     expect((err as Error).message).toContain('providers.aws.imageId');
+    expect(ec2.calls).toHaveLength(0);
+  });
+
+  it("refuses user data over EC2's 16 KB limit as INVALID_SPEC before calling EC2, naming its size", async () => {
+    const aws = provider();
+    const big = { ...spec('n-1'), userData: `#cloud-config\n#${'x'.repeat(EC2_USER_DATA_MAX_BYTES)}\n` };
+    const err = await caught(aws.create(big, 'tok-1', signal()));
+    expect(isInfrabaseError(err, 'INVALID_SPEC')).toBe(true);
+    expect((err as Error).message).toBe(
+      `node n-1 has ${EC2_USER_DATA_MAX_BYTES + 16} bytes of user data; EC2 accepts at most 16384`,
+    );
     expect(ec2.calls).toHaveLength(0);
   });
 
