@@ -5,6 +5,8 @@ import {
   type EvaluatedSample,
   inPool,
   nRows,
+  overCount,
+  p95Breaches,
   p95RankFromTop,
   p95Value,
   windowAggregate,
@@ -68,7 +70,11 @@ CREATE TABLE sys_scaling_pending (
   window_lo INTEGER NOT NULL,
   cut_lo INTEGER NOT NULL,
   cut_hi INTEGER NOT NULL,
+  comparison TEXT NOT NULL,
+  threshold REAL NOT NULL,
   sample_count INTEGER,
+  -- p95: the samples over the threshold (decides the breach), then for a breach its rank and value
+  over_count INTEGER,
   p95_rank INTEGER,
   observed REAL,
   step INTEGER NOT NULL,
@@ -113,7 +119,8 @@ BEGIN
                                                   ELSE (NEW.value - (value_sum + NEW.value)) + value_sum END,
                              value_sum_err),
     value_min = min(value_min, NEW.value),
-    value_max = max(value_max, NEW.value)
+    value_max = max(value_max, NEW.value),
+    last_value = NEW.value
   WHERE name = NEW.name AND start_ts = ${bucketStart('NEW.ts')} AND labels = NEW.labels;
 
   -- one statement hands over to the staged triggers, and changes nothing for most samples: it bumps open_seq
@@ -135,10 +142,10 @@ BEGIN
   -- whole buckets from the first one at or after max(window_lo, since) up to the sample's own second, which is
   -- read raw (its bucket may be opened after this trigger runs)
   INSERT INTO sys_scaling_pending (policy, action, metric, at_ts, aggregate, label_match, window_lo, cut_lo,
-                                   cut_hi, step, min_nodes, max_nodes, reason)
+                                   cut_hi, comparison, threshold, step, min_nodes, max_nodes, reason)
   SELECT name, action, ${at.name}, ${at.ts}, aggregate, label_match, window_lo, cut_lo, max(${bucketStart(at.ts)}, cut_lo),
-         step, min_nodes, max_nodes, reason
-  FROM (SELECT p.name, p.action, p.aggregate, p.label_match, p.step, p.min_nodes, p.max_nodes,
+         comparison, threshold, step, min_nodes, max_nodes, reason
+  FROM (SELECT p.name, p.action, p.aggregate, p.label_match, p.comparison, p.threshold, p.step, p.min_nodes, p.max_nodes,
                ${at.ts} - p.window_ms + 1 AS window_lo,
                min(${bucketCeil(`max(${at.ts} - p.window_ms + 1, NEW.since)`)}, ${at.ts} + 1) AS cut_lo,
                printf('%s(%s) over %d ms %s %g', p.aggregate, p.metric, p.window_ms, p.comparison, p.threshold) AS reason
@@ -149,15 +156,17 @@ BEGIN
                 WHERE json_extract(${at.labels}, '$."' || lm.key || '"') IS NOT lm.value)));
 
   UPDATE sys_scaling_pending SET (sample_count, observed) = ${windowAggregate(at)};
-  UPDATE sys_scaling_pending SET p95_rank = ${p95RankFromTop('sample_count')}
-  WHERE aggregate = 'p95' AND sample_count > 0;
+  UPDATE sys_scaling_pending SET over_count = ${overCount(at)} WHERE aggregate = 'p95' AND sample_count > 0;
 
   INSERT OR REPLACE INTO sys_scaling_evaluated (policy, ts) SELECT policy, ${at.ts} FROM sys_scaling_pending;
 
   DELETE FROM sys_scaling_pending
-  WHERE observed IS NULL
-     OR NOT (SELECT ${breaches('sys_scaling_pending.observed', 'p')}
-             FROM sys_scaling_policies p WHERE p.name = sys_scaling_pending.policy);
+  WHERE CASE WHEN aggregate = 'p95'
+             THEN over_count IS NULL OR NOT ${p95Breaches('over_count', 'sample_count', 'sys_scaling_pending')}
+             ELSE observed IS NULL OR NOT ${breaches('observed', 'sys_scaling_pending')} END;
+
+  -- the value of a breaching p95, for its event: read from the raw samples of its window
+  UPDATE sys_scaling_pending SET p95_rank = ${p95RankFromTop('sample_count')} WHERE aggregate = 'p95';
 
   UPDATE sys_scaling_series SET act_ts = ${at.ts}
   WHERE name = NEW.name AND EXISTS (SELECT 1 FROM sys_scaling_pending);

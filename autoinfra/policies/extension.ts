@@ -2,6 +2,7 @@ import type { EngineExtension } from '../../engine/index.js';
 import { evaluationSchema } from './evaluation-schema.js';
 import { validationSchema } from './validation-schema.js';
 import { windowBucketsSchema } from './window-buckets-schema.js';
+import { windowOverCountsSchema } from './window-over-counts-schema.js';
 
 /**
  * Autoscaling policies as SQL: installs (idempotently, replacing older definitions) the triggers that
@@ -16,5 +17,5 @@ import { windowBucketsSchema } from './window-buckets-schema.js';
  */
 export const scalingPoliciesExtension: EngineExtension = {
   name: 'scaling-policies',
-  schema: `${validationSchema}\n${windowBucketsSchema}\n${evaluationSchema}`,
+  schema: `${validationSchema}\n${windowBucketsSchema}\n${windowOverCountsSchema}\n${evaluationSchema}`,
 };

@@ -91,6 +91,39 @@ export const p95Value = (row: string) => `(
   SELECT min(v) FROM (SELECT m.value AS v ${rawRange(`${row}.metric`, `${row}.label_match`, `${row}.window_lo`, `${row}.at_ts + 1`)}
                       ORDER BY m.value DESC LIMIT ${row}.p95_rank))`;
 
+/**
+ * `value` is over the threshold of `policy` (an alias with `comparison` and `threshold`) in the sense a p95
+ * decision counts: strictly above for `>` and `<=`, at or above for `>=` and `<`.
+ */
+export const isOver = (value: string, policy: string) =>
+  `CASE WHEN ${policy}.comparison IN ('>', '<=') THEN ${value} > ${policy}.threshold
+        ELSE ${value} >= ${policy}.threshold END`;
+
+/**
+ * The number of samples over the threshold (see {@link isOver}) in the window of the pending p95 policy (a
+ * `sys_scaling_pending` row) evaluated at `at`: its counts of the whole buckets [cut_lo, cut_hi) from
+ * window-over-counts-schema.ts plus the raw samples of [window_lo, cut_lo) and [cut_hi, ts].
+ */
+export const overCount = (at: EvaluatedSample) => {
+  const raw = (from: string, to: string) => `(SELECT count(*)
+    ${rawRange(at.name, 'sys_scaling_pending.label_match', from, to)} AND ${isOver('m.value', 'sys_scaling_pending')})`;
+  return `(SELECT coalesce(sum(c.over_count), 0) FROM sys_scaling_over_counts c
+           WHERE c.policy = sys_scaling_pending.policy AND c.start_ts >= sys_scaling_pending.cut_lo
+             AND c.start_ts < sys_scaling_pending.cut_hi
+             AND ${labelsMatch('c.labels', 'sys_scaling_pending.label_match')})
+    + ${raw('sys_scaling_pending.window_lo', 'sys_scaling_pending.cut_lo')}
+    + ${raw('sys_scaling_pending.cut_hi', `${at.ts} + 1`)}`;
+};
+
+/**
+ * Whether the p95 of a window of `n` samples, `over` of them over the threshold (see {@link isOver}), breaches the
+ * policy `policy`: with k = its rank from the top ({@link p95RankFromTop}), p95 > t iff at least k samples are
+ * > t, p95 >= t iff at least k are >= t, p95 < t iff fewer than k are >= t, p95 <= t iff fewer than k are > t.
+ */
+export const p95Breaches = (over: string, n: string, policy: string) =>
+  `CASE WHEN ${policy}.comparison IN ('>', '>=') THEN ${over} >= ${p95RankFromTop(n)}
+        ELSE ${over} < ${p95RankFromTop(n)} END`;
+
 /** `value` compared with the policy's threshold by its comparison operator. */
 export const breaches = (value: string, policy: string) => `CASE ${policy}.comparison
   WHEN '>' THEN ${value} > ${policy}.threshold

@@ -1,4 +1,5 @@
 import { BUCKET_MS, bucketStart, sinceNow } from './sql-fragments.js';
+import { backfillOverCounts, recountBucket, recountPolicy } from './window-over-counts-schema.js';
 
 /** Recomputes, from the raw samples, the bucket of the sample `row` (`OLD` or `NEW`) if it is maintained. */
 const recomputeBucket = (row: string) => `
@@ -19,6 +20,7 @@ const recomputeBucket = (row: string) => `
  * or gets a longer window, so the next evaluation reads buckets rather than raw samples.
  */
 const backfill = (metric: string, from: string) => `
+  ${backfillOverCounts(metric, from)}
   DELETE FROM sys_scaling_buckets WHERE name = ${metric} AND start_ts >= ${bucketStart(from)}
     AND start_ts < (SELECT since FROM sys_scaling_series WHERE name = ${metric});
   INSERT INTO sys_scaling_buckets (name, start_ts, labels, sample_count, value_sum, value_sum_err, value_min, value_max)
@@ -67,6 +69,7 @@ DROP TABLE IF EXISTS sys_scaling_buckets;
 CREATE TABLE sys_scaling_series (
   name TEXT PRIMARY KEY NOT NULL,
   since INTEGER NOT NULL,
+  count_over INTEGER NOT NULL DEFAULT 0,
   open_seq INTEGER NOT NULL DEFAULT 0,
   open_ts INTEGER,
   open_labels TEXT,
@@ -85,6 +88,7 @@ CREATE TABLE sys_scaling_buckets (
   value_sum_err REAL,
   value_min REAL,
   value_max REAL,
+  last_value REAL,
   PRIMARY KEY (name, start_ts, labels)
 ) WITHOUT ROWID;
 
@@ -113,14 +117,17 @@ DROP TRIGGER IF EXISTS sys_scaling_policies_watch_insert;
 CREATE TRIGGER sys_scaling_policies_watch_insert AFTER INSERT ON sys_scaling_policies WHEN NEW.enabled = 1
 BEGIN
   INSERT OR IGNORE INTO sys_scaling_series (name, since) VALUES (NEW.metric, ${sinceNow});
+  ${recountPolicy(undefined, 'NEW')}
   ${backfill('NEW.metric', windowBeforeNewest('NEW'))}
 END;
 
 DROP TRIGGER IF EXISTS sys_scaling_policies_watch_update;
-CREATE TRIGGER sys_scaling_policies_watch_update AFTER UPDATE OF metric, enabled, window_ms ON sys_scaling_policies
+CREATE TRIGGER sys_scaling_policies_watch_update
+AFTER UPDATE OF name, metric, enabled, window_ms, aggregate, comparison, threshold ON sys_scaling_policies
 BEGIN
   ${unwatch('OLD.metric')}
   INSERT OR IGNORE INTO sys_scaling_series (name, since) SELECT NEW.metric, ${sinceNow} WHERE NEW.enabled = 1;
+  ${recountPolicy('OLD', 'NEW')}
   ${backfill('NEW.metric', windowBeforeNewest('NEW'))}
 END;
 
@@ -128,6 +135,7 @@ DROP TRIGGER IF EXISTS sys_scaling_policies_watch_delete;
 CREATE TRIGGER sys_scaling_policies_watch_delete AFTER DELETE ON sys_scaling_policies
 BEGIN
   ${unwatch('OLD.metric')}
+  ${recountPolicy('OLD', undefined)}
 END;
 
 DROP TRIGGER IF EXISTS sys_metrics_scaling_buckets_delete;
@@ -135,6 +143,7 @@ CREATE TRIGGER sys_metrics_scaling_buckets_delete AFTER DELETE ON sys_metrics
 WHEN OLD.ts >= (SELECT since FROM sys_scaling_series WHERE name = OLD.name)
 BEGIN
   ${recomputeBucket('OLD')}
+  ${recountBucket('OLD')}
 END;
 
 DROP TRIGGER IF EXISTS sys_metrics_scaling_buckets_update;
@@ -144,5 +153,7 @@ WHEN OLD.ts >= (SELECT since FROM sys_scaling_series WHERE name = OLD.name)
 BEGIN
   ${recomputeBucket('OLD')}
   ${recomputeBucket('NEW')}
+  ${recountBucket('OLD')}
+  ${recountBucket('NEW')}
 END;
 `;

@@ -91,12 +91,14 @@ const scenarios: Scenario[] = [
     batch: 20_000,
   },
   {
-    name: '1 p95 policy evaluating (not breaching); same load (p95 reads the raw samples of its window)',
+    // the scale-in one counts 2 of 7 watched samples (values 0.35 and 0.36) as over its threshold
+    name: '2 p95 policies evaluating (not breaching); same load, 2 in 7 watched samples over one threshold',
     policies: (db) => {
       policy(db, 'cpu-p95-high', 'scale_out', 0.9, '', 'p95');
+      policy(db, 'cpu-p95-low', 'scale_in', 0.35, '', 'p95');
     },
     names: NAMES,
-    samples: 100_000,
+    samples: 500_000,
   },
 ];
 
@@ -171,13 +173,12 @@ const lines = scenarios.map((scenario, i) => {
 const load = (l: number[]) => l.map((x) => x.toFixed(1)).join(', ');
 const bestRate = (i: number) => Math.max(...results[i].map((r) => r.rate));
 const TARGET = 200_000;
-/** Every scenario but the p95 one (the last). */
-const belowTarget = scenarios.slice(0, -1).filter((_, i) => bestRate(i) < TARGET);
-const evaluatingMargin = Math.round((bestRate(3) / TARGET - 1) * 100);
+const belowTarget = scenarios.filter((_, i) => bestRate(i) < TARGET);
+const margin = (i: number) => `${Math.round((bestRate(i) / TARGET - 1) * 100)}%`;
 const verdict =
   belowTarget.length === 0
-    ? `Target met for avg/min/max policies: every scenario's best run is above 200,000 samples/s, with policies
-evaluating by ${evaluatingMargin}%.`
+    ? `Target met: every scenario's best run is above 200,000 samples/s, with avg policies evaluating by
+${margin(3)} and p95 ones by ${margin(5)}.`
     : `Target NOT met in this run for: ${belowTarget.map((s) => s.name).join('; ')}.`;
 
 writeSection(
@@ -201,11 +202,12 @@ ${lines.join('\n')}
 than wall time (fsync waits are not counted).
 
 What changed to reach the target (see docs/metrics.md, *Cost*): \`sys_metrics\` has one index, \`(ts)\`,
-appended at its right edge (catalog migrations 5 and 6 dropped \`(name, ts)\`); policy windows read
+appended at its right edge (catalog migration 5 dropped \`(name, ts)\`); policy windows read
 1-second buckets (count, compensated sum, min, max per metric, second and label set) kept by the triggers, plus
-the raw samples of the window's two partial seconds, instead of every sample of the window (15,000 here); p95
-keeps only the top 5% of its window's samples while scanning instead of sorting them all; and the trigger work
-is staged so a statement runs only when needed (each costs ~1 µs per firing even when it changes nothing).
+the raw samples of the window's two partial seconds, instead of every sample of the window (15,000 here); a p95
+policy decides from its own per-second counts of samples over its threshold (p95 > t exactly when at least 5% of
+the window is), reading its window's samples only to record the value of a breach; and the trigger work is
+staged so a statement runs only when needed (each costs ~1 µs per firing even when it changes nothing).
 
 Where the time goes (CPU per sample, measured separately on the same machine with throwaway variants of the
 table): the INSERT itself with better-sqlite3's parameter binding ~1.5 µs, the \`(ts)\` index ~0.3 µs (with the
@@ -217,9 +219,11 @@ i.e. ~0.16 µs per sample at one evaluation per 1,000 samples. Wall time adds th
 20,000 rows per transaction a quarter of the commits remain; on this shared machine the difference between the
 two batch sizes stayed within the run-to-run spread.
 
-${verdict} Not met for p95: a p95 evaluation reads its whole window through the \`(ts)\` index, i.e.
-the samples of all names in it (150,000 rows here, read nearly sequentially, ~9 ms per evaluation, ~0.06 µs per
-row), one evaluation per 1,000 samples written. At ~3.6 µs per sample for everything else, 200,000 samples/s
-leaves ~1.4 ms per evaluation: a p95 window of at most ~20,000 samples (all names), e.g. a 5-minute window at a
-sixth of this load, or a 40-second one at this load.`,
+Before the counts, a p95 evaluation read its whole window through the \`(ts)\` index (the samples of all names in
+it, 150,000 rows here, ~9 ms per evaluation) and this load ran at 76,330 samples/s. Keeping the watched samples
+in a table indexed by value instead, tried too, reached about twice that: every sample lands at a random place
+in the value index, and a commit then writes each page it touched to the WAL (~25 µs of CPU per row at 500 rows
+per transaction, against ~3 µs without the index).
+
+${verdict}`,
 );

@@ -11,7 +11,10 @@ let cleanup: () => void;
 beforeEach(() => {
   ({ db, path, cleanup } = policyDb());
 });
-afterEach(() => cleanup());
+afterEach(() => {
+  db.close(); // a test may have reopened it
+  cleanup();
+});
 
 const CPU = 'infrabase_node_cpu_utilization_ratio';
 const AGGREGATES = ['avg', 'min', 'max', 'p95'] as const;
@@ -77,6 +80,7 @@ function insertAndCompare(
         observed_value: number;
       }[]) {
         seen = e.id;
+        if (!e.policy.startsWith('always-')) continue;
         const aggregate = e.policy.replace('always-', '');
         const expected = direct(aggregate, e.ts, labelMatch);
         if (aggregate === 'avg') expect(e.observed_value).toBeCloseTo(expected as number, 12);
@@ -224,5 +228,154 @@ describe('incremental window buckets', () => {
     } finally {
       tmp.cleanup();
     }
+  });
+});
+
+/**
+ * Asserts that `sys_scaling_over_counts` holds, for every enabled p95 policy, the number of samples over its
+ * threshold per bucket and label set, from its metric's `since` on, as a direct count over the raw samples.
+ * @returns the number of samples it counts.
+ */
+function expectOverCountsExact(on: Database = db): number {
+  const kept = on
+    .prepare('SELECT policy, start_ts, labels, over_count FROM sys_scaling_over_counts ORDER BY 1, 2, 3')
+    .all();
+  const raw = on
+    .prepare(
+      `SELECT p.name AS policy, m.ts - m.ts % 1000 AS start_ts, m.labels, count(*) AS over_count
+       FROM sys_scaling_policies p JOIN sys_scaling_series s ON s.name = p.metric
+         JOIN sys_metrics m ON m.name = p.metric AND m.ts >= s.since
+       WHERE p.enabled = 1 AND p.aggregate = 'p95'
+         AND CASE WHEN p.comparison IN ('>', '<=') THEN m.value > p.threshold ELSE m.value >= p.threshold END
+       GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
+    )
+    .all();
+  expect(kept).toEqual(raw);
+  return (kept as { over_count: number }[]).reduce((n, r) => n + r.over_count, 0);
+}
+
+/** Traffic with integer values from -20 to 80, so that many samples equal a threshold of 75. */
+const integerTraffic = (seed: number, count: number, startTs?: number) =>
+  traffic(seed, count, startTs).map((s) => ({ ...s, value: Math.round(s.value) }));
+
+describe('p95 decisions from counts over the threshold', () => {
+  it('breach exactly when the p95 of the raw window does, for every comparison, ties and a label match included', () => {
+    const policies = [
+      { name: 'gt', comparison: '>', label_match: '{}' },
+      { name: 'ge', comparison: '>=', label_match: '{}' },
+      { name: 'lt', comparison: '<', label_match: '{}' },
+      { name: 'le', comparison: '<=', label_match: '{}' },
+      { name: 'gt-web', comparison: '>', label_match: '{"pool":"web"}' },
+    ];
+    for (const p of policies) {
+      insertPolicy(db, {
+        ...p,
+        aggregate: 'p95',
+        window_ms: WINDOW_MS,
+        threshold: 75,
+        action: 'scale_out',
+        max_nodes: 1_000,
+        cooldown_ms: 0,
+      });
+    }
+    const insert = db.prepare(
+      'INSERT INTO sys_metrics (ts, node_id, name, labels, value) VALUES (?, NULL, ?, ?, ?)',
+    );
+    const evaluatedAt = db.prepare('SELECT ts FROM sys_scaling_evaluated WHERE policy = ?').pluck();
+    const event = db
+      .prepare('SELECT observed_value FROM sys_scaling_events WHERE policy = ? AND ts = ?')
+      .pluck();
+    const compare = {
+      '>': (v: number) => v > 75,
+      '>=': (v: number) => v >= 75,
+      '<': (v: number) => v < 75,
+      '<=': (v: number) => v <= 75,
+    };
+    const outcomes = new Map<string, Set<boolean>>(policies.map((p) => [p.name, new Set()]));
+    const lastEvaluated = new Map<string, number>();
+    db.transaction(() => {
+      for (const sample of integerTraffic(15, 3_000)) {
+        insert.run(sample.ts, CPU, sample.labels, sample.value);
+        for (const p of policies) {
+          const at = evaluatedAt.get(p.name) as number | undefined;
+          if (at === undefined || at === lastEvaluated.get(p.name)) continue;
+          lastEvaluated.set(p.name, at);
+          expect(at).toBe(sample.ts);
+          const p95 = direct('p95', sample.ts, p.label_match) as number;
+          const breach = compare[p.comparison as keyof typeof compare](p95);
+          outcomes.get(p.name)!.add(breach);
+          expect(event.get(p.name, sample.ts)).toBe(breach ? p95 : undefined);
+        }
+      }
+    })();
+    // every policy was seen both breaching and not
+    for (const p of policies) expect([...outcomes.get(p.name)!].sort()).toEqual([false, true]);
+  });
+
+  it('stay exact through backfill, sample edits, a longer window, a new threshold, pruning and a restart', () => {
+    insertAndCompare(traffic(9, 500));
+    alwaysBreaching();
+    insertPolicy(db, {
+      name: 'p95-le',
+      aggregate: 'p95',
+      comparison: '<=',
+      threshold: 50,
+      action: 'scale_in',
+      max_nodes: 5,
+    });
+    expect(expectOverCountsExact()).toBeGreaterThan(10);
+    let last = db.prepare('SELECT max(ts) FROM sys_metrics').pluck().get() as number;
+    insertAndCompare(traffic(10, 2_000, last));
+    expect(expectOverCountsExact()).toBeGreaterThan(100);
+
+    db.prepare('DELETE FROM sys_metrics WHERE rowid % 5 = 0').run();
+    db.prepare('UPDATE sys_metrics SET value = value + 1 WHERE rowid % 5 = 1').run();
+    db.prepare('UPDATE sys_metrics SET ts = ts - 2500 WHERE rowid % 5 = 2').run();
+    expectOverCountsExact();
+    db.prepare(
+      "UPDATE sys_scaling_policies SET threshold = 10, comparison = '>=' WHERE name = 'p95-le'",
+    ).run();
+    expectOverCountsExact();
+    // a longer window backfills buckets and counts; the comparisons below need the original one back
+    const setWindow = db.prepare("UPDATE sys_scaling_policies SET window_ms = ? WHERE name = 'always-p95'");
+    setWindow.run(3 * WINDOW_MS);
+    expectOverCountsExact();
+    setWindow.run(WINDOW_MS);
+
+    last = db.prepare('SELECT max(ts) FROM sys_metrics').pluck().get() as number;
+    const since = db.prepare('SELECT since FROM sys_scaling_series').pluck();
+    const before = since.get() as number;
+    insertAndCompare(traffic(11, 1_000, last));
+    expect(since.get()).toBeGreaterThan(before);
+    expectOverCountsExact();
+
+    // rebuilt from the raw samples, for one window before the newest sample
+    db.close();
+    db = openDatabase(path, { migrate: true, extensions: [scalingPoliciesExtension] });
+    expect(expectOverCountsExact()).toBeGreaterThan(10);
+    last = db.prepare('SELECT max(ts) FROM sys_metrics').pluck().get() as number;
+    expect(insertAndCompare(traffic(12, 200, last))).toBeGreaterThan(50);
+  });
+
+  it('are dropped when a policy stops being an enabled p95 one, and counted again when it is one again', () => {
+    alwaysBreaching();
+    insertAndCompare(traffic(13, 1_000));
+    const counted = db
+      .prepare("SELECT count(*) FROM sys_scaling_over_counts WHERE policy = 'always-p95'")
+      .pluck();
+    expect(counted.get()).toBeGreaterThan(0);
+    db.prepare("UPDATE sys_scaling_policies SET aggregate = 'avg' WHERE name = 'always-p95'").run();
+    expect(counted.get()).toBe(0);
+    expect(db.prepare('SELECT count_over FROM sys_scaling_series').pluck().get()).toBe(0);
+
+    db.prepare("UPDATE sys_scaling_policies SET aggregate = 'p95' WHERE name = 'always-p95'").run();
+    expect(expectOverCountsExact()).toBeGreaterThan(100);
+    const last = db.prepare('SELECT max(ts) FROM sys_metrics').pluck().get() as number;
+    expect(insertAndCompare(traffic(14, 200, last))).toBeGreaterThan(50);
+
+    db.prepare("UPDATE sys_scaling_policies SET enabled = 0 WHERE name = 'always-p95'").run();
+    expect(counted.get()).toBe(0);
+    db.prepare("DELETE FROM sys_scaling_policies WHERE name = 'always-p95'").run();
+    expect(db.prepare('SELECT count(*) FROM sys_scaling_over_counts').pluck().get()).toBe(0);
   });
 });
