@@ -31,7 +31,8 @@ const due = (name: string, ts: string) =>
  * evaluation's window) and whose `label_match` the new sample satisfies:
  * 1. observed = aggregate (avg, max, min, p95) of the matching samples with ts in (NEW.ts - window_ms, NEW.ts],
  *    read from the 1-second window buckets of window-buckets-schema.ts plus the raw samples of the partial
- *    edge buckets (p95: all raw samples of the window);
+ *    edge buckets; p95 decides the breach from the policy's counts of samples over its threshold
+ *    (window-over-counts-schema.ts) and reads the raw samples of its window only to record a breach's value;
  * 2. if `observed <comparison> threshold` (a breach), count the policy's pool: live rows of `sys_nodes`
  *    (`desired_state = 'running'`, status not terminating/terminated/failed) carrying every label of
  *    `node_template.labels` (an empty selector means every node);
