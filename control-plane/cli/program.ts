@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { VERSION } from '../version.js';
 import { registerAgent } from './commands/agent.js';
 import { registerDemo } from './commands/demo.js';
 import { registerLoad } from './commands/load.js';
@@ -12,6 +13,7 @@ import { registerUp } from './commands/up.js';
 export function buildProgram(): Command {
   const program = new Command('infrabase')
     .description('a control plane in which the database is the infrastructure')
+    .version(VERSION)
     .showHelpAfterError();
   registerUp(program);
   registerSql(program);

@@ -1,7 +1,11 @@
 import type { BootFormat, NodeRow } from '../../autoinfra/index.js';
 import { InfrabaseError } from '../../engine/index.js';
 import { renderCloudInit, renderGceStartupScript } from '../../network/index.js';
+import { VERSION } from '../version.js';
 import type { NodeTokens } from './node-tokens.js';
+
+/** The agent a cloud node installs: this build's version, so that agents and control plane match. */
+const AGENT_PACKAGE = `infrabase@${VERSION}`;
 
 /** Default lifetime of a join token, counted from the launch (`sys_nodes.launched_at`), in ms: 1 hour. */
 export const DEFAULT_JOIN_TOKEN_TTL_MS = 3_600_000;
@@ -18,6 +22,8 @@ export interface NodeBoot {
   readonly joinTokenExpiresAt: number;
   /** ms. */
   readonly heartbeatIntervalMs: number;
+  /** npm package spec a cloud node installs the agent from; default this build's, `infrabase@<VERSION>`. */
+  readonly agentPackage?: string;
 }
 
 /** A launched row as the boot data needs it: `launched_at` (catalog migration 6) is not in `NodeRow`. */
@@ -37,7 +43,7 @@ export function joinTokenExpiry(row: NodeRow, ttlMs: number): number {
  * Renders a launch's boot data in `format`: `agent-json` → `{"controlPlaneUrl","joinToken",
  * "heartbeatIntervalMs"}` (the local provider starts the agent itself), `cloud-config` → cloud-init user data
  * from `renderCloudInit`, `startup-script` → the GCE script from `renderGceStartupScript` (both install Node.js
- * and the agent, write `/etc/infrabase/agent.yaml` and start `infrabase-agent.service`). Pure and
+ * and the agent of this build's version unless `agentPackage` says otherwise, write `/etc/infrabase/agent.yaml` and start `infrabase-agent.service`). Pure and
  * deterministic: equal inputs give equal bytes.
  * @throws InfrabaseError `INVALID_ARGUMENT` when a value cannot be placed in the format (see
  *   `validateAgentBootstrap`) or the format is unknown.
@@ -51,9 +57,9 @@ export function renderBootData(format: BootFormat, boot: NodeBoot): string {
         heartbeatIntervalMs: boot.heartbeatIntervalMs,
       });
     case 'cloud-config':
-      return renderCloudInit(boot);
+      return renderCloudInit({ agentPackage: AGENT_PACKAGE, ...boot });
     case 'startup-script':
-      return renderGceStartupScript(boot);
+      return renderGceStartupScript({ agentPackage: AGENT_PACKAGE, ...boot });
     default:
       throw new InfrabaseError(
         'INVALID_ARGUMENT',
