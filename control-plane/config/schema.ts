@@ -79,6 +79,11 @@ export const configSchema = z.object({
       heartbeatTimeoutMs: ms(10_000),
       /** Lifetime of a launch's join token, counted from the launch (`sys_nodes.launched_at`). */
       joinTokenTtlMs: z.number().int().min(1).default(3_600_000),
+      /**
+       * Lifetime of a node token, refreshed by every heartbeat: how long an agent cut off from the control plane
+       * can still come back (its join token is spent by then).
+       */
+      nodeTokenTtlMs: z.number().int().min(1).default(86_400_000),
       orphanGracePeriodMs: ms(60_000),
       capacityCooloffMs: ms(180_000),
       /** Per-provider token bucket: burst size and refill per second. */

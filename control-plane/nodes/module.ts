@@ -61,7 +61,7 @@ class ReconcilerService implements Service {
   async start(ctx: ControlPlaneContext): Promise<void> {
     const dataDir = resolve(ctx.config.dataDir);
     const clusterId = ctx.clusterId;
-    const tokens = NodeTokens.fromDataDir(dataDir);
+    const tokens = NodeTokens.fromDataDir(dataDir, ctx.config.reconciler.nodeTokenTtlMs);
     const providers = new Map<string, CloudProvider>();
     const local = ctx.config.providers.local;
     providers.set(
@@ -140,7 +140,7 @@ export function createNodesModule(options: NodesModuleOptions = {}): ControlPlan
     routes: (ctx) => [
       nodeRoutes({
         db: ctx.db,
-        tokens: NodeTokens.fromDataDir(resolve(ctx.config.dataDir)),
+        tokens: NodeTokens.fromDataDir(resolve(ctx.config.dataDir), ctx.config.reconciler.nodeTokenTtlMs),
         clock: ctx.clock,
         heartbeatIntervalMs: ctx.config.reconciler.heartbeatIntervalMs,
         mesh: meshMembership(ctx),

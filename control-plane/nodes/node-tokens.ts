@@ -36,8 +36,8 @@ const b64 = (b: Buffer | string) => Buffer.from(b).toString('base64url');
 export class NodeTokens {
   constructor(
     private readonly key: Buffer,
-    /** Lifetime of a node (heartbeat) token, in ms. Default 1 hour. */
-    readonly nodeTokenTtlMs = 3_600_000,
+    /** Lifetime of a node (heartbeat) token, in ms. Default 24 hours (`reconciler.nodeTokenTtlMs`). */
+    readonly nodeTokenTtlMs = 86_400_000,
   ) {
     if (key.length < 32) {
       throw new InfrabaseError(

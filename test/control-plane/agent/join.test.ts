@@ -144,6 +144,18 @@ describe('single-use join token', () => {
     expect(row().endpoint).toBe('127.0.0.1:9002');
   });
 
+  it('lets a node re-join after a partition shorter than the node token TTL, and not after a longer one', async () => {
+    const joined = await post('/v1/nodes/join', joinToken());
+    await post('/v1/nodes/heartbeat', joined.body.nodeToken);
+    t += tokens.nodeTokenTtlMs - 1;
+    const back = await post('/v1/nodes/join', joined.body.nodeToken);
+    expect(back.status).toBe(200);
+    t += tokens.nodeTokenTtlMs;
+    const late = await post('/v1/nodes/heartbeat', back.body.nodeToken);
+    expect(late.status).toBe(401);
+    expect(late.body.error?.message).toMatch(/expired/);
+  });
+
   it('refuses a drain token at the join route', () => {
     const err = (() => {
       try {
