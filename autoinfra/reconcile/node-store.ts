@@ -21,6 +21,8 @@ export interface NodeRow {
   readonly endpoint: string | null;
   readonly last_heartbeat_at: number | null;
   readonly attempts: number;
+  /** When the current launch attempt began (its idempotency token was written); null before the first. */
+  readonly launched_at: number | null;
   readonly created_at: number;
   readonly updated_at: number;
 }

@@ -40,6 +40,11 @@ export interface ReconcileDeps {
    * writes the row and so queues it, and a provider call per heartbeat would spend the API rate limit.
    */
   readonly lastLookup?: Map<string, number>;
+  /**
+   * A launched instance whose agent has not heartbeated this long after the launch began (`launched_at`), in
+   * ms, is deleted and replaced by a new attempt (Karpenter's registration TTL). Default: never.
+   */
+  readonly registrationTimeoutMs?: number;
 }
 
 /** How long to wait before re-checking a node that is terminating, in ms. */
@@ -292,6 +297,14 @@ async function observe(deps: ReconcileDeps, provider: CloudProvider, row: NodeRo
     deps.store.update(row.id, token, { status: 'ready', status_reason: 'heartbeat received' }, t);
     return { action: 'ready', requeueAfterMs: last! + deps.heartbeatTimeoutMs - t + 1 };
   }
+  const launchedAt = row.launched_at ?? row.updated_at;
+  if (
+    last === null &&
+    deps.registrationTimeoutMs !== undefined &&
+    t - launchedAt >= deps.registrationTimeoutMs
+  ) {
+    return replaceUnregistered(deps, provider, row, t - launchedAt);
+  }
   if (row.status !== 'booting') {
     deps.store.update(
       row.id,
@@ -301,7 +314,42 @@ async function observe(deps: ReconcileDeps, provider: CloudProvider, row: NodeRo
     );
   }
   const since = row.status === 'booting' ? row.updated_at : t;
-  return { action: 'booting', requeueAfterMs: bootingRecheckMs(since, t, deps.heartbeatTimeoutMs) };
+  const recheck = bootingRecheckMs(since, t, deps.heartbeatTimeoutMs);
+  const deadline =
+    deps.registrationTimeoutMs === undefined ? recheck : launchedAt + deps.registrationTimeoutMs - t;
+  return { action: 'booting', requeueAfterMs: Math.max(1, Math.min(recheck, deadline)) };
+}
+
+/**
+ * Deletes the instance of a launch whose agent never heartbeated within the registration timeout, then drops
+ * the launch so the next step starts a new attempt. The delete comes first: a crash in between leaves a row
+ * whose instance is gone or going, which the next observation records as vanished.
+ */
+async function replaceUnregistered(
+  deps: ReconcileDeps,
+  provider: CloudProvider,
+  row: NodeRow,
+  ageMs: number,
+): Promise<ReconcileResult> {
+  try {
+    await provider.delete(row.instance_id!, deps.signal);
+  } catch (err) {
+    if (!isInfrabaseError(err, 'NOT_FOUND')) throw err;
+  }
+  deps.store.update(
+    row.id,
+    row.idempotency_token,
+    {
+      instance_id: null,
+      idempotency_token: null,
+      status: 'pending',
+      status_reason: `instance ${row.instance_id} did not register (no heartbeat ${ageMs} ms after its launch, timeout ${deps.registrationTimeoutMs} ms); replacing it`,
+      endpoint: null,
+    },
+    now(deps),
+  );
+  deps.lastLookup?.delete(row.id);
+  return { action: 'unregistered', requeue: true };
 }
 
 async function finalize(

@@ -24,6 +24,8 @@ export interface ReconcilerSettings {
   /** Every row is re-queued this often (the level-based safety net). Default 30000. */
   readonly resyncIntervalMs?: number;
   readonly heartbeatTimeoutMs?: number;
+  /** A launch whose agent has not heartbeated this long is replaced. Default: never. */
+  readonly registrationTimeoutMs?: number;
   readonly orphanGracePeriodMs?: number;
   readonly capacityCooloffMs?: number;
   /** Per-provider token bucket for API calls; omit for no client-side limit. */
@@ -90,6 +92,7 @@ export class Reconciler {
       clock: this.clock,
       clusterId: options.clusterId,
       heartbeatTimeoutMs: options.heartbeatTimeoutMs ?? 10_000,
+      registrationTimeoutMs: options.registrationTimeoutMs,
       userData: options.userData,
       drain: options.drain,
       signal: this.abort.signal,

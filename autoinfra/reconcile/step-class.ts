@@ -4,7 +4,7 @@ import type { NodeRow } from './node-store.js';
 /**
  * The step a reconcile took, in the few classes the `infrabase_reconcile_*` metrics use: `none` (row gone,
  * lost a race), `create` (launch steps: token written, create called, capacity error), `wait` (re-checks:
- * booting, checked, cooling off), `delete` (draining, terminating), `mark` (status recorded: ready,
+ * booting, checked, cooling off), `delete` (draining, terminating, an unregistered instance replaced), `mark` (status recorded: ready,
  * unreachable, vanished, failed — a re-check of a row that had already failed reports `failed` too) and `finalize` (row removed after termination).
  */
 export type ReconcileActionClass = 'none' | 'create' | 'wait' | 'delete' | 'mark' | 'finalize';
@@ -22,6 +22,7 @@ const CLASSES: Readonly<Record<string, ReconcileActionClass>> = {
   checked: 'wait',
   draining: 'delete',
   terminating: 'delete',
+  unregistered: 'delete',
   ready: 'mark',
   unreachable: 'mark',
   vanished: 'mark',

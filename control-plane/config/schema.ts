@@ -77,6 +77,8 @@ export const configSchema = z.object({
       heartbeatIntervalMs: ms(2_000),
       /** A ready node with no heartbeat for this long becomes `unreachable`. */
       heartbeatTimeoutMs: ms(10_000),
+      /** A launched node with no heartbeat this long after its launch began is deleted and launched again. */
+      registrationTimeoutMs: ms(900_000),
       /** Lifetime of a launch's join token, counted from the launch (`sys_nodes.launched_at`). */
       joinTokenTtlMs: z.number().int().min(1).default(3_600_000),
       /**

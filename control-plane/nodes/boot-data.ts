@@ -26,16 +26,13 @@ export interface NodeBoot {
   readonly agentPackage?: string;
 }
 
-/** A launched row as the boot data needs it: `launched_at` (catalog migration 6) is not in `NodeRow`. */
-type LaunchedRow = NodeRow & { readonly launched_at?: number | null };
-
 /**
  * When the join token of `row`'s current launch expires, ms: `launched_at` (set when the idempotency token was
  * written; `created_at` for a row launched before that column existed) + `ttlMs`. The same for every retry of
  * the launch, so its boot data stays byte-identical.
  */
 export function joinTokenExpiry(row: NodeRow, ttlMs: number): number {
-  const launched = (row as LaunchedRow).launched_at ?? row.created_at;
+  const launched = row.launched_at ?? row.created_at;
   return launched + ttlMs;
 }
 

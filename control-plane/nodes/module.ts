@@ -81,6 +81,7 @@ class ReconcilerService implements Service {
       concurrency: r.concurrency,
       resyncIntervalMs: r.resyncIntervalMs,
       heartbeatTimeoutMs: r.heartbeatTimeoutMs,
+      registrationTimeoutMs: r.registrationTimeoutMs,
       orphanGracePeriodMs: r.orphanGracePeriodMs,
       capacityCooloffMs: r.capacityCooloffMs,
       rateLimit: r.rateLimit,

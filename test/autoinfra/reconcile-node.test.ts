@@ -166,6 +166,31 @@ describe('reconcileNode', () => {
     expect(delays).toEqual([1000, 2000, 4000, 8000, 10_000, 10_000]);
   });
 
+  it('replaces a launch whose agent never heartbeats within the registration timeout, and keeps one that does', async () => {
+    deps = { ...deps, registrationTimeoutMs: 60_000 };
+    insert('n-1');
+    insert('n-2');
+    await settle('n-1');
+    await settle('n-2');
+    const first = row('n-1').instance_id;
+    db.prepare('UPDATE sys_nodes SET last_heartbeat_at = ? WHERE id = ?').run(clock.now(), 'n-2');
+    await reconcileNode(deps, 'n-2');
+    clock.advance(59_999);
+    const waiting = await reconcileNode(deps, 'n-1');
+    expect(waiting).toMatchObject({ action: 'booting', requeueAfterMs: 1 });
+    clock.advance(1);
+    expect(await reconcileNode(deps, 'n-1')).toMatchObject({ action: 'unregistered', requeue: true });
+    expect(row('n-1')).toMatchObject({ status: 'pending', instance_id: null, idempotency_token: null });
+    expect(row('n-1').status_reason).toMatch(/did not register \(no heartbeat 60000 ms after its launch/);
+    expect(cloud.count('delete')).toBe(1);
+    await settle('n-1');
+    expect(row('n-1')).toMatchObject({ status: 'booting', attempts: 2 });
+    expect(row('n-1').instance_id).not.toBe(first);
+    // n-2 heartbeated once and then went quiet: unreachable, never replaced for registration
+    expect((await reconcileNode(deps, 'n-2')).action).toBe('unreachable');
+    expect(cloud.count('delete')).toBe(1);
+  });
+
   it('skips the provider lookup for a ready row with a fresh heartbeat that was looked up recently', async () => {
     deps = { ...deps, lastLookup: new Map() };
     insert('n-1');
