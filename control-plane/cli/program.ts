@@ -14,6 +14,8 @@ export function buildProgram(): Command {
   const program = new Command('infrabase')
     .description('a control plane in which the database is the infrastructure')
     .version(VERSION)
+    // program options only before the subcommand, so `model import --version N` stays the subcommand's
+    .enablePositionalOptions()
     .showHelpAfterError();
   registerUp(program);
   registerSql(program);

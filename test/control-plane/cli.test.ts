@@ -1,6 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, startUp } from '../support/cli.js';
+import { SHARED_DATA } from '../support/data.js';
 import { stopLocalAgents } from '../support/local-agents.js';
 import { tempDir } from '../support/tmp.js';
 
@@ -76,5 +78,24 @@ describe('infrabase sql', () => {
     elsewhere.cleanup();
     expect(res.code).toBe(1);
     expect(res.stderr).toMatch(/UNAUTHENTICATED: no API token: pass --token, set INFRABASE_TOKEN/);
+  });
+});
+
+describe('infrabase --version and model import --version', () => {
+  it('prints the package version, and leaves --version after a subcommand to the subcommand', async () => {
+    const version = await runCli(['--version'], { cwd: tmp.dir });
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+    expect(version).toMatchObject({ code: 0, stdout: `${pkg.version}\n` });
+    const model = `${SHARED_DATA}/models/sklearn_logreg_iris.onnx`;
+    const imported = await runCli(['model', 'import', 'iris_cli', model, '--version', '7', '--url', up.url], {
+      cwd: tmp.dir,
+    });
+    expect(imported.stderr).toBe('');
+    expect(imported.code).toBe(0);
+    const stored = await runCli(
+      ['sql', '--json', '--url', up.url, "SELECT version FROM sys_models WHERE name = 'iris_cli'"],
+      { cwd: tmp.dir },
+    );
+    expect(JSON.parse(stored.stdout).rows).toEqual([[7]]);
   });
 });
