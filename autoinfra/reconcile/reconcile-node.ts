@@ -41,8 +41,8 @@ export interface ReconcileDeps {
    */
   readonly lastLookup?: Map<string, number>;
   /**
-   * A launched instance whose agent has not heartbeated this long after the launch began (`launched_at`), in
-   * ms, is deleted and replaced by a new attempt (Karpenter's registration TTL). Default: never.
+   * A launched instance whose agent has not heartbeated this long after it was recorded (the row turned
+   * `booting`), in ms, is deleted and replaced by a new attempt (Karpenter's registration TTL). Default: never.
    */
   readonly registrationTimeoutMs?: number;
 }
@@ -297,13 +297,11 @@ async function observe(deps: ReconcileDeps, provider: CloudProvider, row: NodeRo
     deps.store.update(row.id, token, { status: 'ready', status_reason: 'heartbeat received' }, t);
     return { action: 'ready', requeueAfterMs: last! + deps.heartbeatTimeoutMs - t + 1 };
   }
-  const launchedAt = row.launched_at ?? row.updated_at;
-  if (
-    last === null &&
-    deps.registrationTimeoutMs !== undefined &&
-    t - launchedAt >= deps.registrationTimeoutMs
-  ) {
-    return replaceUnregistered(deps, provider, row, t - launchedAt);
+  // registration is timed from when the instance was recorded (the row turned booting), not from the launch's
+  // first create call, which cloud retries may have delayed
+  const since = row.status === 'booting' ? row.updated_at : t;
+  if (last === null && deps.registrationTimeoutMs !== undefined && t - since >= deps.registrationTimeoutMs) {
+    return replaceUnregistered(deps, provider, row, t - since);
   }
   if (row.status !== 'booting') {
     deps.store.update(
@@ -313,17 +311,17 @@ async function observe(deps: ReconcileDeps, provider: CloudProvider, row: NodeRo
       t,
     );
   }
-  const since = row.status === 'booting' ? row.updated_at : t;
   const recheck = bootingRecheckMs(since, t, deps.heartbeatTimeoutMs);
   const deadline =
-    deps.registrationTimeoutMs === undefined ? recheck : launchedAt + deps.registrationTimeoutMs - t;
+    deps.registrationTimeoutMs === undefined ? recheck : since + deps.registrationTimeoutMs - t;
   return { action: 'booting', requeueAfterMs: Math.max(1, Math.min(recheck, deadline)) };
 }
 
 /**
  * Deletes the instance of a launch whose agent never heartbeated within the registration timeout, then drops
- * the launch so the next step starts a new attempt. The delete comes first: a crash in between leaves a row
- * whose instance is gone or going, which the next observation records as vanished.
+ * the launch so the next step starts a new attempt. The row is read again right before the delete, so a first
+ * heartbeat that arrived during the lookup keeps the node. The delete comes first: a crash in between leaves a
+ * row whose instance is gone or going, which the next observation records as vanished.
  */
 async function replaceUnregistered(
   deps: ReconcileDeps,
@@ -331,6 +329,15 @@ async function replaceUnregistered(
   row: NodeRow,
   ageMs: number,
 ): Promise<ReconcileResult> {
+  const current = deps.store.get(row.id);
+  if (
+    !current ||
+    current.last_heartbeat_at !== null ||
+    current.idempotency_token !== row.idempotency_token ||
+    current.desired_state !== 'running'
+  ) {
+    return { action: 'raced', requeue: true };
+  }
   try {
     await provider.delete(row.instance_id!, deps.signal);
   } catch (err) {
@@ -343,7 +350,7 @@ async function replaceUnregistered(
       instance_id: null,
       idempotency_token: null,
       status: 'pending',
-      status_reason: `instance ${row.instance_id} did not register (no heartbeat ${ageMs} ms after its launch, timeout ${deps.registrationTimeoutMs} ms); replacing it`,
+      status_reason: `instance ${row.instance_id} did not register (no heartbeat ${ageMs} ms after it booted, timeout ${deps.registrationTimeoutMs} ms); replacing it`,
       endpoint: null,
     },
     now(deps),

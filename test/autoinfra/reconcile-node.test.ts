@@ -181,7 +181,7 @@ describe('reconcileNode', () => {
     clock.advance(1);
     expect(await reconcileNode(deps, 'n-1')).toMatchObject({ action: 'unregistered', requeue: true });
     expect(row('n-1')).toMatchObject({ status: 'pending', instance_id: null, idempotency_token: null });
-    expect(row('n-1').status_reason).toMatch(/did not register \(no heartbeat 60000 ms after its launch/);
+    expect(row('n-1').status_reason).toMatch(/did not register \(no heartbeat 60000 ms after it booted/);
     expect(cloud.count('delete')).toBe(1);
     await settle('n-1');
     expect(row('n-1')).toMatchObject({ status: 'booting', attempts: 2 });
@@ -189,6 +189,18 @@ describe('reconcileNode', () => {
     // n-2 heartbeated once and then went quiet: unreachable, never replaced for registration
     expect((await reconcileNode(deps, 'n-2')).action).toBe('unreachable');
     expect(cloud.count('delete')).toBe(1);
+  });
+
+  it('times registration from the recorded instance, not from a create call that retries delayed', async () => {
+    deps = { ...deps, registrationTimeoutMs: 60_000 };
+    insert('n-1');
+    expect((await reconcileNode(deps, 'n-1')).action).toBe('token-written');
+    clock.advance(120_000); // e.g. create throttled or the control plane down since the token was written
+    await settle('n-1');
+    expect(row('n-1').status).toBe('booting');
+    clock.advance(1_000);
+    expect((await reconcileNode(deps, 'n-1')).action).toBe('booting');
+    expect(cloud.count('delete')).toBe(0);
   });
 
   it('skips the provider lookup for a ready row with a fresh heartbeat that was looked up recently', async () => {
