@@ -37,3 +37,6 @@ export function seededRandom(seed: number): Random {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/** The longest delay a Node.js timer keeps, ms (2^31 - 1; a longer one fires at once): the ceiling of time limits. */
+export const MAX_TIMER_MS = 2_147_483_647;

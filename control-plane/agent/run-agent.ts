@@ -3,7 +3,14 @@ import { join, resolve } from 'node:path';
 import Fastify from 'fastify';
 import type { Registry } from 'prom-client';
 import { acquireAgentLock } from '../../autoinfra/providers/local/index.js';
-import { type Clock, type Database, InfrabaseError, openDatabase, systemClock } from '../../engine/index.js';
+import {
+  type Clock,
+  type Database,
+  InfrabaseError,
+  MAX_TIMER_MS,
+  openDatabase,
+  systemClock,
+} from '../../engine/index.js';
 import {
   collectNodeMetrics,
   createRegistry,
@@ -24,10 +31,10 @@ import { checkControlToken, shardRoutes } from './shard-routes.js';
 import { trainingRoutes } from './training-routes.js';
 
 /**
- * Time limits of user SQL on an agent, ms: the default when the control plane names none, and a ceiling well
- * above any limit it forwards (the control plane checks a user's `timeoutMs` against its own `sql` config).
+ * Time limits of user SQL on an agent, ms: the default when the control plane names none, and the longest timer
+ * Node.js keeps as the ceiling (the control plane checks a user's `timeoutMs` against its own `sql` config).
  */
-export const AGENT_SQL_TIMEOUTS: StatementTimeouts = { defaultTimeoutMs: 30_000, maxTimeoutMs: 86_400_000 };
+export const AGENT_SQL_TIMEOUTS: StatementTimeouts = { defaultTimeoutMs: 30_000, maxTimeoutMs: MAX_TIMER_MS };
 
 /** How often the agent rewrites its stored node token as heartbeats refresh it, ms. */
 const NODE_TOKEN_SAVE_INTERVAL_MS = 60_000;

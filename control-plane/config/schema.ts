@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_TIMER_MS } from '../../engine/index.js';
 
 const ms = (def: number) => z.number().int().nonnegative().default(def);
 
@@ -55,8 +56,8 @@ export const configSchema = z.object({
       workers: z.number().int().min(1).max(64).default(2),
       /** Default statement time limit. */
       timeoutMs: z.number().int().min(1).default(30_000),
-      /** The largest limit a request may ask for. */
-      maxTimeoutMs: z.number().int().min(1).default(300_000),
+      /** The largest limit a request may ask for (at most 2^31 - 1 ms, the longest timer Node.js keeps). */
+      maxTimeoutMs: z.number().int().min(1).max(MAX_TIMER_MS).default(300_000),
     })
     .refine((sql) => sql.timeoutMs <= sql.maxTimeoutMs, {
       message: 'timeoutMs must not exceed maxTimeoutMs',
@@ -78,7 +79,7 @@ export const configSchema = z.object({
       /** A ready node with no heartbeat for this long becomes `unreachable`. */
       heartbeatTimeoutMs: ms(10_000),
       /** A launched node with no heartbeat this long after its launch began is deleted and launched again. */
-      registrationTimeoutMs: ms(900_000),
+      registrationTimeoutMs: z.number().int().min(1).default(900_000),
       /** Lifetime of a launch's join token, counted from the launch (`sys_nodes.launched_at`). */
       joinTokenTtlMs: z.number().int().min(1).default(3_600_000),
       /**
