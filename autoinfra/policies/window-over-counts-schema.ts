@@ -18,15 +18,16 @@ const countSample = (metric: string, value: string, start: string, labels: strin
   ON CONFLICT DO UPDATE SET over_count = over_count + 1;`;
 
 /**
- * Counts, from the raw samples with `from <= ts < to` (SQL expressions over the series `s`), the samples over the
- * threshold of each enabled p95 policy `p` matching `policies` (an SQL condition), per bucket and label set.
+ * Counts, from the raw samples with `from <= ts < to` (SQL expressions over the series `s`) that satisfy `samples`
+ * (an SQL condition on `m`), the samples over the threshold of each enabled p95 policy `p` matching `policies`,
+ * per bucket and label set.
  */
-const countRaw = (policies: string, from: string, to = '9223372036854775807') => `
+const countRaw = (policies: string, from: string, to = '9223372036854775807', samples = '1') => `
   INSERT INTO sys_scaling_over_counts (policy, start_ts, labels, over_count)
   SELECT p.name, ${bucketStart('m.ts')}, m.labels, count(*)
   FROM sys_scaling_policies p JOIN sys_scaling_series s ON s.name = p.metric
     JOIN sys_metrics m ON m.ts >= ${from} AND m.ts < ${to} AND m.name = p.metric
-  WHERE ${policies} AND ${p95('p')} AND ${isOver('m.value', 'p')}
+  WHERE ${policies} AND ${p95('p')} AND ${isOver('m.value', 'p')} AND ${samples}
   GROUP BY p.name, ${bucketStart('m.ts')}, m.labels;`;
 
 /** Sets `count_over` of the series of `metric` (an SQL expression) to whether an enabled p95 policy watches it. */
@@ -57,13 +58,12 @@ export const recountBucket = (row: string) => `
   DELETE FROM sys_scaling_over_counts
   WHERE start_ts = ${bucketStart(`${row}.ts`)} AND labels = ${row}.labels
     AND policy IN (SELECT name FROM sys_scaling_policies WHERE metric = ${row}.name);
-  INSERT INTO sys_scaling_over_counts (policy, start_ts, labels, over_count)
-  SELECT p.name, ${bucketStart(`${row}.ts`)}, ${row}.labels, count(*)
-  FROM sys_scaling_policies p JOIN sys_scaling_series s ON s.name = p.metric
-    JOIN sys_metrics m ON m.ts >= ${bucketStart(`${row}.ts`)} AND m.ts < ${bucketStart(`${row}.ts`)} + ${BUCKET_MS}
-      AND m.name = p.metric AND m.labels = ${row}.labels
-  WHERE p.metric = ${row}.name AND ${p95('p')} AND ${isOver('m.value', 'p')} AND ${row}.ts >= s.since
-  GROUP BY p.name;`;
+  ${countRaw(
+    `p.metric = ${row}.name AND ${row}.ts >= s.since`,
+    bucketStart(`${row}.ts`),
+    `${bucketStart(`${row}.ts`)} + ${BUCKET_MS}`,
+    `m.labels = ${row}.labels`,
+  )}`;
 
 /**
  * Per-policy counts for p95 policies, so that deciding a p95 breach reads about window ÷ 1 s rows like the other

@@ -205,8 +205,8 @@ What changed to reach the target (see docs/metrics.md, *Cost*): \`sys_metrics\` 
 appended at its right edge (catalog migration 5 dropped \`(name, ts)\`); policy windows read
 1-second buckets (count, compensated sum, min, max per metric, second and label set) kept by the triggers, plus
 the raw samples of the window's two partial seconds, instead of every sample of the window (15,000 here); a p95
-policy decides from its own per-second counts of samples over its threshold (p95 > t exactly when at least 5% of
-the window is), reading its window's samples only to record the value of a breach; and the trigger work is
+policy decides from its own per-second counts of samples over its threshold (p95 > t exactly when at least its rank from
+the top, ~5% of the window, is), reading its window's samples only to record the value of a breach; and the trigger work is
 staged so a statement runs only when needed (each costs ~1 µs per firing even when it changes nothing).
 
 Where the time goes (CPU per sample, measured separately on the same machine with throwaway variants of the
