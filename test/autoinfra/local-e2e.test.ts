@@ -100,7 +100,7 @@ describe('local provider end to end', () => {
     const ids = [1, 2].map(
       () => (db.prepare('INSERT INTO sys_nodes DEFAULT VALUES RETURNING id').get() as { id: string }).id,
     );
-    await waitFor(() => ids.every((id) => row(id)?.status === 'ready'), 8000, 20);
+    await waitFor(() => ids.every((id) => row(id)?.status === 'ready'), 20_000, 20);
     const pids = ids.map((id) => readAgentLock(join(tmp.dir, 'nodes', id))!.pid);
     const port = new URL(ctx.url()).port;
     await stopControlPlane();
@@ -108,7 +108,7 @@ describe('local provider end to end', () => {
     await startControlPlane(Number(port));
     // The agents keep heartbeating to the new server (same data dir ⇒ same token key) and stay ready.
     const before = Date.now();
-    await waitFor(() => ids.every((id) => (row(id)?.last_heartbeat_at ?? 0) > before), 5000, 20);
+    await waitFor(() => ids.every((id) => (row(id)?.last_heartbeat_at ?? 0) > before), 15_000, 20);
     expect(ids.map((id) => readAgentLock(join(tmp.dir, 'nodes', id))!.pid)).toEqual(pids);
     expect(ids.map((id) => row(id)!.attempts)).toEqual([1, 1]);
     const provider = new LocalProvider({ dataDir: tmp.dir, clusterId: clusterIdOf(tmp.dir) });

@@ -150,15 +150,12 @@ describe.skipIf(skip !== null)(
     it('deleting a node removes it from the other nodes peer lists within two heartbeats and releases its address', async () => {
       const gone = String(c.row(ids[3]).wg_public_key);
       expect(await c.peerKeys(1)).toContain(gone);
-      const start = Date.now();
       c.db.prepare('DELETE FROM sys_nodes WHERE id = ?').run(ids[3]);
       await waitFor(
         async () => !(await c.peerKeys(1)).includes(gone) && !(await c.peerKeys(2)).includes(gone),
         2 * HEARTBEAT_MS + 1000,
         20,
       );
-      const elapsed = Date.now() - start;
-      expect(elapsed).toBeLessThanOrEqual(2 * HEARTBEAT_MS + 1000);
       expect(await c.lab.ping(1, meshIp(2))).toBe(true);
       await waitFor(
         () => {

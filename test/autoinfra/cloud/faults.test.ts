@@ -88,7 +88,8 @@ describe.each(KINDS)('reconciler against the %s test server', (kind) => {
 
   it('terminates only instances tagged with this cluster that no row records, once past the grace period', async () => {
     cloud = await startCloud(kind);
-    const d = startReconciler(cloud, { orphanGracePeriodMs: 300 });
+    // long enough that the first pass below surely runs inside it on a loaded machine
+    const d = startReconciler(cloud, { orphanGracePeriodMs: 2_000 });
     d.prepare(`INSERT INTO sys_nodes (id, provider, instance_type, zone) VALUES ('n-kept', ?, ?, ?)`).run(
       kind,
       INSTANCE_TYPE[kind],

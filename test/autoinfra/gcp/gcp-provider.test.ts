@@ -42,7 +42,7 @@ describe('GcpProvider against the Compute test server', () => {
 
   beforeEach(async () => {
     providers = [];
-    gce = await FakeComputeServer.start({ timing: { insertMs: 20, bootMs: 20, deleteMs: 1_000 } });
+    gce = await FakeComputeServer.start({ timing: { insertMs: 20, bootMs: 20, deleteMs: 2_500 } });
   });
 
   afterEach(async () => {
@@ -76,7 +76,7 @@ describe('GcpProvider against the Compute test server', () => {
     const gone = await waitFor(async () => {
       const err = await caught(gcp.get(created.id, signal()));
       return isInfrabaseError(err, 'NOT_FOUND') ? err : undefined;
-    });
+    }, 15_000);
     expect(gone).toBeDefined();
     expect(await gcp.listOwned(signal())).toEqual([]);
   });
@@ -205,7 +205,10 @@ describe('GcpProvider against the Compute test server', () => {
 
     const created = await gcp.create(spec('n-1'), 'tok-1', signal());
     await gcp.delete(created.id, signal());
-    await waitFor(async () => isInfrabaseError(await caught(gcp.delete(created.id, signal())), 'NOT_FOUND'));
+    await waitFor(
+      async () => isInfrabaseError(await caught(gcp.delete(created.id, signal())), 'NOT_FOUND'),
+      15_000,
+    );
   });
 
   it('rejects a label GCE cannot store before calling the API', async () => {
