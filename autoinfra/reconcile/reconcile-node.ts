@@ -270,7 +270,8 @@ async function observe(deps: ReconcileDeps, provider: CloudProvider, row: NodeRo
     );
     return { action: 'vanished', requeue: true };
   }
-  const last = row.last_heartbeat_at;
+  // a heartbeat may have arrived during the lookup: judge freshness from the row as it is now
+  const last = deps.store.get(row.id)?.last_heartbeat_at ?? row.last_heartbeat_at;
   const fresh = last !== null && t - last < deps.heartbeatTimeoutMs;
   if (row.status === 'ready' || row.status === 'unreachable') {
     if (!fresh && row.status === 'ready') {

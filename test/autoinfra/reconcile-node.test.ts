@@ -152,6 +152,28 @@ describe('reconcileNode', () => {
     expect(row('n-1')).toMatchObject({ status: 'ready', status_reason: 'heartbeat resumed' });
   });
 
+  it('keeps a ready row ready when its heartbeat lands while the provider lookup is under way', async () => {
+    insert('n-1');
+    await settle('n-1');
+    db.prepare('UPDATE sys_nodes SET last_heartbeat_at = ? WHERE id = ?').run(clock.now(), 'n-1');
+    expect((await reconcileNode(deps, 'n-1')).action).toBe('ready');
+    clock.advance(10_000); // the heartbeat read before the lookup is stale by now
+    const heartbeatDuringLookup = {
+      name: cloud.name,
+      create: cloud.create.bind(cloud),
+      delete: cloud.delete.bind(cloud),
+      listOwned: cloud.listOwned.bind(cloud),
+      get: async (id: string, signal: AbortSignal) => {
+        const instance = await cloud.get(id, signal);
+        db.prepare('UPDATE sys_nodes SET last_heartbeat_at = ? WHERE id = ?').run(clock.now(), 'n-1');
+        return instance;
+      },
+    };
+    const r = await reconcileNode({ ...deps, providers: new Map([['aws', heartbeatDuringLookup]]) }, 'n-1');
+    expect(r.action).toBe('checked');
+    expect(row('n-1').status).toBe('ready');
+  });
+
   it('re-checks a booting row with a doubling delay capped at the heartbeat timeout', async () => {
     insert('n-1');
     const created = await settle('n-1');
