@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { InfrabaseError } from '../../engine/index.js';
 import {
   evaluateModel,
@@ -77,6 +77,15 @@ export function trainingRoutes(options: TrainingRouteOptions): FastifyPluginAsyn
     return rows;
   }
 
+  /** A train or evaluate call's body, its shard rows, model and decoded global weights. */
+  async function withGlobalWeights<T extends TrainRequest | EvaluateRequest>(req: FastifyRequest) {
+    checkControlToken(req, options.controlToken);
+    const body = req.body as T;
+    const rows = await rowsFor(shardQuery(body));
+    const model = modelSpec(body.model);
+    return { body, rows, model, weights: weightsFromWire(body.weights, parameterCount(model)) };
+  }
+
   return async (app) => {
     const opts = { bodyLimit: AGENT_BODY_LIMIT };
     app.post('/v1/training/moments', opts, async (req) => {
@@ -86,10 +95,7 @@ export function trainingRoutes(options: TrainingRouteOptions): FastifyPluginAsyn
       return out;
     });
     app.post('/v1/training/train', opts, async (req) => {
-      checkControlToken(req, options.controlToken);
-      const body = req.body as TrainRequest;
-      const rows = await rowsFor(shardQuery(body));
-      const model = modelSpec(body.model);
+      const { body, rows, model, weights: global } = await withGlobalWeights<TrainRequest>(req);
       trainCalls++;
       for (const f of faults) {
         if (f.kind === 'crash' && f.round === trainCalls) process.kill(process.pid, 'SIGKILL');
@@ -97,7 +103,7 @@ export function trainingRoutes(options: TrainingRouteOptions): FastifyPluginAsyn
       }
       const r = trainLocal({
         model,
-        weights: weightsFromWire(body.weights, parameterCount(model)),
+        weights: global,
         rows: standardizeRows(rows.train, body.standardization),
         epochs: body.config.epochs,
         batchSize: body.config.batchSize,
@@ -114,12 +120,8 @@ export function trainingRoutes(options: TrainingRouteOptions): FastifyPluginAsyn
       return out;
     });
     app.post('/v1/training/evaluate', opts, async (req) => {
-      checkControlToken(req, options.controlToken);
-      const body = req.body as EvaluateRequest;
-      const rows = await rowsFor(shardQuery(body));
-      const model = modelSpec(body.model);
+      const { body, rows, model, weights } = await withGlobalWeights<EvaluateRequest>(req);
       const target = standardizeRows(rows.holdout.n > 0 ? rows.holdout : rows.train, body.standardization);
-      const weights = weightsFromWire(body.weights, parameterCount(model));
       const out: EvaluateReply = { examples: target.n, metrics: evaluateModel(model, weights, target) };
       return out;
     });
