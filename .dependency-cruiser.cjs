@@ -1,0 +1,49 @@
+/**
+ * The module order, checked in `npm test` (dependency-cruiser). Imports point one way:
+ *   control-plane → autoinfra, ml, network, metrics → engine
+ * The four middle modules do not import each other, no import cycle exists anywhere, and a module is entered
+ * only through its folder's index.ts. See ARCHITECTURE.md.
+ */
+const MODULES = '(engine|ml|autoinfra|network|metrics|control-plane)';
+module.exports = {
+  forbidden: [
+    {
+      name: 'engine-is-the-bottom',
+      comment: 'engine knows nothing of the modules above it; they register with it.',
+      severity: 'error',
+      from: { path: '^engine/' },
+      to: { path: '^(ml|autoinfra|network|metrics|control-plane)/' },
+    },
+    {
+      name: 'middle-modules-are-peers',
+      comment: 'autoinfra, ml, network and metrics depend on engine only; control-plane wires them together.',
+      severity: 'error',
+      from: { path: '^(ml|autoinfra|network|metrics)/' },
+      to: { path: '^(ml|autoinfra|network|metrics|control-plane)/', pathNot: '^$1/' },
+    },
+    {
+      name: 'no-cycles',
+      severity: 'error',
+      from: {},
+      to: { circular: true },
+    },
+    {
+      name: 'enter-modules-by-index',
+      comment: 'Another module is imported through its index.ts, its public surface.',
+      severity: 'error',
+      from: { path: `^${MODULES}/` },
+      to: {
+        path: `^${MODULES}/`,
+        // Cloud providers are separate entries, loaded lazily so their SDKs load only when enabled.
+        pathNot: ['^$1/', `^${MODULES}/index\\.ts$`, '^autoinfra/providers/[a-z]+/index\\.ts$'],
+      },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: '^(node_modules|dist|test)/' },
+    tsConfig: { fileName: 'tsconfig.json' },
+    tsPreCompilationDeps: true,
+    enhancedResolveOptions: { extensions: ['.ts', '.js'] },
+  },
+};
