@@ -50,8 +50,9 @@ export function isFloatDtype(dtype: string): boolean {
 /**
  * One element for a tensor of `dtype`, from a JSON or SQL value:
  * - floats take numbers, numeric text, and the strings `"NaN"`, `"Infinity"`, `"-Infinity"`;
- * - integers take integral numbers, BigInts and integer text (exact past 2^53: `"9007199254740993"`) within
- *   the type's range; the result is a BigInt for int64/uint64;
+ * - integers take integral numbers, BigInts and integer text within the type's range; the result is a BigInt
+ *   for int64/uint64, which take values past ±(2^53 − 1) only as text (`"9007199254740993"`) or BigInt, since
+ *   a JS number that large may already have been rounded;
  * - bool takes true/false or a number (≠ 0 is true).
  *
  * @param what names the value in errors, e.g. `model 'm@1': input 'x' element 3`.
@@ -79,7 +80,16 @@ export function parseElement(v: unknown, dtype: string, what: string): number | 
   }
   let big: bigint | undefined;
   if (typeof v === 'bigint') big = v;
-  else if (typeof v === 'number' && Number.isInteger(v)) big = BigInt(v);
+  else if (typeof v === 'number' && Number.isSafeInteger(v)) big = BigInt(v);
+  else if (typeof v === 'number' && Number.isInteger(v) && (dtype === 'int64' || dtype === 'uint64')) {
+    // a JS number past 2^53 may already have been rounded (by JSON.parse or SQLite's REAL): refuse it
+    throw invalid(
+      what,
+      v,
+      dtype,
+      'integers past ±(2^53 − 1) as text, e.g. "9007199254740993", to keep them exact',
+    );
+  } else if (typeof v === 'number' && Number.isInteger(v)) big = BigInt(v);
   else if (typeof v === 'boolean') big = v ? 1n : 0n;
   else if (typeof v === 'string' && /^\s*[+-]?\d+\s*$/.test(v)) big = BigInt(v.trim());
   else if (typeof v === 'string') {

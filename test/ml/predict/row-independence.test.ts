@@ -61,4 +61,10 @@ describe('sys_models.row_independent is decided by probing the model at import',
       [3, 1],
     ]);
   });
+
+  it('scores a row-mixing model over a whole tensor when PREDICT_JSON is given one', () => {
+    importModel(db, { name: 'softmax', bytes: SOFTMAX_OVER_ROWS });
+    const [[value]] = query(db, `SELECT PREDICT_JSON('softmax', '{"x": [[0], [0], [0], [0]]}')`);
+    expect(JSON.parse(value as string)).toEqual({ y: [[0.25], [0.25], [0.25], [0.25]] });
+  });
 });
