@@ -160,9 +160,9 @@ export function answer(
 }
 
 /**
- * The outputs of a JSON call: with `batch` rows (one row given), outputs whose first dimension is `batch` are
- * answered by their first row; otherwise (a batched input given whole, or an output without that first
- * dimension) the whole output.
+ * The outputs of one call's session run: with `batch` rows (one row given, padded to a fixed batch if need
+ * be), outputs whose first dimension is `batch` are answered by their first row; otherwise (a batched input
+ * given whole, or an output without that first dimension) the whole output. float16 is decoded to numbers.
  */
 function readRow(out: Record<string, TensorValue>, batch: number | null): Record<string, RowOutput> {
   const rows: Record<string, RowOutput> = {};
