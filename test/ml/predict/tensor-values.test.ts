@@ -1,7 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { importModel } from '../../../ml/index.js';
-import { castModel, opModel } from './op-models.js';
+import { castModel, type ElemName, opModel } from './op-models.js';
 import { openWithBatching, query } from './support.js';
 
 let db: Database;
@@ -58,7 +58,7 @@ const REDUCE_MAX_ROWS = opModel({
   opset: 18,
 });
 
-const identity = (type: 'int64' | 'uint64' | 'float32' | 'bool' | 'int8', width = 1) =>
+const identity = (type: ElemName, width = 1) =>
   opModel({
     inputs: [{ name: 'x', type, dims: ['N', width] }],
     outputs: [{ name: 'y', type, dims: ['N', width] }],
@@ -231,6 +231,23 @@ describe.each(['native', 'javascript'] as const)('tensor values in and out (%s b
       expect(() => query(db, `SELECT PREDICT_JSON('u64', '{"x": ["-1"]}')`)).toThrow(
         /uint64 takes integers in \[0, 18446744073709551615\]/,
       );
+    });
+
+    it.each([
+      ['uint8', [0, 255]],
+      ['int8', [-128, 127]],
+      ['uint16', [0, 65535]],
+      ['int16', [-32768, 32767]],
+      ['uint32', [0, 4294967295]],
+      ['int32', [-2147483648, 2147483647]],
+      ['int64', ['-9223372036854775808', '9223372036854775807']],
+      ['uint64', [0, '18446744073709551615']],
+      ['float64', [0.1, -1.7976931348623157e308]],
+      ['float32', [0.5, -3.4028234663852886e38]],
+    ] as const)('round-trips the extremes of %s through PREDICT_JSON', (type, values) => {
+      open();
+      importModel(db, { name: 'id', bytes: identity(type, 2) });
+      expect(json(`SELECT PREDICT_JSON('id', ?)`, [JSON.stringify({ x: values })])).toEqual({ y: values });
     });
 
     it('passes bool as true/false and small integers within their range', () => {
