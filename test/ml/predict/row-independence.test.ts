@@ -1,6 +1,8 @@
-import type { Database } from 'better-sqlite3';
+import BetterSqlite3, { type Database } from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { MIGRATIONS, migrate } from '../../../engine/index.js';
 import { importModel } from '../../../ml/index.js';
+import { tempDir } from '../../support/tmp.js';
 import { logisticRegressionModel } from '../onnx/build-models.js';
 import { opModel } from './op-models.js';
 import { openMlDatabase, query } from './support.js';
@@ -66,5 +68,32 @@ describe('sys_models.row_independent is decided by probing the model at import',
     importModel(db, { name: 'softmax', bytes: SOFTMAX_OVER_ROWS });
     const [[value]] = query(db, `SELECT PREDICT_JSON('softmax', '{"x": [[0], [0], [0], [0]]}')`);
     expect(JSON.parse(value as string)).toEqual({ y: [[0.25], [0.25], [0.25], [0.25]] });
+  });
+
+  it('probes a model stored before the column existed (NULL) when it loads it', () => {
+    const tmp = tempDir();
+    try {
+      const path = `${tmp.dir}/old.db`;
+      const old = new BetterSqlite3(path);
+      migrate(
+        old,
+        MIGRATIONS.filter((m) => m.version < 8),
+      );
+      old
+        .prepare("INSERT INTO sys_models (name, version, onnx) VALUES ('softmax', 1, ?)")
+        .run(Buffer.from(SOFTMAX_OVER_ROWS));
+      old.close();
+      const upgraded = openMlDatabase(path);
+      try {
+        expect(upgraded.prepare('SELECT row_independent FROM sys_models').pluck().get()).toBeNull();
+        upgraded.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, v REAL)');
+        upgraded.exec('INSERT INTO t VALUES (1, 0.5), (2, 1.5), (3, -2)');
+        expect(query(upgraded, "SELECT PREDICT('softmax', v) FROM t ORDER BY id")).toEqual([[1], [1], [1]]);
+      } finally {
+        upgraded.close();
+      }
+    } finally {
+      tmp.cleanup();
+    }
   });
 });
