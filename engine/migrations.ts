@@ -4,6 +4,7 @@ import { metricsSchema } from './catalog/metrics.js';
 import { metricsTsIndexSchema } from './catalog/metrics-index.js';
 import { metricsRollupSchema } from './catalog/metrics-rollup.js';
 import { modelsSchema } from './catalog/models.js';
+import { modelsRowIndependenceSchema } from './catalog/models-row-independence.js';
 import { nodesSchema } from './catalog/nodes.js';
 import { nodesLaunchSchema } from './catalog/nodes-launch.js';
 import { nodesMeshSchema } from './catalog/nodes-mesh.js';
@@ -33,6 +34,10 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 4, name: 'WireGuard endpoint and key rotation columns of sys_nodes', sql: nodesMeshSchema },
   { version: 5, name: 'sys_metrics indexed by (ts) only', sql: metricsTsIndexSchema },
   { version: 6, name: 'sys_nodes.launched_at for join token expiry', sql: nodesLaunchSchema },
+  // Placeholder so this branch's migration 8 applies on top of 6; migration 7 belongs to another branch,
+  // which replaces this entry at merge.
+  { version: 7, name: 'reserved', sql: '' },
+  { version: 8, name: 'sys_models.row_independent from the import probe', sql: modelsRowIndependenceSchema },
 ];
 
 /** The schema version this build expects. */

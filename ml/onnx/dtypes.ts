@@ -15,7 +15,17 @@ export type Dtype =
   | 'float16'
   | 'float64'
   | 'uint32'
-  | 'uint64';
+  | 'uint64'
+  | 'complex64'
+  | 'complex128'
+  | 'bfloat16'
+  | 'float8e4m3fn'
+  | 'float8e4m3fnuz'
+  | 'float8e5m2'
+  | 'float8e5m2fnuz'
+  | 'uint4'
+  | 'int4'
+  | 'float4e2m1';
 
 const BY_CODE: Record<number, Dtype> = {
   1: 'float32',
@@ -31,9 +41,19 @@ const BY_CODE: Record<number, Dtype> = {
   11: 'float64',
   12: 'uint32',
   13: 'uint64',
+  14: 'complex64',
+  15: 'complex128',
+  16: 'bfloat16',
+  17: 'float8e4m3fn',
+  18: 'float8e4m3fnuz',
+  19: 'float8e5m2',
+  20: 'float8e5m2fnuz',
+  21: 'uint4',
+  22: 'int4',
+  23: 'float4e2m1',
 };
 
-/** The dtype name for an ONNX element type code, or `unknown(<code>)` for types infrabase cannot feed. */
+/** The dtype name for an ONNX element type code (onnx.proto 1.17 names), or `unknown(<code>)`. */
 export function dtypeName(code: number): Dtype | `unknown(${number})` {
   return BY_CODE[code] ?? `unknown(${code})`;
 }
@@ -41,6 +61,7 @@ export function dtypeName(code: number): Dtype | `unknown(${number})` {
 /** Numeric dtypes that PREDICT can build from SQL numbers. */
 export const NUMERIC_DTYPES: ReadonlySet<string> = new Set<Dtype>([
   'float32',
+  'float16',
   'float64',
   'int8',
   'uint8',

@@ -15,13 +15,21 @@ export class CallStream {
   numbers: Float64Array | null = null;
   cursor = 0;
   last = -1;
+  /**
+   * True for an int64/uint64 input: a TEXT or BigInt feature past 2^53 cannot be held as a float64, so
+   * {@link CallStream.push} throws and the call is evaluated per row, exactly.
+   */
+  private readonly wide: boolean;
   constructor(
     readonly kind: PredictKind,
     readonly ref: string,
     readonly arity: number,
     readonly plan: PredictPlan,
-  ) {}
+  ) {
+    this.wide = plan.inputs[0]?.dtype === 'int64' || plan.inputs[0]?.dtype === 'uint64';
+  }
 
+  /** Appends a call's features (a NULL feature: nothing). @throws when a feature cannot be batched. */
   push(features: readonly unknown[]): void {
     const f = this.arity;
     if ((this.count + 1) * f > this.values.length) {
@@ -37,6 +45,9 @@ export class CallStream {
       else {
         const n = toFeature(v, i + 1, this.plan);
         if (n === undefined) return; // NULL in → NULL out, nothing to score
+        if (this.wide && !Number.isSafeInteger(n)) {
+          throw new RangeError(`feature ${i + 1} needs exact 64-bit integer evaluation`);
+        }
         values[o + i] = n;
       }
     }

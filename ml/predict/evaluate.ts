@@ -1,8 +1,9 @@
 import { InfrabaseError } from '../../engine/index.js';
 import type { Dtype } from '../onnx/index.js';
 import { describeExpected, type PredictPlan, type PreparedModel } from '../registry/index.js';
-import type { TensorValue } from '../runtime/index.js';
-import { inputDims, nest, type RowOutput, rowValue, scoreRows, toElements } from './tensors.js';
+import { decodeOutput, parseElement, type TensorValue, tensorData } from '../runtime/index.js';
+import { jsonFeeds } from './json-feeds.js';
+import { inputDims, nest, nestWhole, type RowOutput, rowValue, scoreRows } from './tensors.js';
 
 /** Which SQL function is asking: PREDICT, PREDICT_PROBA or PREDICT_JSON. */
 export type PredictKind = 'predict' | 'proba' | 'json';
@@ -68,7 +69,21 @@ export function evaluateRow(model: PreparedModel, kind: PredictKind, features: r
   if (isJsonCall(plan, features)) {
     const feeds = jsonFeeds(plan, features[0] as string);
     if (feeds === null) return null;
-    result = readRow(session.runSync(feeds.feeds, outputs), feeds.batch);
+    const out = session.runSync(feeds.feeds, outputs);
+    if (kind === 'json' && feeds.batch === null) return wholeAnswer(plan, out);
+    result = readRow(out, feeds.batch);
+  } else if (plan.inputs[0].dtype === 'int64' || plan.inputs[0].dtype === 'uint64') {
+    checkArity(plan, features.length, kind);
+    const elements = exactIntegers(plan, features);
+    if (elements === null) return null;
+    const input = plan.inputs[0];
+    const rows = input.hasBatchDim ? (input.fixedBatch ?? 1) : 1;
+    const feed: TensorValue = {
+      dtype: input.dtype as Dtype,
+      dims: input.hasBatchDim ? [rows, ...rowDims(plan, features.length)] : [],
+      data: tensorData(input.dtype, Array.from({ length: rows }, () => elements).flat()),
+    };
+    result = readRow(session.runSync({ [input.name]: feed }, outputs), input.hasBatchDim ? rows : null);
   } else {
     checkArity(plan, features.length, kind);
     const values = new Float64Array(features.length);
@@ -80,6 +95,33 @@ export function evaluateRow(model: PreparedModel, kind: PredictKind, features: r
     result = scoreRows(session, plan, values, 1, features.length, outputs);
   }
   return answer(plan, kind, result, 0);
+}
+
+/** PREDICT_JSON of a call given whole tensors: every output whole, its first dimension included. */
+function wholeAnswer(plan: PredictPlan, out: Record<string, TensorValue>): string {
+  const obj: Record<string, unknown> = {};
+  for (const name of plan.outputs) obj[name] = nestWhole(out[name]);
+  return JSON.stringify(obj);
+}
+
+/**
+ * The features of a call to a single-input int64/uint64 model, parsed exactly (INTEGER, BigInt, or integer
+ * text past 2^53); null when one is NULL.
+ */
+function exactIntegers(plan: PredictPlan, features: readonly unknown[]): Array<number | bigint> | null {
+  const input = plan.inputs[0];
+  const out: Array<number | bigint> = [];
+  for (let i = 0; i < features.length; i++) {
+    const v = features[i];
+    if (v === null || v === undefined) return null;
+    out.push(parseElement(v, input.dtype, `${plan.label}: feature ${i + 1}`));
+  }
+  return out;
+}
+
+/** Dims of one row of the single input holding `count` features (a dynamic inner dim inferred). */
+function rowDims(plan: PredictPlan, count: number): number[] {
+  return inputDims(plan.inputs[0], 1, count, plan.label).slice(1);
 }
 
 /** The outputs a function needs from the session. */
@@ -117,76 +159,18 @@ export function answer(
   return JSON.stringify(obj);
 }
 
-function readRow(out: Record<string, TensorValue>, batch: number): Record<string, RowOutput> {
+/**
+ * The outputs of one call's session run: with `batch` rows (one row given, padded to a fixed batch if need
+ * be), outputs whose first dimension is `batch` are answered by their first row; otherwise (a batched input
+ * given whole, or an output without that first dimension) the whole output. float16 is decoded to numbers.
+ */
+function readRow(out: Record<string, TensorValue>, batch: number | null): Record<string, RowOutput> {
   const rows: Record<string, RowOutput> = {};
   for (const [name, t] of Object.entries(out)) {
-    const perRow = t.dims.length > 0 && t.dims[0] === batch;
+    const perRow = batch !== null && t.dims.length > 0 && t.dims[0] === batch;
     const innerDims = perRow ? t.dims.slice(1) : [...t.dims];
-    rows[name] = { data: t.data, rowSize: innerDims.reduce((a, b) => a * b, 1), innerDims };
+    const data = decodeOutput(t);
+    rows[name] = { data, rowSize: innerDims.reduce((a, b) => a * b, 1), innerDims, dtype: t.dtype };
   }
   return rows;
-}
-
-/**
- * Builds feeds from a JSON object keyed by input name; each value is a number or a (nested) array holding one
- * row of that input. Returns null when any value is JSON null.
- * @throws InfrabaseError `INVALID_ARGUMENT` for invalid JSON, a missing input, a non-numeric or miscounted value.
- */
-function jsonFeeds(
-  plan: PredictPlan,
-  text: string,
-): { feeds: Record<string, TensorValue>; batch: number } | null {
-  let obj: unknown;
-  try {
-    obj = JSON.parse(text);
-  } catch {
-    obj = undefined;
-  }
-  const names = plan.inputs.map((i) => i.name);
-  if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) {
-    throw new InfrabaseError(
-      'INVALID_ARGUMENT',
-      `${plan.label}: ${JSON.stringify(text.slice(0, 80))} is not a JSON object; expected ${describeExpected(plan)}`,
-    );
-  }
-  const feeds: Record<string, TensorValue> = {};
-  let batch = 1;
-  for (const input of plan.inputs) {
-    const value = (obj as Record<string, unknown>)[input.name];
-    if (value === undefined) {
-      throw new InfrabaseError(
-        'INVALID_ARGUMENT',
-        `${plan.label}: JSON has no key '${input.name}'; expected keys ${names.map((n) => `'${n}'`).join(', ')}`,
-      );
-    }
-    if (value === null) return null;
-    const flat = [value].flat(Number.POSITIVE_INFINITY) as unknown[];
-    if (flat.some((v) => v === null)) return null;
-    const nums = flat.map((v, i) => {
-      const n = typeof v === 'boolean' ? Number(v) : typeof v === 'number' ? v : Number.NaN;
-      if (!Number.isFinite(n)) {
-        throw new InfrabaseError(
-          'INVALID_ARGUMENT',
-          `${plan.label}: input '${input.name}' element ${i} is ${JSON.stringify(v)}, not a number`,
-        );
-      }
-      return n;
-    });
-    if (input.rowSize !== null && nums.length !== input.rowSize) {
-      throw new InfrabaseError(
-        'INVALID_ARGUMENT',
-        `${plan.label}: input '${input.name}' got ${nums.length} values; expected ${input.rowSize} (${input.dtype} [${input.shape.join(',')}])`,
-      );
-    }
-    const rows = input.fixedBatch ?? 1;
-    batch = rows;
-    const values = new Float64Array(rows * nums.length);
-    values.set(nums);
-    feeds[input.name] = {
-      dtype: input.dtype as Dtype,
-      dims: inputDims(input, rows, nums.length, plan.label),
-      data: toElements(values, input, plan.label),
-    };
-  }
-  return { feeds, batch };
 }

@@ -1,16 +1,28 @@
 import { InfrabaseError } from '../../engine/index.js';
 import type { Dtype } from '../onnx/index.js';
 import type { InputLayout, PredictPlan } from '../registry/index.js';
-import type { OrtSession, TensorData, TensorValue } from '../runtime/index.js';
+import {
+  decodeOutput,
+  jsonElement,
+  type OrtSession,
+  type TensorData,
+  type TensorValue,
+  toFloat16Bits,
+} from '../runtime/index.js';
 
 /** Largest batch handed to onnxruntime at once for a model with a dynamic batch dimension (rows). */
 export const MAX_CHUNK_ROWS = 65_536;
 
-/** One output over scored rows: `data` holds `rows × rowSize` elements; each row has shape `innerDims`. */
+/**
+ * One output over scored rows: `data` holds `rows × rowSize` elements (float16 already decoded to numbers);
+ * each row has shape `innerDims`.
+ */
 export interface RowOutput {
   readonly data: TensorData;
   readonly rowSize: number;
   readonly innerDims: readonly number[];
+  /** The output's element type (bool answers JSON true/false). */
+  readonly dtype?: string;
 }
 
 /** Thrown (internally) when a model's outputs do not have one row per input row, so it cannot be batched. */
@@ -38,6 +50,8 @@ export function toElements(values: Float64Array, input: InputLayout, label: stri
       return new Float32Array(values);
     case 'float64':
       return values;
+    case 'float16':
+      return Uint16Array.from(values, toFloat16Bits);
     case 'bool':
       return Uint8Array.from(values, (v) => (v !== 0 ? 1 : 0));
     default: {
@@ -96,8 +110,9 @@ export function inputDims(input: InputLayout, rows: number, rowSize: number, lab
 
 /**
  * Scores `rows` rows of a single-input model: `values` is row-major `[rows, rowSize]` in SQL numbers.
- * Fixed batch sizes are respected (a `[3, 2]` input runs in chunks of 3, the last padded with zeros);
- * dynamic ones run in chunks of at most {@link MAX_CHUNK_ROWS}.
+ * Fixed batch sizes are respected (a `[3, 2]` input runs in chunks of 3, the last padded with copies of its
+ * last real row, so padding never feeds values the data does not hold, such as a zero divisor); dynamic ones
+ * run in chunks of at most {@link MAX_CHUNK_ROWS}.
  *
  * @throws NotBatchableError when an output has no leading dimension of one entry per row (rows > 1 only).
  * @throws InfrabaseError `MODEL_ERROR` from onnxruntime, `INVALID_ARGUMENT` from dtype conversion.
@@ -112,16 +127,13 @@ export function scoreRows(
 ): Record<string, RowOutput> {
   const input = plan.inputs[0];
   const chunk = input.fixedBatch ?? Math.min(Math.max(rows, 1), MAX_CHUNK_ROWS);
-  const result: Record<string, { data: TensorData; rowSize: number; innerDims: number[] }> = {};
+  const result: Record<string, { data: TensorData; rowSize: number; innerDims: number[]; dtype: string }> =
+    {};
   for (let start = 0; start < rows; start += chunk) {
     const n = Math.min(chunk, rows - start);
     const feedRows = input.fixedBatch ?? n;
     let slice = values.subarray(start * rowSize, (start + n) * rowSize);
-    if (feedRows > n) {
-      const padded = new Float64Array(feedRows * rowSize);
-      padded.set(slice);
-      slice = padded;
-    }
+    if (feedRows > n) slice = padWithCopies(slice, n, feedRows, rowSize);
     const feed: TensorValue = {
       dtype: input.dtype as Dtype,
       dims: inputDims(input, feedRows, rowSize, plan.label),
@@ -134,20 +146,30 @@ export function scoreRows(
       if (!perRow && rows > 1) throw new NotBatchableError(`${name} has dims [${t.dims.join(',')}]`);
       const innerDims = perRow ? t.dims.slice(1) : [...t.dims];
       const outRowSize = innerDims.reduce((a, b) => a * b, 1);
+      const data = decodeOutput(t);
       let target = result[name];
       if (!target) {
         if (rows === 1 && n === feedRows) {
-          result[name] = { data: t.data, rowSize: outRowSize, innerDims };
+          result[name] = { data, rowSize: outRowSize, innerDims, dtype: t.dtype };
           continue;
         }
-        const Ctor = (t.data as unknown as { constructor: new (n: number) => TensorData }).constructor;
-        target = { data: new Ctor(rows * outRowSize), rowSize: outRowSize, innerDims };
+        const Ctor = (data as unknown as { constructor: new (n: number) => TensorData }).constructor;
+        target = { data: new Ctor(rows * outRowSize), rowSize: outRowSize, innerDims, dtype: t.dtype };
         result[name] = target;
       }
-      copyRows(t.data, target.data, start * outRowSize, n * outRowSize);
+      copyRows(data, target.data, start * outRowSize, n * outRowSize);
     }
   }
   return result;
+}
+
+/** `slice` (n rows of rowSize) followed by copies of its last row up to `rows` rows. */
+export function padWithCopies(slice: Float64Array, n: number, rows: number, rowSize: number): Float64Array {
+  const padded = new Float64Array(rows * rowSize);
+  padded.set(slice);
+  const last = slice.subarray((n - 1) * rowSize, n * rowSize);
+  for (let r = n; r < rows; r++) padded.set(last, r * rowSize);
+  return padded;
 }
 
 function copyRows(from: TensorData, to: TensorData, offset: number, count: number): void {
@@ -158,37 +180,52 @@ function copyRows(from: TensorData, to: TensorData, offset: number, count: numbe
   (to as Float32Array).set((from as Float32Array).subarray(0, count), offset);
 }
 
-/** A row's value as SQL sees it: a number (or BigInt past 2^53) for one element, else a JSON array. */
+/**
+ * A row's value as SQL sees it: one element as a number (REAL infinities kept; bool as 0/1; int64/uint64 as an
+ * INTEGER, or as text past SQLite's 64-bit range), else a JSON array (see {@link nest}).
+ */
 export function rowValue(out: RowOutput, row: number): number | bigint | string | null {
   if (out.rowSize === 1) return scalar(out.data[row]);
   return JSON.stringify(nest(out, row));
 }
 
-/** The row as a JSON-ready value: a scalar, or nested arrays following `innerDims`. */
+/**
+ * The row as a JSON-ready value: a scalar, or nested arrays following `innerDims`. Elements follow
+ * `jsonElement`: non-finite numbers as "NaN"/"Infinity"/"-Infinity", 64-bit integers past 2^53 as text, bool
+ * as true/false.
+ */
 export function nest(out: RowOutput, row: number): unknown {
-  if (out.rowSize === 1 && out.innerDims.length === 0) return jsonScalar(out.data[row]);
+  if (out.rowSize === 1 && out.innerDims.length === 0) return jsonElement(out.data[row], out.dtype);
   const flat: unknown[] = [];
-  for (let i = 0; i < out.rowSize; i++) flat.push(jsonScalar(out.data[row * out.rowSize + i]));
+  for (let i = 0; i < out.rowSize; i++) flat.push(jsonElement(out.data[row * out.rowSize + i], out.dtype));
   const dims = out.innerDims.filter((d, i) => d !== 1 || i === out.innerDims.length - 1);
   return reshape(flat, dims.length ? dims : [out.rowSize]);
 }
 
+/** A whole output (all its dims, the first included) as nested arrays of JSON elements. */
+export function nestWhole(t: TensorValue): unknown {
+  const data = decodeOutput(t);
+  const flat: unknown[] = [];
+  for (let i = 0; i < data.length; i++) flat.push(jsonElement(data[i], t.dtype));
+  return t.dims.length === 0 ? flat[0] : reshape(flat, t.dims);
+}
+
 function reshape(flat: unknown[], dims: readonly number[]): unknown {
   if (dims.length <= 1) return flat;
-  const step = flat.length / dims[0];
   const outer: unknown[] = [];
+  const step = dims[0] === 0 ? 0 : flat.length / dims[0];
   for (let i = 0; i < dims[0]; i++) outer.push(reshape(flat.slice(i * step, (i + 1) * step), dims.slice(1)));
   return outer;
 }
 
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
 function scalar(v: unknown): number | bigint | string | null {
-  if (typeof v === 'bigint')
-    return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+  if (typeof v === 'bigint') {
+    if (v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER)) return Number(v);
+    return v >= INT64_MIN && v <= INT64_MAX ? v : v.toString(); // uint64 past 2^63 - 1: no SQLite INTEGER holds it
+  }
   if (typeof v === 'number' || typeof v === 'string') return v;
   return v === undefined ? null : String(v);
-}
-
-function jsonScalar(v: unknown): unknown {
-  const s = scalar(v);
-  return typeof s === 'bigint' ? s.toString() : s;
 }

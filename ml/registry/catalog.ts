@@ -8,6 +8,7 @@ interface CatalogRow {
   version: number;
   sha256: string | null;
   status: string;
+  row_independent: number | null;
 }
 
 /** A parsed model reference: `'name'` (newest active version) or `'name@version'`. */
@@ -78,7 +79,9 @@ export class ModelCatalog {
     let rows: CatalogRow[];
     try {
       rows = this.db
-        .prepare('SELECT id, name, version, sha256, status FROM sys_models WHERE version IS NOT NULL')
+        .prepare(
+          'SELECT id, name, version, sha256, status, row_independent FROM sys_models WHERE version IS NOT NULL',
+        )
         .all() as CatalogRow[];
     } catch {
       return; // no catalog yet (connection opened before migrations)
@@ -110,7 +113,7 @@ export class ModelCatalog {
     if (inStatement && reader && !this.lookup(parsed)) {
       const rows = reader
         .prepare(
-          'SELECT id, name, version, sha256, status FROM sys_models WHERE name = ? AND version IS NOT NULL',
+          'SELECT id, name, version, sha256, status, row_independent FROM sys_models WHERE name = ? AND version IS NOT NULL',
         )
         .all(parsed.name) as CatalogRow[];
       if (rows.length)
@@ -120,15 +123,21 @@ export class ModelCatalog {
         );
     }
     const row = this.find(ref, parsed);
-    const model = prepareModel(row.name, row.version, row.sha256, () => {
-      if (!reader) {
-        throw new InfrabaseError(
-          'UNAVAILABLE',
-          `model '${row.name}@${row.version}' was not loaded before the statement started (in-memory database); run the statement through executeStatement or call syncModels() first`,
-        );
-      }
-      return reader.prepare('SELECT onnx FROM sys_models WHERE id = ?').pluck().get(row.id) as Buffer;
-    });
+    const model = prepareModel(
+      row.name,
+      row.version,
+      row.sha256,
+      () => {
+        if (!reader) {
+          throw new InfrabaseError(
+            'UNAVAILABLE',
+            `model '${row.name}@${row.version}' was not loaded before the statement started (in-memory database); run the statement through executeStatement or call syncModels() first`,
+          );
+        }
+        return reader.prepare('SELECT onnx FROM sys_models WHERE id = ?').pluck().get(row.id) as Buffer;
+      },
+      row.row_independent === null ? null : row.row_independent === 1,
+    );
     this.refs.set(ref, model);
     return model;
   }

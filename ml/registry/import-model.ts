@@ -30,6 +30,8 @@ export interface ImportedModel {
   readonly task: string | null;
   readonly opset: number | null;
   readonly featureNames: string[] | null;
+  /** sys_models.row_independent: false when batching would change an answer (scored one row at a time). */
+  readonly rowIndependent: boolean;
 }
 
 /**
@@ -58,8 +60,8 @@ export function importModel(db: Database, options: ImportModelOptions): Imported
   try {
     const row = db
       .prepare(
-        `INSERT INTO sys_models (name, version, onnx, sha256, task, opset, inputs, outputs, feature_names, metrics, created_by)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+        `INSERT INTO sys_models (name, version, onnx, sha256, task, opset, inputs, outputs, feature_names, metrics, created_by, row_independent)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
       )
       .get(
         options.name,
@@ -73,9 +75,12 @@ export function importModel(db: Database, options: ImportModelOptions): Imported
         features ? JSON.stringify(features) : d.featureNames ? JSON.stringify(d.featureNames) : null,
         options.metrics ? JSON.stringify(options.metrics) : null,
         options.createdBy ?? 'user',
+        checked.rowIndependent() ? 1 : 0,
       ) as { id: number };
     const stored = db
-      .prepare('SELECT id, name, version, sha256, task, opset, feature_names FROM sys_models WHERE id = ?')
+      .prepare(
+        'SELECT id, name, version, sha256, task, opset, feature_names, row_independent FROM sys_models WHERE id = ?',
+      )
       .get(row.id) as Record<string, unknown>;
     return {
       id: stored.id as number,
@@ -85,6 +90,7 @@ export function importModel(db: Database, options: ImportModelOptions): Imported
       task: (stored.task as string | null) ?? null,
       opset: (stored.opset as number | null) ?? null,
       featureNames: stored.feature_names ? JSON.parse(stored.feature_names as string) : null,
+      rowIndependent: stored.row_independent === 1,
     };
   } catch (err) {
     throw fromSqliteError(err);

@@ -10,6 +10,12 @@ export interface InputLayout {
   readonly shape: ReadonlyArray<number | string>;
   /** False for a rank-0 input (one value, no batch dimension). */
   readonly hasBatchDim: boolean;
+  /**
+   * True when the first dimension is dynamic (symbolic): the input takes one row per scored row, stacked
+   * along it. Other inputs are passed as given (PREDICT_JSON) or, for a single-input model, in chunks of
+   * `fixedBatch` rows.
+   */
+  readonly batched: boolean;
   /** Fixed batch size (e.g. 3 for `[3, 2]`), or null when the batch dimension is dynamic. */
   readonly fixedBatch: number | null;
   /** Elements per row (product of the non-batch dims), or null when an inner dimension is dynamic. */
@@ -31,6 +37,11 @@ export interface PredictPlan {
   readonly classLabels: ReadonlyArray<number | string> | null;
   /** Arguments PREDICT takes after the model (single-input models), or null when any count works. */
   readonly featureCount: number | null;
+  /**
+   * sys_models.row_independent: false when batching changes some row's outputs (the model mixes rows along
+   * the first dimension); such a model is scored one row at a time, whatever the statement.
+   */
+  readonly rowIndependent: boolean;
 }
 
 /**
@@ -42,6 +53,7 @@ export function planModel(
   inputs: readonly ValueMetadata[],
   outputs: readonly ValueMetadata[],
   description: Pick<ModelDescription, 'outputs'> | null,
+  rowIndependent = true,
 ): PredictPlan {
   const layouts = inputs.map((m): InputLayout => {
     const shape = m.shape;
@@ -61,6 +73,7 @@ export function planModel(
       dtype: m.dtype!,
       shape,
       hasBatchDim,
+      batched: hasBatchDim && typeof shape[0] !== 'number',
       fixedBatch: hasBatchDim ? (typeof shape[0] === 'number' ? (shape[0] as number) : null) : 1,
       rowSize,
     };
@@ -85,12 +98,16 @@ export function planModel(
     probabilityOutput: zip?.probabilityTensor ?? probByName?.name ?? null,
     classLabels: zip?.classLabels?.length ? zip.classLabels : null,
     featureCount: single ? single.rowSize : null,
+    rowIndependent,
   };
 }
 
-/** True when rows can be scored many at a time: one input with a known row size and a usable batch dim. */
+/**
+ * True when rows can be scored many at a time: a row-independent model with one input of a known row size and
+ * a usable batch dim.
+ */
 export function isBatchable(plan: PredictPlan): boolean {
-  if (plan.inputs.length !== 1) return false;
+  if (plan.inputs.length !== 1 || !plan.rowIndependent) return false;
   const input = plan.inputs[0];
   return input.hasBatchDim && input.rowSize !== null && input.fixedBatch !== 1;
 }

@@ -6,7 +6,8 @@ import { loadCheckedModel } from './prepared-model.js';
  * BEFORE UPDATE OF onnx) calls `ml_validate_onnx`, which throws so nothing is stored when the blob is not an
  * ONNX ModelProto, is truncated, has external-data tensors or non-tensor inputs, or onnxruntime cannot load it;
  * AFTER INSERT (and AFTER UPDATE OF onnx) fills sha256, opset, inputs, outputs, task and — when absent and the
- * model names its features — feature_names from `ml_describe_onnx`.
+ * model names its features — feature_names from `ml_describe_onnx`, and `row_independent` from
+ * `ml_probe_onnx` (whatever the insert gave; an UPDATE that sets it to anything else is refused).
  *
  * These triggers call JS functions: connections without the ml extension (e.g. the `sqlite3` shell) cannot
  * write sys_models, which is intended (they could not validate).
@@ -40,6 +41,22 @@ BEGIN
     FROM (SELECT ml_describe_onnx(NEW.onnx) AS d))
   WHERE id = NEW.id;
 END;
+
+CREATE TRIGGER IF NOT EXISTS sys_models_row_independence AFTER INSERT ON sys_models
+BEGIN
+  UPDATE sys_models SET row_independent = ml_probe_onnx(NEW.onnx) WHERE id = NEW.id;
+END;
+
+CREATE TRIGGER IF NOT EXISTS sys_models_row_independence_update AFTER UPDATE OF onnx ON sys_models
+BEGIN
+  UPDATE sys_models SET row_independent = ml_probe_onnx(NEW.onnx) WHERE id = NEW.id;
+END;
+
+CREATE TRIGGER IF NOT EXISTS sys_models_row_independence_decided BEFORE UPDATE OF row_independent ON sys_models
+WHEN NEW.row_independent IS NOT ml_probe_onnx(NEW.onnx)
+BEGIN
+  SELECT RAISE(ABORT, 'sys_models.row_independent is decided by probing the model at import and cannot be set');
+END;
 `;
 
 /** The JSON `ml_describe_onnx` returns (the columns sys_models records). */
@@ -57,7 +74,10 @@ export function describeForCatalog(bytes: Uint8Array, label = 'model'): string {
   });
 }
 
-/** Registers `ml_validate_onnx(name, onnx)` and `ml_describe_onnx(onnx)` used by {@link modelTriggersSchema}. */
+/**
+ * Registers `ml_validate_onnx(name, onnx)`, `ml_describe_onnx(onnx)` and `ml_probe_onnx(onnx)` (1 when the
+ * model scores rows independently, else 0: see `probeRowIndependence`) used by {@link modelTriggersSchema}.
+ */
 export function registerModelTriggerFunctions(db: Database): void {
   db.function('ml_validate_onnx', { deterministic: true }, (name: unknown, onnx: unknown) => {
     loadCheckedModel(onnx as Uint8Array, `model '${String(name)}'`);
@@ -65,5 +85,8 @@ export function registerModelTriggerFunctions(db: Database): void {
   });
   db.function('ml_describe_onnx', { deterministic: true }, (onnx: unknown) =>
     describeForCatalog(onnx as Uint8Array),
+  );
+  db.function('ml_probe_onnx', { deterministic: true }, (onnx: unknown) =>
+    loadCheckedModel(onnx as Uint8Array).rowIndependent() ? 1 : 0,
   );
 }

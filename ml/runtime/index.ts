@@ -1,4 +1,14 @@
 /** The synchronous onnxruntime adapter (native binding of onnxruntime-node, version pinned). */
+
+export {
+  decodeOutput,
+  FEEDABLE_DTYPES,
+  isFloatDtype,
+  jsonElement,
+  parseElement,
+  tensorData,
+} from './elements.js';
+export { fromFloat16Bits, toFloat16Bits } from './float16.js';
 export {
   assertBindingShape,
   createSession,

@@ -67,18 +67,18 @@ beforeAll(async () => {
     sql: 'WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c',
     timeoutMs: 300,
   });
-  const onnx = readFileSync(`${SHARED_DATA}/models/sklearn_logreg_iris.onnx`).toString('base64');
+  const onnx = readFileSync(`${SHARED_DATA}/models/sklearn_randomforest_iris.onnx`).toString('base64');
   await sql('import', {
-    sql: "INSERT INTO sys_models (name, onnx) VALUES ('iris_lr', ?)",
+    sql: "INSERT INTO sys_models (name, onnx) VALUES ('iris_rf', ?)",
     params: [{ $base64: onnx }],
   });
   // batched: one session run over the three rows
-  await sql('predict', { sql: "SELECT PREDICT('iris_lr', a, b, c, d) FROM flowers" });
+  await sql('predict', { sql: "SELECT PREDICT('iris_rf', a, b, c, d) FROM flowers" });
   // a write: scored per row, one run per row
   await sql('predict-write', {
-    sql: "CREATE TABLE scored AS SELECT PREDICT('iris_lr', a, b, c, d) AS label FROM flowers",
+    sql: "CREATE TABLE scored AS SELECT PREDICT('iris_rf', a, b, c, d) AS label FROM flowers",
   });
-  await sql('predict-arity', { sql: "SELECT PREDICT('iris_lr', a, b) FROM flowers" });
+  await sql('predict-arity', { sql: "SELECT PREDICT('iris_rf', a, b) FROM flowers" });
 
   await sql('node', { sql: "INSERT INTO sys_nodes (provider, role) VALUES ('local', 'data')" });
   const db = cp.context.db;
@@ -117,7 +117,7 @@ describe('metrics wired into a running control plane', () => {
   });
 
   it('counts PREDICT session runs by model and outcome, rows scored and run durations', () => {
-    const model = 'iris_lr';
+    const model = 'iris_rf';
     // one batched run over 3 rows + 3 per-row runs for the write
     expect(sampleValue(samples, 'infrabase_predict_calls_total', { model, outcome: 'ok' })).toBe(4);
     expect(sampleValue(samples, 'infrabase_predict_rows_total', { model })).toBe(6);

@@ -33,7 +33,8 @@ export function registerModel(program: Command): void {
         features ? JSON.stringify(features) : null,
       ]);
       const stored = await client.sql(
-        `SELECT name, version, task, opset, substr(sha256, 1, 12) AS sha256, feature_names FROM sys_models
+        `SELECT name, version, task, opset, substr(sha256, 1, 12) AS sha256, feature_names,
+                row_independent FROM sys_models
           WHERE name = ? AND sha256 = ? ORDER BY id DESC LIMIT 1`,
         [name, createHash('sha256').update(bytes).digest('hex')],
       );

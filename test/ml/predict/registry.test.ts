@@ -61,7 +61,10 @@ describe('errors name the model and what it expects', () => {
       /model 'iris@1': feature 2 is "abc", not a number; expected 4 numeric features/,
     ],
     ["PREDICT('iris', 1, x'00ff', 3, 4)", /feature 2 is a 2-byte BLOB, not a number/],
-    ["PREDICT_JSON('iris', '{\"X\": [1, 2]}')", /input 'X' got 2 values; expected 4 \(float32 \[,4\]\)/],
+    [
+      "PREDICT_JSON('iris', '{\"X\": [1, 2]}')",
+      /input 'X' got 2 values; expected one row of 4 values, or a whole tensor .* \(float32 \[,4\]\)/,
+    ],
   ])('%s', (expr, message) => {
     expect(() => query(db, `SELECT ${expr}`)).toThrow(message);
   });

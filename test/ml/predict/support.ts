@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Database } from 'better-sqlite3';
 import { executeStatement, openDatabase } from '../../../engine/index.js';
-import { mlExtension } from '../../../ml/index.js';
+import { mlExtension, NATIVE_ENV, predictBatching } from '../../../ml/index.js';
 import { SHARED_DATA } from '../../support/data.js';
 
 export const MODELS_DIR = `${SHARED_DATA}/models`;
@@ -34,4 +34,18 @@ export function loadIris(db: Database): void {
   lines.forEach((line, i) => {
     insert.run(i, ...line.split(',').map(Number));
   });
+}
+
+/** Opens a test database whose PREDICT batching runs in the native extension or in JavaScript. */
+export function openWithBatching(batching: 'native' | 'javascript', path = ':memory:'): Database {
+  const saved = process.env[NATIVE_ENV];
+  process.env[NATIVE_ENV] = batching === 'native' ? '1' : '0';
+  try {
+    const db = openMlDatabase(path);
+    if (predictBatching(db) !== batching) throw new Error(`PREDICT batching is ${predictBatching(db)}`);
+    return db;
+  } finally {
+    if (saved === undefined) delete process.env[NATIVE_ENV];
+    else process.env[NATIVE_ENV] = saved;
+  }
 }
