@@ -64,6 +64,21 @@ export const configSchema = z.object({
       path: ['timeoutMs'],
     })
     .prefault({}),
+  predict: z
+    .object({
+      /**
+       * Largest tensor a model may hold, declare or output, in bytes (default 256 MiB): a bigger model is refused
+       * at import, a bigger PREDICT output is a `MODEL_ERROR`. Processes started by the control plane (SQL
+       * workers, local agents) inherit it through `INFRABASE_MODEL_MAX_TENSOR_BYTES`.
+       */
+      maxTensorBytes: z
+        .number()
+        .int()
+        .min(1)
+        .max(Number.MAX_SAFE_INTEGER)
+        .default(256 * 1024 * 1024),
+    })
+    .prefault({}),
   providers: z
     .object({
       local: localProviderSchema.prefault({}),
