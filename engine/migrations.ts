@@ -5,6 +5,7 @@ import { metricsTsIndexSchema } from './catalog/metrics-index.js';
 import { metricsRollupSchema } from './catalog/metrics-rollup.js';
 import { modelsSchema } from './catalog/models.js';
 import { nodesSchema } from './catalog/nodes.js';
+import { nodesGuardsSchema } from './catalog/nodes-guards.js';
 import { nodesLaunchSchema } from './catalog/nodes-launch.js';
 import { nodesMeshSchema } from './catalog/nodes-mesh.js';
 import { scalingSchema } from './catalog/scaling.js';
@@ -33,6 +34,11 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 4, name: 'WireGuard endpoint and key rotation columns of sys_nodes', sql: nodesMeshSchema },
   { version: 5, name: 'sys_metrics indexed by (ts) only', sql: metricsTsIndexSchema },
   { version: 6, name: 'sys_nodes.launched_at for join token expiry', sql: nodesLaunchSchema },
+  {
+    version: 7,
+    name: 'sys_nodes guards (observed columns, provider of a launched row), agent_port',
+    sql: nodesGuardsSchema,
+  },
 ];
 
 /** The schema version this build expects. */
