@@ -72,7 +72,7 @@ function tableBody(b: unknown): TableBody {
 }
 
 /**
- * The node agent's shard API, for the control plane only (bearer drain token):
+ * The node agent's shard API, for the control plane only (bearer control token):
  * - `POST /v1/shard/tables` `{table, columns: [{name, type}]}` → (re)creates the table, empty;
  * - `POST /v1/shard/rows` `{table, columns: string[], rows: unknown[][]}` → `{inserted}`, in one transaction;
  * - `POST /v1/shard/query` `{sql, timeoutMs?}` → `{columns, rows}`: one read-only statement on the shard
