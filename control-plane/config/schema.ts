@@ -77,6 +77,17 @@ export const configSchema = z.object({
         .min(1)
         .max(Number.MAX_SAFE_INTEGER)
         .default(256 * 1024 * 1024),
+      /**
+       * Data-segment limit (RLIMIT_DATA) of each SQL worker process, in bytes (default 4 GiB; 0: none): an
+       * onnxruntime allocation past it fails as a `MODEL_ERROR` instead of the worker being killed. Workers
+       * inherit it through `INFRABASE_SQL_WORKER_MEMORY_BYTES`.
+       */
+      workerMemoryBytes: z
+        .number()
+        .int()
+        .min(0)
+        .max(Number.MAX_SAFE_INTEGER)
+        .default(4 * 1024 * 1024 * 1024),
     })
     .prefault({}),
   providers: z

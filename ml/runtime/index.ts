@@ -1,4 +1,6 @@
 /** The synchronous onnxruntime adapter (native binding of onnxruntime-node, version pinned). */
+
+export { limitWorkerMemory, WORKER_MEMORY_ENV } from './memory-limit.js';
 export {
   assertBindingShape,
   createSession,

@@ -30,7 +30,12 @@ describe('loadConfig', () => {
 
   it('takes predict.maxTensorBytes (default 256 MiB) and exports it to the environment child processes inherit', () => {
     const saved = process.env.INFRABASE_MODEL_MAX_TENSOR_BYTES;
+    const savedWorker = process.env.INFRABASE_SQL_WORKER_MEMORY_BYTES;
     try {
+      expect(loadConfig({ env: { INFRABASE_SQL_WORKER_MEMORY_BYTES: '0' } }).predict.workerMemoryBytes).toBe(
+        0,
+      );
+      expect(process.env.INFRABASE_SQL_WORKER_MEMORY_BYTES).toBe('0');
       expect(loadConfig({ env: {} }).predict.maxTensorBytes).toBe(256 * 1024 * 1024);
       expect(process.env.INFRABASE_MODEL_MAX_TENSOR_BYTES).toBe(String(256 * 1024 * 1024));
       const config = loadConfig({ env: { INFRABASE_MODEL_MAX_TENSOR_BYTES: '1048576' } });
@@ -42,6 +47,8 @@ describe('loadConfig', () => {
     } finally {
       if (saved === undefined) delete process.env.INFRABASE_MODEL_MAX_TENSOR_BYTES;
       else process.env.INFRABASE_MODEL_MAX_TENSOR_BYTES = saved;
+      if (savedWorker === undefined) delete process.env.INFRABASE_SQL_WORKER_MEMORY_BYTES;
+      else process.env.INFRABASE_SQL_WORKER_MEMORY_BYTES = savedWorker;
     }
   });
 
