@@ -2,6 +2,7 @@ import BetterSqlite3, { type Database } from 'better-sqlite3';
 import { fromSqliteError, InfrabaseError } from './errors.js';
 import type { ConnectionRole, EngineExtension } from './extension.js';
 import { migrate } from './migrations.js';
+import { USER_SQL_MARKER } from './user-sql.js';
 
 export type { Database } from 'better-sqlite3';
 
@@ -39,6 +40,7 @@ export function openDatabase(path: string, options: OpenOptions = {}): Database 
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
     assertPragmas(db, path);
+    registerWriterFunction(db, role);
     if (options.migrate) migrate(db);
     for (const ext of options.extensions ?? []) ext.register?.(db, { path, role, readonly });
     if (options.migrate) {
@@ -49,6 +51,11 @@ export function openDatabase(path: string, options: OpenOptions = {}): Database 
     throw fromSqliteError(err);
   }
   return db;
+}
+
+/** Registers the user-SQL marker function on SQL-worker connections (see user-sql.ts). */
+function registerWriterFunction(db: Database, role: ConnectionRole): void {
+  if (role === 'sql-worker') db.function(USER_SQL_MARKER, { deterministic: true }, () => 1);
 }
 
 /** Checks the durability pragmas really are in force on this connection. */

@@ -6,6 +6,7 @@
 export * from './catalog/change-log.js';
 export * from './catalog/models.js';
 export * from './catalog/nodes.js';
+export * from './catalog/nodes-guards.js';
 export * from './catalog/training.js';
 export * from './change-feed.js';
 export * from './clock.js';
@@ -16,3 +17,4 @@ export * from './extension.js';
 export * from './migrations.js';
 export * from './now.js';
 export * from './query.js';
+export * from './user-sql.js';

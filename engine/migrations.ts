@@ -6,6 +6,7 @@ import { metricsRollupSchema } from './catalog/metrics-rollup.js';
 import { modelsSchema } from './catalog/models.js';
 import { modelsRowIndependenceSchema } from './catalog/models-row-independence.js';
 import { nodesSchema } from './catalog/nodes.js';
+import { nodesGuardsSchema } from './catalog/nodes-guards.js';
 import { nodesLaunchSchema } from './catalog/nodes-launch.js';
 import { nodesMeshSchema } from './catalog/nodes-mesh.js';
 import { scalingSchema } from './catalog/scaling.js';
@@ -34,9 +35,11 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 4, name: 'WireGuard endpoint and key rotation columns of sys_nodes', sql: nodesMeshSchema },
   { version: 5, name: 'sys_metrics indexed by (ts) only', sql: metricsTsIndexSchema },
   { version: 6, name: 'sys_nodes.launched_at for join token expiry', sql: nodesLaunchSchema },
-  // Placeholder so this branch's migration 8 applies on top of 6; migration 7 belongs to another branch,
-  // which replaces this entry at merge.
-  { version: 7, name: 'reserved', sql: '' },
+  {
+    version: 7,
+    name: 'sys_nodes guards (observed columns, provider of a launched row), agent_port',
+    sql: nodesGuardsSchema,
+  },
   { version: 8, name: 'sys_models.row_independent from the import probe', sql: modelsRowIndependenceSchema },
 ];
 

@@ -18,7 +18,10 @@ export interface NodeRow {
   readonly idempotency_token: string | null;
   readonly private_ip: string | null;
   readonly public_ip: string | null;
+  /** The agent's `host:port` as the control plane derived it (see migration 7); where requests go. */
   readonly endpoint: string | null;
+  /** The agent's HTTP port, recorded at join. */
+  readonly agent_port: number | null;
   readonly last_heartbeat_at: number | null;
   readonly attempts: number;
   /** When the current launch attempt began (its idempotency token was written); null before the first. */
@@ -38,6 +41,7 @@ export type NodePatch = Partial<
     | 'private_ip'
     | 'public_ip'
     | 'endpoint'
+    | 'agent_port'
     | 'last_heartbeat_at'
     | 'attempts'
   >
@@ -51,6 +55,7 @@ const PATCH_COLUMNS = new Set([
   'private_ip',
   'public_ip',
   'endpoint',
+  'agent_port',
   'last_heartbeat_at',
   'attempts',
 ]);

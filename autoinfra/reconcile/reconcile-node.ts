@@ -130,6 +130,7 @@ function startAttempt(deps: ReconcileDeps, row: NodeRow): ReconcileResult {
       status: 'provisioning',
       status_reason: `${reasonPrefix}launching ${describePlacement(choice.placement)} (attempt ${generation})`,
       endpoint: null,
+      agent_port: null,
       last_heartbeat_at: null,
       private_ip: null,
       public_ip: null,
@@ -264,6 +265,7 @@ async function observe(deps: ReconcileDeps, provider: CloudProvider, row: NodeRo
         status: 'pending',
         status_reason: `instance ${row.instance_id} vanished (${instance ? instance.state : 'not found'}) outside infrabase; replacing it`,
         endpoint: null,
+        agent_port: null,
         last_heartbeat_at: null,
       },
       t,
@@ -353,6 +355,7 @@ async function replaceUnregistered(
       status: 'pending',
       status_reason: `instance ${row.instance_id} did not register (no heartbeat ${ageMs} ms after it booted, timeout ${deps.registrationTimeoutMs} ms); replacing it`,
       endpoint: null,
+      agent_port: null,
     },
     now(deps),
   );

@@ -20,7 +20,7 @@ import {
   sqlMetrics,
 } from '../../metrics/index.js';
 import { mlExtension } from '../../ml/index.js';
-import type { HeartbeatReply, JoinReply } from '../nodes/index.js';
+import type { ControlTokenCheck, HeartbeatReply, JoinReply } from '../nodes/index.js';
 import { createErrorHandler } from '../server/index.js';
 import { SqlPool, type StatementTimeouts } from '../sql-pool/index.js';
 import { parseTrainingFaults, TRAINING_FAULTS_ENV } from '../training/index.js';
@@ -104,7 +104,7 @@ export async function runAgent(options: AgentOptions): Promise<AgentHandle> {
   );
   const abort = new AbortController();
   let draining = false;
-  let drainToken: string | undefined;
+  let controlKey: string | undefined;
   const registry = createRegistry({ defaultLabels: { node_id: options.nodeId } });
   const sql = sqlMetrics(registry);
   // Cluster queries and training_sql run in a worker process (started on first use), killed past their time
@@ -122,8 +122,13 @@ export async function runAgent(options: AgentOptions): Promise<AgentHandle> {
       migrate: true,
       extensions: [mlExtension],
     });
-    // The drain, shard and training endpoints are for the control plane only (bearer drain token from the join).
-    const controlToken = () => drainToken;
+    // The drain, shard and training endpoints are for the control plane only: a control token signed with the
+    // key the join reply handed this agent, naming this node, not expired.
+    const controlToken: ControlTokenCheck = {
+      nodeId: options.nodeId,
+      key: () => controlKey,
+      now: () => clock.now(),
+    };
     app.get('/healthz', async () => ({ status: draining ? 'draining' : 'ok', nodeId: options.nodeId }));
     app.post('/v1/drain', async (req) => {
       checkControlToken(req, controlToken);
@@ -222,7 +227,7 @@ export async function runAgent(options: AgentOptions): Promise<AgentHandle> {
           await mesh.onJoin(reply.mesh).catch((err) => options.onError?.(err));
           keepNodeToken(reply.nodeToken, true);
           joined = true;
-          drainToken = reply.drainToken;
+          controlKey = reply.controlKey;
           interval = reply.heartbeatIntervalMs || interval;
         }
         const hb = await post<HeartbeatReply>('/v1/nodes/heartbeat', nodeToken!, {
@@ -230,6 +235,7 @@ export async function runAgent(options: AgentOptions): Promise<AgentHandle> {
           mesh: mesh.heartbeatReport(),
         });
         keepNodeToken(hb.nodeToken);
+        if (hb.controlKey) controlKey = hb.controlKey;
         soon = await mesh.onHeartbeat(hb.mesh, clock.now());
         failures = 0;
         resolveFirst();

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { type Database, encodeValue, InfrabaseError } from '../../engine/index.js';
-import { constantTimeEqual } from '../auth/index.js';
+import { type ControlTokenCheck, verifyControlToken } from '../nodes/index.js';
 import type { SqlPool } from '../sql-pool/index.js';
 
 /** Largest request body the shard and training endpoints accept, bytes (a batch of rows, or weights). */
@@ -9,10 +9,10 @@ export const AGENT_BODY_LIMIT = 64 * 1024 * 1024;
 export interface AgentRouteOptions {
   readonly shard: Database;
   /**
-   * The credential the control plane presents (`Authorization: Bearer <drain token>`, handed to the agent in
-   * the join reply); undefined until the agent has joined, when every call is refused.
+   * How the agent checks the credential the control plane presents (`Authorization: Bearer <control token>`,
+   * signed with the key handed to the agent in the join reply); before the join every call is refused.
    */
-  readonly controlToken: () => string | undefined;
+  readonly controlToken: ControlTokenCheck;
 }
 
 /** Options of the routes that run user SQL. */
@@ -22,18 +22,16 @@ export interface UserSqlRouteOptions extends AgentRouteOptions {
 }
 
 /**
- * @throws InfrabaseError('UNAUTHENTICATED') unless the request carries the control plane's token for this
- *   node (compared in constant time by length-then-content).
+ * @throws InfrabaseError('UNAUTHENTICATED') unless the request carries a control token signed for this node
+ *   and launch that has not expired (see verifyControlToken).
  */
-export function checkControlToken(req: FastifyRequest, controlToken: () => string | undefined): void {
-  const want = controlToken();
+export function checkControlToken(req: FastifyRequest, control: ControlTokenCheck): void {
   const got = req.headers.authorization;
-  if (!want || got === undefined || !constantTimeEqual(got, `Bearer ${want}`)) {
-    throw new InfrabaseError(
-      'UNAUTHENTICATED',
-      want ? 'this agent endpoint needs the control plane token' : 'agent has not joined yet',
-    );
+  if (!control.key()) throw new InfrabaseError('UNAUTHENTICATED', 'agent has not joined yet');
+  if (got === undefined || !got.startsWith('Bearer ')) {
+    throw new InfrabaseError('UNAUTHENTICATED', 'this agent endpoint needs the control plane token');
   }
+  verifyControlToken(got.slice(7).trim(), control);
 }
 
 /** SQLite identifier quoting: "name" with embedded quotes doubled. */
@@ -74,7 +72,7 @@ function tableBody(b: unknown): TableBody {
 }
 
 /**
- * The node agent's shard API, for the control plane only (bearer drain token):
+ * The node agent's shard API, for the control plane only (bearer control token):
  * - `POST /v1/shard/tables` `{table, columns: [{name, type}]}` → (re)creates the table, empty;
  * - `POST /v1/shard/rows` `{table, columns: string[], rows: unknown[][]}` → `{inserted}`, in one transaction;
  * - `POST /v1/shard/query` `{sql, timeoutMs?}` → `{columns, rows}`: one read-only statement on the shard

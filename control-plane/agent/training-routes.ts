@@ -48,7 +48,7 @@ function shardQuery(body: unknown): ShardQuery {
 }
 
 /**
- * The node agent's training API, for the control plane only (bearer drain token). Each call runs the job's
+ * The node agent's training API, for the control plane only (bearer control token). Each call runs the job's
  * `training_sql` read-only on the shard through `userSql`, under the request's `timeoutMs` (cached per query
  * until the shard changes), and answers with
  * aggregates only:

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { InfrabaseError } from '../../engine/index.js';
+import { MAX_TENSOR_BYTES_ENV, WORKER_MEMORY_ENV } from '../../ml/index.js';
 import { type Config, type ConfigInput, configSchema } from './schema.js';
 
 /** Environment variables read by {@link loadConfig}, and the config path each one sets. */
@@ -12,6 +13,8 @@ export const ENV_VARS: Readonly<Record<string, { path: string[]; type: 'string' 
   INFRABASE_LOG_LEVEL: { path: ['log', 'level'], type: 'string' },
   INFRABASE_SQL_WORKERS: { path: ['sql', 'workers'], type: 'number' },
   INFRABASE_SQL_TIMEOUT_MS: { path: ['sql', 'timeoutMs'], type: 'number' },
+  INFRABASE_MODEL_MAX_TENSOR_BYTES: { path: ['predict', 'maxTensorBytes'], type: 'number' },
+  INFRABASE_SQL_WORKER_MEMORY_BYTES: { path: ['predict', 'workerMemoryBytes'], type: 'number' },
   INFRABASE_AWS_REGION: { path: ['providers', 'aws', 'region'], type: 'string' },
   INFRABASE_AWS_ENDPOINT: { path: ['providers', 'aws', 'endpoint'], type: 'string' },
   INFRABASE_GCP_PROJECT: { path: ['providers', 'gcp', 'project'], type: 'string' },
@@ -29,7 +32,9 @@ export interface ConfigSources {
 
 /**
  * Builds the configuration from defaults < file < environment < flags and validates it.
- * `dataDir` is made absolute.
+ * `dataDir` is made absolute. `predict.maxTensorBytes` and `predict.workerMemoryBytes` are exported to this
+ * process's environment (`INFRABASE_MODEL_MAX_TENSOR_BYTES`, `INFRABASE_SQL_WORKER_MEMORY_BYTES`), where the
+ * ml module and the processes started from here (SQL workers, local agents) read them.
  * @throws InfrabaseError `INVALID_ARGUMENT` listing every invalid setting with its path and what is accepted.
  */
 export function loadConfig(sources: ConfigSources = {}): Config {
@@ -44,6 +49,8 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     const problems = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
     throw new InfrabaseError('INVALID_ARGUMENT', `invalid configuration:\n  ${problems.join('\n  ')}`);
   }
+  process.env[MAX_TENSOR_BYTES_ENV] = String(result.data.predict.maxTensorBytes);
+  process.env[WORKER_MEMORY_ENV] = String(result.data.predict.workerMemoryBytes);
   return { ...result.data, dataDir: resolve(result.data.dataDir) };
 }
 

@@ -64,6 +64,32 @@ export const configSchema = z.object({
       path: ['timeoutMs'],
     })
     .prefault({}),
+  predict: z
+    .object({
+      /**
+       * Largest tensor a model may hold, declare or output, in bytes (default 256 MiB): a bigger model is refused
+       * at import, a bigger PREDICT output is a `MODEL_ERROR`. Processes started by the control plane (SQL
+       * workers, local agents) inherit it through `INFRABASE_MODEL_MAX_TENSOR_BYTES`.
+       */
+      maxTensorBytes: z
+        .number()
+        .int()
+        .min(1)
+        .max(Number.MAX_SAFE_INTEGER)
+        .default(256 * 1024 * 1024),
+      /**
+       * Data-segment limit (RLIMIT_DATA) of each SQL worker process, in bytes (default 4 GiB; 0: none): an
+       * onnxruntime allocation past it fails as a `MODEL_ERROR` instead of the worker being killed. Workers
+       * inherit it through `INFRABASE_SQL_WORKER_MEMORY_BYTES`.
+       */
+      workerMemoryBytes: z
+        .number()
+        .int()
+        .min(0)
+        .max(Number.MAX_SAFE_INTEGER)
+        .default(4 * 1024 * 1024 * 1024),
+    })
+    .prefault({}),
   providers: z
     .object({
       local: localProviderSchema.prefault({}),

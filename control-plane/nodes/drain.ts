@@ -2,8 +2,8 @@ import type { NodeRow } from '../../autoinfra/index.js';
 import type { NodeTokens } from './node-tokens.js';
 
 /**
- * Asks the node's agent (at `row.endpoint`) to stop accepting work: `POST http://<endpoint>/v1/drain` with
- * its drain token. Best effort with a 2 s limit: an unreachable agent is terminated anyway. Never throws.
+ * Asks the node's agent (at `row.endpoint`, the address the control plane derived itself; see routes.ts) to
+ * stop accepting work: `POST http://<endpoint>/v1/drain` with a control token for that node. Best effort with a 2 s limit: an unreachable agent is terminated anyway. Never throws.
  */
 export function drainAgent(tokens: NodeTokens) {
   return async (row: NodeRow, signal: AbortSignal): Promise<void> => {
@@ -11,7 +11,9 @@ export function drainAgent(tokens: NodeTokens) {
     try {
       await fetch(`http://${row.endpoint}/v1/drain`, {
         method: 'POST',
-        headers: { authorization: `Bearer ${tokens.drainToken(row.id, row.idempotency_token)}` },
+        headers: {
+          authorization: `Bearer ${tokens.controlToken(row.id, row.idempotency_token, Date.now())}`,
+        },
         signal: AbortSignal.any([signal, AbortSignal.timeout(2000)]),
       });
     } catch {

@@ -6,6 +6,7 @@ export {
   type NodeBoot,
   renderBootData,
 } from './boot-data.js';
+export { type ControlTokenCheck, verifyControlToken } from './control-token.js';
 export { drainAgent } from './drain.js';
 export { hubInterfaceName, MeshHubService } from './mesh-hub.js';
 export { HUB_ID, type HubState, MeshMembership, type MeshMembershipOptions } from './mesh-membership.js';
@@ -17,6 +18,7 @@ export type {
 } from './mesh-protocol.js';
 export { createNodesModule, type NodesModuleOptions } from './module.js';
 export {
+  CONTROL_TOKEN_TTL_MS,
   NODE_TOKEN_KEY_FILE,
   type NodeTokenClaims,
   type NodeTokenPurpose,

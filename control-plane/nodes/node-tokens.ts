@@ -8,10 +8,13 @@ export const NODE_TOKEN_KEY_FILE = 'node-tokens.key';
 
 /**
  * What a token is for: `join` (carried in the node's boot configuration, presented once to join), `node`
- * (returned by join, presented on heartbeats, refreshed by each heartbeat reply) and `drain` (lets the
- * control plane ask the agent to stop accepting work).
+ * (returned by join, presented on heartbeats, refreshed by each heartbeat reply) and `control` (the control
+ * plane's requests to the agent: drain, shard rows, training, models; see control-token.ts).
  */
-export type NodeTokenPurpose = 'join' | 'node' | 'drain';
+export type NodeTokenPurpose = 'join' | 'node' | 'control';
+
+/** Lifetime of a control token, in ms: each request to an agent carries a freshly signed one. */
+export const CONTROL_TOKEN_TTL_MS = 120_000;
 
 export interface NodeTokenClaims {
   readonly purpose: NodeTokenPurpose;
@@ -82,8 +85,26 @@ export class NodeTokens {
     return this.sign({ purpose: 'node', nodeId, launch, expiresAt: now + this.nodeTokenTtlMs });
   }
 
-  drainToken(nodeId: string, launch: string): string {
-    return this.sign({ purpose: 'drain', nodeId, launch });
+  /**
+   * The key node `nodeId`'s agent checks control tokens of launch `launch` with (hex, 32 bytes): derived from
+   * this control plane's key, so it is never stored, and different for every node and launch. Handed to the
+   * agent in the join and heartbeat replies (over the agent's own authenticated request), never sent elsewhere.
+   */
+  controlKey(nodeId: string, launch: string): string {
+    return createHmac('sha256', this.key).update(`control-key\0${nodeId}\0${launch}`).digest('hex');
+  }
+
+  /**
+   * A control token for a request to node `nodeId`'s agent: claims `{control, nodeId, launch, expiresAt = now +
+   * CONTROL_TOKEN_TTL_MS}` signed with {@link NodeTokens.controlKey}, so only that node's agent (of that launch)
+   * accepts it, and only until it expires. See `verifyControlToken`.
+   */
+  controlToken(nodeId: string, launch: string, now: number): string {
+    const body = b64(JSON.stringify({ p: 'control', n: nodeId, l: launch, e: now + CONTROL_TOKEN_TTL_MS }));
+    const mac = createHmac('sha256', Buffer.from(this.controlKey(nodeId, launch), 'hex'))
+      .update(body)
+      .digest();
+    return `${body}.${b64(mac)}`;
   }
 
   /**

@@ -27,6 +27,7 @@ export interface NodeReport {
   readonly nodeId: string;
   /** The agent's `host:port`. */
   readonly endpoint?: string;
+  /** Ignored: the node's addresses come from the provider (and the mesh), never from the node. */
   readonly privateIp?: string;
   /** The agent's own view: `ok` or `draining`. */
   readonly status?: string;
@@ -40,7 +41,8 @@ export interface NodeReport {
 export interface JoinReply {
   readonly nodeId: string;
   readonly nodeToken: string;
-  readonly drainToken: string;
+  /** Hex key the agent checks the control plane's control tokens with (see verifyControlToken). */
+  readonly controlKey: string;
   /** ms. */
   readonly heartbeatIntervalMs: number;
   /** The node's mesh address and peers, or `mode: 'off'` and why; null when the node sent no key. */
@@ -50,9 +52,35 @@ export interface JoinReply {
 /** Reply of `POST /v1/nodes/heartbeat`. */
 export interface HeartbeatReply {
   readonly nodeToken: string;
+  /** The same control key as in the join reply (so an agent always holds the current launch's key). */
+  readonly controlKey: string;
   readonly desiredState: string;
   /** The node's current peer list; null when it is not in the mesh. */
   readonly mesh?: MeshHeartbeatReply | null;
+}
+
+/**
+ * SQL for the agent address of a row with agent port `port`: the reported `@endpoint` when it is one of
+ * `mesh_ip:port`, `private_ip:port`, `public_ip:port` (the node picks mesh or direct, nothing else); otherwise
+ * the current `endpoint` when it is still one of them; otherwise `private_ip:port`; NULL while unknown.
+ */
+function agentEndpointSql(port: string): string {
+  const own = (e: string) =>
+    `(${port} IS NOT NULL AND ${e} IN (mesh_ip || ':' || ${port}, private_ip || ':' || ${port}, public_ip || ':' || ${port}))`;
+  return `CASE WHEN ${own('@endpoint')} THEN @endpoint WHEN ${own('endpoint')} THEN endpoint
+    WHEN ${port} IS NOT NULL AND private_ip IS NOT NULL THEN private_ip || ':' || ${port} ELSE NULL END`;
+}
+
+/** The port of a reported `host:port` (1-65535, parsed as a URL authority), or null. */
+function agentPort(endpoint: string | undefined): number | null {
+  if (!endpoint) return null;
+  let port: number;
+  try {
+    port = Number(new URL(`http://${endpoint}`).port);
+  } catch {
+    return null;
+  }
+  return port >= 1 && port <= 65535 ? port : null;
 }
 
 function bearer(req: FastifyRequest): string {
@@ -89,8 +117,13 @@ function report(req: FastifyRequest): NodeReport {
  * mesh state is gone), its node token — as a Tailscale node re-authenticates with its node key while its auth
  * key is one-off. The join token is short-lived (expiry signed into it, derived from the launch) and
  * single-use: it is spent once the node has heartbeated (a join whose reply was lost may be repeated until
- * then); a later join with it answers 403 `PERMISSION_DENIED` and records nothing. A heartbeat records
- * `last_heartbeat_at`, `endpoint` and `private_ip` and turns a `booting` or `unreachable` row `ready`; its
+ * then); a later join with it answers 403 `PERMISSION_DENIED` and records nothing. The join records the
+ * agent's port (`agent_port`, from the reported `endpoint`); `sys_nodes.endpoint` — where the control plane
+ * sends requests and control tokens — is only ever one of the addresses the control plane knows itself
+ * (provider-reported `private_ip`/`public_ip`, or the `mesh_ip` it allocated) with that port: a reported
+ * endpoint selects among them (mesh or direct) and anything else is ignored, and `privateIp` reports are
+ * ignored. A heartbeat records `last_heartbeat_at` (and may switch `endpoint` among those addresses) and
+ * turns a `booting` or `unreachable` row `ready`; its
  * `metrics` go to `sys_metrics` (via `ingestNodeMetrics`, so scaling policies fire) in the same transaction —
  * invalid samples answer 400 and nothing is recorded.
  */
@@ -98,13 +131,13 @@ export function nodeRoutes(options: NodeRoutesOptions): FastifyPluginAsync {
   const { db, tokens, clock } = options;
   const getRow = db.prepare<[string], NodeRow>('SELECT * FROM sys_nodes WHERE id = ?');
   // A join token's join only counts while the launch has never heartbeated (checked and set atomically).
+  // The agent's port is recorded at join; its host is never taken from the node (see agentEndpointSql).
   const recordJoin = db.prepare(
-    `UPDATE sys_nodes SET endpoint = @endpoint, private_ip = coalesce(@privateIp, private_ip), updated_at = @now
+    `UPDATE sys_nodes SET agent_port = @port, endpoint = ${agentEndpointSql('CAST(@port AS INTEGER)')}, updated_at = @now
      WHERE id = @id AND idempotency_token = @launch AND (@rejoin OR last_heartbeat_at IS NULL)`,
   );
   const recordHeartbeat = db.prepare(
-    `UPDATE sys_nodes SET last_heartbeat_at = @now, endpoint = @endpoint,
-       private_ip = coalesce(@privateIp, private_ip),
+    `UPDATE sys_nodes SET last_heartbeat_at = @now, endpoint = ${agentEndpointSql('agent_port')},
        status = CASE WHEN status IN ('booting', 'unreachable') THEN 'ready' ELSE status END,
        status_reason = CASE WHEN status IN ('booting', 'unreachable') THEN 'heartbeat received' ELSE status_reason END,
        updated_at = CASE WHEN status IN ('booting', 'unreachable') THEN @now ELSE updated_at END
@@ -149,8 +182,8 @@ export function nodeRoutes(options: NodeRoutesOptions): FastifyPluginAsync {
         id: row.id,
         launch: row.idempotency_token,
         rejoin: rejoin ? 1 : 0,
+        port: agentPort(body.endpoint),
         endpoint: body.endpoint ?? null,
-        privateIp: body.privateIp ?? null,
         now,
       });
       if (joined.changes === 0) {
@@ -164,7 +197,7 @@ export function nodeRoutes(options: NodeRoutesOptions): FastifyPluginAsync {
       const out: JoinReply = {
         nodeId: row.id,
         nodeToken: tokens.nodeToken(row.id, row.idempotency_token!, now),
-        drainToken: tokens.drainToken(row.id, row.idempotency_token!),
+        controlKey: tokens.controlKey(row.id, row.idempotency_token!),
         heartbeatIntervalMs: options.heartbeatIntervalMs,
         mesh: body.mesh === undefined ? null : (options.mesh?.join(row, body.mesh, req.ip) ?? null),
       };
@@ -178,13 +211,13 @@ export function nodeRoutes(options: NodeRoutesOptions): FastifyPluginAsync {
           id: row.id,
           launch: row.idempotency_token,
           endpoint: body.endpoint ?? null,
-          privateIp: body.privateIp ?? null,
           now,
         });
         if (body.metrics?.length) ingestNodeMetrics(db, row.id, body.metrics, now);
       })();
       const out: HeartbeatReply = {
         nodeToken: tokens.nodeToken(row.id, row.idempotency_token!, now),
+        controlKey: tokens.controlKey(row.id, row.idempotency_token!),
         desiredState: row.desired_state,
         mesh: options.mesh?.heartbeat(row, body.mesh) ?? null,
       };

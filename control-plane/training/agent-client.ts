@@ -26,8 +26,10 @@ export function readyDataNodes(db: Database): DataNode[] {
 }
 
 /**
- * Calls agents' endpoints with the node's control credential (the drain token the join reply handed the
- * agent). JSON in, JSON out.
+ * Calls agents' endpoints with a control token signed for that node and launch (expires after
+ * CONTROL_TOKEN_TTL_MS). The address is `sys_nodes.endpoint`, which only the control plane writes, from the
+ * provider's or the mesh's address and the port recorded at join (see control-plane/nodes/routes.ts). JSON in,
+ * JSON out.
  */
 export class AgentClient {
   constructor(
@@ -70,7 +72,7 @@ export class AgentClient {
         method,
         headers: {
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-          authorization: `Bearer ${this.tokens.drainToken(node.id, node.launch)}`,
+          authorization: `Bearer ${this.tokens.controlToken(node.id, node.launch, Date.now())}`,
         },
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: signal ? AbortSignal.any([signal, timeout]) : timeout,

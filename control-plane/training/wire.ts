@@ -10,7 +10,7 @@ import {
 } from '../../ml/index.js';
 
 /**
- * The bodies of the agent's training endpoints (control plane → agent, bearer drain token). Weights travel
+ * The bodies of the agent's training endpoints (control plane → agent, bearer control token). Weights travel
  * as base64 of float64 little-endian (`encodeWeights`), so NaN and ±Infinity survive the trip and are
  * screened by the strategy instead of turning into JSON nulls. Nothing here carries a row.
  */

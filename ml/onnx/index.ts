@@ -11,6 +11,16 @@ export type {
 export { describeModel } from './describe.js';
 export type { Dtype } from './dtypes.js';
 export { dtypeName, NUMERIC_DTYPES } from './dtypes.js';
+export {
+  DEFAULT_MAX_TENSOR_BYTES,
+  MAX_TENSOR_BYTES_ENV,
+  type ModelLimits,
+  modelLimits,
+} from './model-limits.js';
+export { ONNX_SCHEMA_VERSION } from './onnx-schema.js';
 export { type OnnxTypes, onnx, toNumber } from './proto.js';
-export { findExternalTensor, validateModel } from './validate.js';
+export { onnxSchema, schemaType } from './schema-root.js';
+export { MAX_MESSAGE_DEPTH } from './strict-decode.js';
+export { elementBytes, formatBytes } from './tensor-bytes.js';
+export { findExternalTensor, findOversizedTensor, validateModel } from './validate.js';
 export { exposeZipMapProbabilities } from './zipmap.js';

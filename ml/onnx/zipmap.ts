@@ -1,15 +1,18 @@
 import { type OnnxTypes, onnx } from './proto.js';
+import { schemaType } from './schema-root.js';
 
 /**
  * onnxruntime-node cannot return non-tensor outputs, so sklearn/onnxmltools ZipMap probabilities
  * (`seq(map(int64, float))`) are unreadable. This rewrites the graph for the session: each ZipMap whose output
  * is a graph output is removed, and the float32 `[N, classes]` tensor it consumed becomes a graph output in its
- * place. The stored bytes in sys_models are never changed.
+ * place. The stored bytes in sys_models are never changed. Decoded and re-encoded with the current ONNX schema
+ * (schema-root.ts), so fields newer than `onnx-proto`'s schema are kept.
  *
  * @returns the rewritten ModelProto bytes, or null when the graph has no ZipMap output.
  */
 export function exposeZipMapProbabilities(bytes: Uint8Array): Uint8Array | null {
-  const model = onnx.ModelProto.decode(bytes);
+  const modelType = schemaType('ModelProto');
+  const model = modelType.decode(bytes) as unknown as OnnxTypes.ModelProto;
   const graph = model.graph as OnnxTypes.GraphProto | null;
   if (!graph) return null;
   const outputNames = new Set(graph.output.map((o) => o.name));
@@ -32,5 +35,5 @@ export function exposeZipMapProbabilities(bytes: Uint8Array): Uint8Array | null 
     }
   }
   graph.output = outputs as OnnxTypes.ValueInfoProto[];
-  return onnx.ModelProto.encode(model).finish();
+  return modelType.encode(model).finish();
 }

@@ -1,6 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import type { EngineExtension } from '../../engine/index.js';
 import { ModelCatalog, modelTriggersSchema, registerModelTriggerFunctions } from '../registry/index.js';
+import { limitWorkerMemory } from '../runtime/index.js';
 import { BatchState } from './batch-state.js';
 import { runBatched } from './batched-query.js';
 import { type PredictContext, type PredictStats, registerPredictFunctions } from './functions.js';
@@ -19,6 +20,8 @@ const contexts = new WeakMap<Database, PredictContext>();
 export const mlExtension: EngineExtension = {
   name: 'ml',
   register(db, connection) {
+    // A process that runs user SQL bounds its memory, so an oversized model output is a MODEL_ERROR.
+    if (connection.role === 'sql-worker') limitWorkerMemory();
     const catalog = new ModelCatalog(db, connection.path);
     const usage = new PredictUsage();
     const ctx: PredictContext = {

@@ -1,6 +1,9 @@
+import { mkdtempSync, rmdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { InfrabaseError } from '../../engine/index.js';
-import { type Dtype, dtypeName } from '../onnx/index.js';
+import { type Dtype, dtypeName, formatBytes, modelLimits } from '../onnx/index.js';
 
 /**
  * The one adapter over onnxruntime-node. Its public `InferenceSession.run()` only wraps the native synchronous
@@ -46,7 +49,8 @@ export interface OrtSession {
   readonly outputs: readonly ValueMetadata[];
   /**
    * Runs the model on `feeds` (by input name) and returns the requested tensor outputs.
-   * @throws InfrabaseError `MODEL_ERROR` with onnxruntime's message (wrong shape, wrong dtype, …).
+   * @throws InfrabaseError `MODEL_ERROR` with onnxruntime's message (wrong shape, wrong dtype, failed
+   *   allocation, …), or when an output is larger than `predict.maxTensorBytes` (see modelLimits).
    */
   runSync(feeds: Record<string, TensorValue>, outputNames: readonly string[]): Record<string, TensorValue>;
   dispose(): void;
@@ -123,8 +127,44 @@ export function assertBindingShape(native?: unknown): void {
   }
 }
 
-/** Session options passed to the native loader: one thread per session (SQL runs one statement at a time). */
-const SESSION_OPTIONS = { intraOpNumThreads: 1, interOpNumThreads: 1, logSeverityLevel: 3 };
+let emptyFolder: string | undefined;
+
+/**
+ * A folder of this process's own that stays empty (mode 0700, removed at exit): onnxruntime resolves a
+ * tensor's external data relative to it, so even a model that slipped past validation finds no file.
+ */
+export function externalDataFolder(): string {
+  if (emptyFolder) return emptyFolder;
+  const dir = mkdtempSync(join(tmpdir(), 'infrabase-ort-'));
+  process.once('exit', () => {
+    try {
+      rmdirSync(dir);
+    } catch {
+      // Already gone, or not empty because something wrote into it: leave it for the operator to see.
+    }
+  });
+  emptyFolder = dir;
+  return dir;
+}
+
+/**
+ * Session options passed to the native loader: one thread per session (SQL runs one statement at a time);
+ * external data resolved against an empty folder of the process's own (a model is loaded from bytes, and
+ * onnxruntime would otherwise resolve relative locations against the working directory); constant folding
+ * off, so loading a model never computes (and allocates) its constant subgraphs: a `ConstantOfShape` of
+ * a gigabyte is then met at run time, where it is a `MODEL_ERROR` of one call rather than of the import.
+ */
+function sessionOptions(): object {
+  return {
+    intraOpNumThreads: 1,
+    interOpNumThreads: 1,
+    logSeverityLevel: 3,
+    extra: {
+      'session.model_external_initializers_file_folder_path': externalDataFolder(),
+      'optimization.disable_specified_optimizers': 'ConstantFolding',
+    },
+  };
+}
 const RUN_OPTIONS = {};
 
 /**
@@ -135,7 +175,7 @@ export function createSession(bytes: Uint8Array, label = 'model'): OrtSession {
   const { native, Tensor } = load();
   const session = new native.binding.InferenceSession();
   try {
-    session.loadModel(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength, SESSION_OPTIONS);
+    session.loadModel(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength, sessionOptions());
   } catch (err) {
     throw new InfrabaseError(
       'MODEL_ERROR',
@@ -161,9 +201,17 @@ export function createSession(bytes: Uint8Array, label = 'model'): OrtSession {
       } catch (err) {
         throw new InfrabaseError('MODEL_ERROR', `${label}: ${(err as Error).message}`, { cause: err });
       }
+      const maxBytes = modelLimits().maxTensorBytes;
       const out: Record<string, TensorValue> = {};
       for (const name of outputNames) {
         const t = result[name];
+        const bytes = tensorBytes(t.data);
+        if (bytes > maxBytes) {
+          throw new InfrabaseError(
+            'MODEL_ERROR',
+            `${label}: output '${name}' is ${formatBytes(bytes)} (dims [${t.dims.join(', ')}]), more than the ${formatBytes(maxBytes)} a model tensor may take (predict.maxTensorBytes); score fewer rows per call or fix the model`,
+          );
+        }
         out[name] = { dtype: t.type, dims: t.dims, data: t.data };
       }
       return out;
@@ -172,6 +220,11 @@ export function createSession(bytes: Uint8Array, label = 'model'): OrtSession {
       session.dispose();
     },
   };
+}
+
+function tensorBytes(data: TensorData): number {
+  if (Array.isArray(data)) return data.reduce((n, s) => n + s.length + 8, 0);
+  return data.byteLength;
 }
 
 function toMetadata(m: NativeMetadata): ValueMetadata {

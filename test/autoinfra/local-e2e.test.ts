@@ -1,15 +1,25 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isAgentAlive, LocalProvider, type NodeRow, readAgentLock } from '../../autoinfra/index.js';
+import {
+  AGENT_SECRET_FILES,
+  INSTANCE_FILE,
+  isAgentAlive,
+  LocalProvider,
+  type NodeRow,
+  readAgentLock,
+} from '../../autoinfra/index.js';
+import { NODE_TOKEN_FILE } from '../../control-plane/agent/index.js';
 import { configSchema } from '../../control-plane/config/index.js';
 import { clusterIdOf } from '../../control-plane/index.js';
 import { createNodesModule } from '../../control-plane/nodes/index.js';
 import { errorHandler } from '../../control-plane/server/index.js';
 import type { ControlPlaneContext, Service } from '../../control-plane/service.js';
 import { ChangeFeed, type Database, openDatabase, systemClock } from '../../engine/index.js';
+import { CURRENT_KEY_FILE, NEXT_KEY_FILE } from '../../network/index.js';
 import { stopLocalAgents } from '../support/local-agents.js';
 import { tempDir, waitFor } from '../support/tmp.js';
 
@@ -93,6 +103,20 @@ describe('local provider end to end', () => {
     db.prepare('DELETE FROM sys_nodes WHERE id = ?').run(id);
     await waitFor(() => row(id) === undefined, 10_000, 20);
     expect(isAgentAlive(pid, id)).toBe(false);
+  });
+
+  it("removes the node's secrets (node token, WireGuard keys) from its data dir once it is terminated", async () => {
+    expect([...AGENT_SECRET_FILES].sort()).toEqual([NODE_TOKEN_FILE, CURRENT_KEY_FILE, NEXT_KEY_FILE].sort());
+    await startControlPlane();
+    const { id } = db.prepare('INSERT INTO sys_nodes DEFAULT VALUES RETURNING id').get() as { id: string };
+    await waitFor(() => row(id)?.status === 'ready', 10_000, 20);
+    const dir = join(tmp.dir, 'nodes', id);
+    expect(existsSync(join(dir, NODE_TOKEN_FILE))).toBe(true);
+
+    db.prepare('DELETE FROM sys_nodes WHERE id = ?').run(id);
+    await waitFor(() => row(id) === undefined, 10_000, 20);
+    expect(AGENT_SECRET_FILES.filter((f) => existsSync(join(dir, f)))).toEqual([]);
+    expect(existsSync(join(dir, INSTANCE_FILE))).toBe(true);
   });
 
   it('adopts running agents after a control-plane restart instead of starting new ones', async () => {

@@ -2,6 +2,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ControlPlane } from '../../control-plane/index.js';
+import { NODE_OBSERVED_COLUMNS } from '../../engine/index.js';
 import { call, startTestControlPlane } from '../support/control-plane.js';
 
 let env: Awaited<ReturnType<typeof startTestControlPlane>>;
@@ -117,12 +118,10 @@ describe('POST /v1/sql', () => {
 
   it('applies DELETE on sys_nodes as a finalizer through the API', async () => {
     const token = admin();
-    await call(cp, '/v1/sql', {
-      body: {
-        sql: "INSERT INTO sys_nodes (id, idempotency_token, status) VALUES ('n-fin', 't-fin', 'ready')",
-      },
-      token,
-    });
+    // A launched node, as the reconciler records it (observed columns are not writable through the API).
+    cp.context.db
+      .prepare("INSERT INTO sys_nodes (id, idempotency_token, status) VALUES ('n-fin', 't-fin', 'ready')")
+      .run();
     const del = await call(cp, '/v1/sql', {
       body: { sql: "DELETE FROM sys_nodes WHERE id = 'n-fin'" },
       token,
@@ -133,5 +132,83 @@ describe('POST /v1/sql', () => {
       token,
     });
     expect(row.body.rows).toEqual([['terminated']]);
+  });
+});
+
+describe('sys_nodes guards through POST /v1/sql', () => {
+  const sql = (statement: string) =>
+    call(cp, '/v1/sql', { body: { sql: statement }, token: cp.tokens.admin });
+  const INTEGER_COLUMNS = new Set([
+    'last_heartbeat_at',
+    'launched_at',
+    'attempts',
+    'created_at',
+    'agent_port',
+    'wg_key_activate_at',
+  ]);
+  const valueFor = (c: string) =>
+    c === 'status' ? "'unreachable'" : INTEGER_COLUMNS.has(c) ? '7' : "'10.0.0.9:1'";
+  const snapshot = (id: string) => cp.context.db.prepare('SELECT * FROM sys_nodes WHERE id = ?').get(id);
+
+  beforeAll(() => {
+    cp.context.db
+      .prepare(
+        "INSERT INTO sys_nodes (id, idempotency_token, status, private_ip, endpoint, agent_port) VALUES ('n-g', 't-g', 'ready', '127.0.0.1', '127.0.0.1:9', 9)",
+      )
+      .run();
+  });
+
+  it.each(NODE_OBSERVED_COLUMNS)(
+    'refuses an UPDATE of observed column %s, naming what users may write, and changes nothing',
+    async (c) => {
+      const before = snapshot('n-g');
+      const res = await sql(`UPDATE sys_nodes SET ${c} = ${valueFor(c)} WHERE id = 'n-g'`);
+      expect(res.status).toBe(400);
+      expect(res.body.error?.message).toBe(
+        `sys_nodes.${c} is an observed column, written by the reconciler and the node agents, not by SQL; users may write id, provider, region, zone, instance_type, image, role, labels, spec, desired_state, created_by (DELETE terminates a node)`,
+      );
+      expect(snapshot('n-g')).toEqual(before);
+    },
+  );
+
+  it.each(NODE_OBSERVED_COLUMNS.filter((c) => c !== 'created_at'))(
+    'refuses an INSERT that sets observed column %s',
+    async (c) => {
+      const res = await sql(`INSERT INTO sys_nodes (id, ${c}) VALUES ('n-ins', ${valueFor(c)})`);
+      expect(res.status).toBe(400);
+      expect(res.body.error?.message).toMatch(new RegExp(`^sys_nodes\\.${c} is an observed column`));
+      expect(snapshot('n-ins')).toBeUndefined();
+    },
+  );
+
+  it('still takes desired columns: an INSERT with defaults, an UPDATE of labels, a provider change before launch', async () => {
+    expect(
+      (await sql("INSERT INTO sys_nodes (id, role, labels) VALUES ('n-ok', 'data', '{\"a\":\"1\"}')")).status,
+    ).toBe(200);
+    expect(
+      (await sql(`UPDATE sys_nodes SET labels = '{"a":"2"}', provider = 'aws' WHERE id = 'n-ok'`)).body
+        .changes,
+    ).toBe(1);
+    expect(snapshot('n-ok')).toMatchObject({ provider: 'aws', status: 'pending', labels: '{"a":"2"}' });
+  });
+
+  it('refuses a provider change on a launched row and says what to do', async () => {
+    const res = await sql("UPDATE sys_nodes SET provider = 'gcp' WHERE id = 'n-g'");
+    expect(res.status).toBe(400);
+    expect(res.body.error?.message).toBe(
+      'sys_nodes.provider cannot change once the node is launched: DELETE the row and INSERT a new one with the other provider',
+    );
+    expect(snapshot('n-g')).toMatchObject({ provider: 'local' });
+  });
+
+  it.each(['failed', 'terminated'])('deletes a stranded %s row at once', async (status) => {
+    cp.context.db
+      .prepare(
+        `INSERT INTO sys_nodes (id, idempotency_token, status, desired_state) VALUES (?, ?, ?, 'terminated')`,
+      )
+      .run(`n-${status}`, `t-${status}`, status);
+    const res = await sql(`DELETE FROM sys_nodes WHERE id = 'n-${status}'`);
+    expect(res.body.changes).toBe(1);
+    expect(snapshot(`n-${status}`)).toBeUndefined();
   });
 });

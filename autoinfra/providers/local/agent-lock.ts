@@ -5,6 +5,13 @@ import { InfrabaseError } from '../../../engine/index.js';
 /** File, in a node's data dir, that the running agent holds: `{"pid": <n>, "nodeId": "..."}`. */
 export const AGENT_LOCK_FILE = 'agent.pid';
 
+/**
+ * Files in an agent's data dir that hold its secrets: the node token (`node-token.json`) and the WireGuard
+ * private keys, current and staged (`wireguard.key`, `wireguard.next.key`). The local provider removes them
+ * once the agent is terminated. (The agent's own modules name the same files; a test keeps the lists equal.)
+ */
+export const AGENT_SECRET_FILES = ['node-token.json', 'wireguard.key', 'wireguard.next.key'] as const;
+
 export interface AgentLock {
   readonly pid: number;
   readonly nodeId: string;

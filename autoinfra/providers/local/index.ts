@@ -1,5 +1,6 @@
 export {
   AGENT_LOCK_FILE,
+  AGENT_SECRET_FILES,
   type AgentLock,
   acquireAgentLock,
   isAgentAlive,

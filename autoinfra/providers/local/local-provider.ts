@@ -5,7 +5,13 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InfrabaseError } from '../../../engine/index.js';
 import type { CloudProvider, Instance, NodeSpec } from '../../provider.js';
-import { AGENT_LOCK_FILE, isAgentAlive, liveAgentPid, readAgentLock } from './agent-lock.js';
+import {
+  AGENT_LOCK_FILE,
+  AGENT_SECRET_FILES,
+  isAgentAlive,
+  liveAgentPid,
+  readAgentLock,
+} from './agent-lock.js';
 import {
   type InstanceRecord,
   readInstanceRecord,
@@ -124,6 +130,11 @@ export class LocalProvider implements CloudProvider {
     return this.toInstance(record, pid);
   }
 
+  /**
+   * Stops the agent (SIGTERM, then SIGKILL after `stopGraceMs`) and removes its secrets from the node dir
+   * ({@link AGENT_SECRET_FILES}); the instance record is kept, marked terminated.
+   * @throws InfrabaseError `NOT_FOUND` when the instance does not exist or is already terminated.
+   */
   async delete(instanceId: string, _signal: AbortSignal): Promise<void> {
     const found = this.find(instanceId);
     if (!found || found.record.state === 'terminated') {
@@ -143,6 +154,9 @@ export class LocalProvider implements CloudProvider {
       }
     }
     rmSync(join(dir, AGENT_LOCK_FILE), { force: true });
+    // A terminated node's credentials must not outlive it (its row and launch are gone; the files would be
+    // readable by whoever reads the data dir). The instance record stays: it answers for the launch's token.
+    for (const file of AGENT_SECRET_FILES) rmSync(join(dir, file), { force: true });
   }
 
   async get(instanceId: string, _signal: AbortSignal): Promise<Instance> {

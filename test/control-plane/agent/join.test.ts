@@ -65,6 +65,8 @@ beforeEach(async () => {
     T0,
     'n-1',
   );
+  // What the reconciler records from the provider once the instance exists: the node's address.
+  db.prepare("UPDATE sys_nodes SET private_ip = '127.0.0.1' WHERE id = 'n-1'").run();
   tokens = new NodeTokens(Buffer.alloc(32, 1));
   app = Fastify();
   app.setErrorHandler(errorHandler);
@@ -156,16 +158,16 @@ describe('single-use join token', () => {
     expect(late.body.error?.message).toMatch(/expired/);
   });
 
-  it('refuses a drain token at the join route', () => {
+  it('refuses a control token at the join route', () => {
     const err = (() => {
       try {
-        return tokens.verify(tokens.drainToken('n-1', LAUNCH), ['join', 'node'], t);
+        return tokens.verify(tokens.controlToken('n-1', LAUNCH, t), ['join', 'node'], t);
       } catch (e) {
         return e;
       }
     })();
     expect(isInfrabaseError(err, 'UNAUTHENTICATED')).toBe(true);
-    expect((err as Error).message).toBe('expected a join or node token, got a drain token');
+    expect((err as Error).message).toBe('join or node token has a bad signature');
   });
 });
 
