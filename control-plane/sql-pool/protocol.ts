@@ -7,6 +7,13 @@ export interface WorkerRequest {
   readonly sql: string;
   readonly params: unknown[] | Record<string, unknown>;
   readonly readOnly: boolean;
+  /**
+   * `execute` (default) runs the statement; `describe` only prepares it and answers its columns and their
+   * declared types without running it.
+   */
+  readonly mode?: 'execute' | 'describe';
+  /** Add each result column's declared type (`QueryResult.declaredTypes`). */
+  readonly declaredTypes?: boolean;
 }
 
 /** What a worker reports with every answer, for the pool's metrics. */
@@ -26,4 +33,6 @@ export type WorkerMessage =
       readonly id: number;
       readonly code: ErrorCode;
       readonly message: string;
+      /** SQLite's extended result code (e.g. `SQLITE_CONSTRAINT_UNIQUE`) when SQLite raised the error. */
+      readonly sqlite?: string;
     } & WorkerReport);

@@ -4,7 +4,13 @@
  * cannot interrupt one. Every answer carries the statement's kind and the PREDICT usage since the previous
  * answer, which the parent adds to its metrics.
  */
-import { executeStatement, fromSqliteError, openDatabase } from '../../engine/index.js';
+import {
+  executeStatement,
+  fromSqliteError,
+  InfrabaseError,
+  openDatabase,
+  type QueryResult,
+} from '../../engine/index.js';
 import { takePredictUsage } from '../../ml/index.js';
 import { userSqlExtensions } from '../modules/extensions.js';
 import type { WorkerMessage, WorkerRequest } from './protocol.js';
@@ -23,11 +29,14 @@ const send = (m: WorkerMessage) => process.send!(m);
 process.on('message', (req: WorkerRequest) => {
   const kind = statementKind(db, req.sql);
   try {
-    const result = executeStatement(
-      db,
-      { sql: req.sql, params: req.params },
-      { readOnly: req.readOnly, extensions },
-    );
+    const result =
+      req.mode === 'describe'
+        ? describeStatement(req.sql)
+        : executeStatement(db, { sql: req.sql, params: req.params }, { readOnly: req.readOnly, extensions });
+    // Declared types of a reader's columns; prepared after it ran (a DDL statement would not prepare again).
+    if (req.declaredTypes && result.columns.length > 0 && !result.declaredTypes) {
+      result.declaredTypes = describeStatement(req.sql).declaredTypes;
+    }
     send({ type: 'result', id: req.id, result, kind, predict: takePredictUsage(db) });
   } catch (err) {
     const e = fromSqliteError(err);
@@ -36,11 +45,30 @@ process.on('message', (req: WorkerRequest) => {
       id: req.id,
       code: e.code,
       message: e.message,
+      sqlite: typeof e.details?.sqlite === 'string' ? e.details.sqlite : undefined,
       kind,
       predict: takePredictUsage(db),
     });
   }
 });
+/** A statement's result columns and their declared types, from preparing it (nothing runs). */
+function describeStatement(sql: string): QueryResult {
+  let stmt: ReturnType<typeof db.prepare>;
+  try {
+    stmt = db.prepare(sql);
+  } catch (err) {
+    if (err instanceof RangeError) throw new InfrabaseError('INVALID_ARGUMENT', err.message, { cause: err });
+    throw err;
+  }
+  const columns = stmt.reader ? stmt.columns() : [];
+  return {
+    columns: columns.map((c) => c.name),
+    rows: [],
+    changes: 0,
+    declaredTypes: columns.map((c) => c.type),
+  };
+}
+
 process.on('disconnect', () => {
   db.close();
   process.exit(0);

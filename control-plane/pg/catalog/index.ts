@@ -1,0 +1,1 @@
+export { PgCatalog } from './pg-catalog.js';
