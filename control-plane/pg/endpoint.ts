@@ -3,6 +3,7 @@ import type { Registry } from 'prom-client';
 import type { Database } from '../../engine/index.js';
 import type { ApiTokens } from '../auth/index.js';
 import type { Config } from '../config/index.js';
+import { VERSION } from '../version.js';
 import { PgCatalog } from './catalog/index.js';
 import { PgServer } from './pg-server.js';
 import type { StatementRunner } from './session.js';
@@ -45,7 +46,10 @@ export async function startPgEndpoint(options: PgEndpointOptions): Promise<PgEnd
     port: config.postgres.port ?? (config.port === 0 ? 0 : DEFAULT_PG_PORT),
     tokens: options.tokens,
     runner: options.runner,
-    catalog: new PgCatalog(options.db),
+    catalog: new PgCatalog(
+      options.db,
+      `PostgreSQL 15.0 (infrabase ${VERSION}, SQLite ${sqliteVersion(options.db)})`,
+    ),
     tls: { key: tls.key, cert: tls.cert },
     requireTls: config.postgres.tls.required,
     logger: options.logger,
@@ -57,4 +61,8 @@ export async function startPgEndpoint(options: PgEndpointOptions): Promise<PgEnd
     tls: { certFile: tls.certFile, generated: tls.generated },
     close: () => server.close(),
   };
+}
+
+function sqliteVersion(db: Database): string {
+  return String(db.prepare('SELECT sqlite_version()').pluck().get());
 }

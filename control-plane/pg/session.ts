@@ -1,8 +1,9 @@
 import { InfrabaseError, isInfrabaseError, type QueryResult } from '../../engine/index.js';
 import type { Scope } from '../auth/index.js';
 import type { SqlRequest } from '../sql-pool/index.js';
+import type { CatalogSession } from './catalog/catalog-db.js';
 import { commandTag } from './command-tag.js';
-import { runSessionCommand, SESSION_COMMANDS, type SessionState } from './session-commands.js';
+import { runSessionCommand, SESSION_COMMANDS, type SessionState, settingValue } from './session-commands.js';
 import { leadingKeyword, splitStatements, tokenize } from './sql-lexer.js';
 import { sqlStateOf } from './sqlstate.js';
 import { decodeParam, describeFields, encodeValue, PG_TYPE, resultTypeOids } from './values.js';
@@ -23,7 +24,7 @@ export interface CatalogResponder {
   /** Whether the statement is one for the catalog (decided from its parse, not from SQLite's error). */
   handles(sql: string): boolean;
   /** @throws InfrabaseError `SQL_ERROR` for a catalog query it cannot answer. */
-  run(sql: string, params: Record<string, unknown>): QueryResult;
+  run(sql: string, params: Record<string, unknown>, session: CatalogSession): QueryResult;
 }
 
 export interface SessionOptions {
@@ -76,7 +77,11 @@ export class PgSession {
   private skipToSync = false;
   private running?: AbortController;
 
-  constructor(private readonly options: SessionOptions) {}
+  private readonly catalogSession: CatalogSession;
+
+  constructor(private readonly options: SessionOptions) {
+    this.catalogSession = { user: options.scope, setting: (name) => settingValue(this.state, name) };
+  }
 
   /** Ends the statement running now, if any (a CancelRequest for this session). */
   cancel(): void {
@@ -204,7 +209,7 @@ export class PgSession {
     let described: QueryResult;
     if (SESSION_COMMANDS.has(leadingKeyword(tokens))) described = { columns: [], rows: [], changes: 0 };
     else if (this.options.catalog.handles(statement.sql)) {
-      described = this.options.catalog.run(statement.sql, {});
+      described = this.options.catalog.run(statement.sql, {}, this.catalogSession);
     } else {
       described = await this.options.runner.execute({
         sql: statement.sql,
@@ -256,7 +261,7 @@ export class PgSession {
     this.running = controller;
     try {
       const result = this.options.catalog.handles(sql)
-        ? this.options.catalog.run(sql, params)
+        ? this.options.catalog.run(sql, params, this.catalogSession)
         : await this.options.runner.execute({
             sql,
             params,

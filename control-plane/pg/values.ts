@@ -52,7 +52,7 @@ export function columnTypeOid(values: Iterable<unknown>, declared: string | null
     else if (kind !== k)
       kind = (kind === 'int' && k === 'float') || (kind === 'float' && k === 'int') ? 'float' : 'text';
   }
-  if (kind === 'none') return declaredTypeOid(decl);
+  if (kind === 'none') return sqliteTypeOid(decl);
   if (kind === 'int')
     return declaredBool && allBits ? PG_TYPE.bool : declaredReal ? PG_TYPE.float8 : PG_TYPE.int8;
   if (kind === 'float') return PG_TYPE.float8;
@@ -60,8 +60,12 @@ export function columnTypeOid(values: Iterable<unknown>, declared: string | null
   return PG_TYPE.text;
 }
 
-/** A declared SQLite column type mapped by SQLite's affinity rules (https://sqlite.org/datatype3.html §3.1). */
-function declaredTypeOid(decl: string): number {
+/**
+ * The type OID of a declared SQLite column type, by SQLite's affinity rules (https://sqlite.org/datatype3.html
+ * §3.1), BOOL/BOOLEAN as `bool`; an empty declaration is `text`.
+ */
+export function sqliteTypeOid(declared: string): number {
+  const decl = declared.toUpperCase();
   if (decl === 'BOOL' || decl === 'BOOLEAN') return PG_TYPE.bool;
   if (decl.includes('INT')) return PG_TYPE.int8;
   if (/CHAR|CLOB|TEXT/.test(decl)) return PG_TYPE.text;

@@ -1,13 +1,139 @@
-import { type Database, InfrabaseError, type QueryResult } from '../../../engine/index.js';
+import { parse, type Statement } from 'pgsql-ast-parser';
+import { type Database, fromSqliteError, InfrabaseError, type QueryResult } from '../../../engine/index.js';
 import type { CatalogResponder } from '../session.js';
+import { leadingKeyword, type Token, tokenize } from '../sql-lexer.js';
+import { CatalogDatabase, type CatalogSession } from './catalog-db.js';
+import { toSqlite } from './to-sqlite.js';
 
+/** Names whose mention makes a statement a catalog query: the catalog schemas and their tables. */
+const CATALOG_RELATIONS: ReadonlySet<string> = new Set([
+  'PG_CATALOG',
+  'INFORMATION_SCHEMA',
+  'PG_NAMESPACE',
+  'PG_CLASS',
+  'PG_ATTRIBUTE',
+  'PG_ATTRDEF',
+  'PG_TYPE',
+  'PG_AM',
+  'PG_DATABASE',
+  'PG_INDEX',
+  'PG_CONSTRAINT',
+  'PG_COLLATION',
+  'PG_INHERITS',
+  'PG_TRIGGER',
+  'PG_POLICY',
+  'PG_PUBLICATION',
+  'PG_ROLES',
+  'PG_USER',
+  'PG_DESCRIPTION',
+  'PG_SETTINGS',
+  'PG_TABLES',
+  'PG_VIEWS',
+]);
+
+/** Postgres functions SQLite lacks that make a call a catalog query (`SELECT version()`). */
+const CATALOG_FUNCTIONS: ReadonlySet<string> = new Set([
+  'VERSION',
+  'CURRENT_SETTING',
+  'CURRENT_DATABASE',
+  'CURRENT_SCHEMA',
+  'CURRENT_SCHEMAS',
+  'PG_BACKEND_PID',
+  'PG_IS_IN_RECOVERY',
+  'PG_POSTMASTER_START_TIME',
+  'FORMAT_TYPE',
+  'HAS_TABLE_PRIVILEGE',
+  'HAS_SCHEMA_PRIVILEGE',
+  'HAS_DATABASE_PRIVILEGE',
+]);
+
+/**
+ * Answers what psql, drivers and Grafana ask of `pg_catalog` / `information_schema` (and `version()`,
+ * `current_setting()`): the statement is parsed as Postgres SQL (pgsql-ast-parser), printed as SQLite SQL
+ * and run on the {@link CatalogDatabase}, which mirrors the control plane's tables and columns.
+ */
 export class PgCatalog implements CatalogResponder {
-  constructor(private readonly db: Database) {}
-  handles(_sql: string): boolean {
-    return false;
+  private readonly catalog: CatalogDatabase;
+
+  constructor(db: Pick<Database, 'prepare' | 'pragma'>, version: string) {
+    this.catalog = new CatalogDatabase(db, version);
   }
-  run(sql: string): QueryResult {
-    void this.db;
-    throw new InfrabaseError('SQL_ERROR', `catalog query not supported: ${sql}`);
+
+  /** A read that names a catalog table or schema, or calls a catalog function. */
+  handles(sql: string): boolean {
+    const tokens = tokenize(sql);
+    const keyword = leadingKeyword(tokens);
+    if (keyword !== 'SELECT' && keyword !== 'WITH') return false;
+    return tokens.some(
+      (t, i) =>
+        t.kind === 'word' &&
+        (CATALOG_RELATIONS.has(t.text) ||
+          (CATALOG_FUNCTIONS.has(t.text) && tokens[i + 1]?.kind === 'punct' && tokens[i + 1].text === '(')),
+    );
   }
+
+  /**
+   * Runs a catalog query.
+   * @throws InfrabaseError `SQL_ERROR` when it does not parse as Postgres SQL or uses what the catalog lacks.
+   */
+  run(sql: string, params: Record<string, unknown>, session: CatalogSession): QueryResult {
+    let statements: Statement[];
+    try {
+      statements = parse(normalize(sql));
+    } catch (err) {
+      throw new InfrabaseError(
+        'SQL_ERROR',
+        `syntax error in catalog query: ${(err as Error).message.split('\n')[0]}`,
+      );
+    }
+    if (statements.length !== 1) {
+      throw new InfrabaseError('SQL_ERROR', `a catalog query is one statement; got ${statements.length}`);
+    }
+    const translated = toSqlite(statements[0]);
+    return this.catalog.with(session, (db) => {
+      try {
+        const stmt = db.prepare(translated);
+        const columns = stmt.columns();
+        const rows = stmt.raw(true).all(params) as unknown[][];
+        return {
+          columns: columns.map((c) => c.name),
+          rows,
+          changes: 0,
+          declaredTypes: columns.map((c) => c.type),
+        };
+      } catch (err) {
+        throw fromSqliteError(err);
+      }
+    });
+  }
+}
+
+/**
+ * Rewrites the two spellings psql uses that pgsql-ast-parser does not parse, at the token level:
+ * `OPERATOR(pg_catalog.~)` becomes `~`, and `COLLATE pg_catalog.default` is dropped (SQLite compares bytes).
+ */
+export function normalize(sql: string): string {
+  const tokens = tokenize(sql);
+  let out = '';
+  let from = 0;
+  const isPunct = (t: Token | undefined, text: string) => t?.kind === 'punct' && t.text === text;
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i];
+    if (t.kind === 'word' && t.text === 'OPERATOR' && isPunct(tokens[i + 1], '(')) {
+      let j = i + 2;
+      if (isPunct(tokens[j + 1], '.')) j += 2;
+      let op = '';
+      while (j < tokens.length && !isPunct(tokens[j], ')')) op += tokens[j++].text;
+      out += `${sql.slice(from, t.start)} ${op} `;
+      from = tokens[j]?.end ?? sql.length;
+      i = j;
+    } else if (t.kind === 'word' && t.text === 'COLLATE') {
+      let j = i + 1;
+      if (isPunct(tokens[j + 1], '.')) j += 2;
+      out += sql.slice(from, t.start);
+      from = tokens[j]?.end ?? sql.length;
+      i = j;
+    }
+  }
+  return out + sql.slice(from);
 }
