@@ -100,10 +100,9 @@ export class PgServer {
     socket.once('close', () => {
       this.sockets.delete(socket);
       this.metrics?.connections.dec();
-      if (processId !== undefined) {
-        this.backends.get(processId)?.session.cancel();
-        this.backends.delete(processId);
-      }
+      // A statement still running finishes (its result is dropped), as a write sent just before a disconnect
+      // would over the HTTP API; only a CancelRequest or the time limit ends it early.
+      if (processId !== undefined) this.backends.delete(processId);
       if (!authenticated && refused) this.metrics?.connectionsTotal.inc({ outcome: 'refused' });
     });
 
