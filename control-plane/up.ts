@@ -120,7 +120,7 @@ export async function startControlPlane(config: Config, options: StartOptions = 
     const address = await app.listen({ host: config.host, port: config.port });
     url = address;
     if (config.postgres.enabled) {
-      const pg = await startPgEndpoint({ config, tokens, runner: pool, db, registry, logger });
+      const pg = await startPgEndpoint({ config, tokens, runner: pool, registry, logger });
       cleanups.push(() => pg.close());
       postgres = pg;
     }

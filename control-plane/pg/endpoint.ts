@@ -1,9 +1,7 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import type { Database } from '../../engine/index.js';
 import type { ApiTokens } from '../auth/index.js';
 import type { Config } from '../config/index.js';
-import { VERSION } from '../version.js';
 import { PgCatalog } from './catalog/index.js';
 import { PgServer } from './pg-server.js';
 import type { StatementRunner } from './session.js';
@@ -26,8 +24,6 @@ export interface PgEndpointOptions {
   readonly tokens: ApiTokens;
   /** The SQL worker pool (`POST /v1/sql`'s path). */
   readonly runner: StatementRunner;
-  /** The control plane's connection, read by the catalog emulation (schema only). */
-  readonly db: Database;
   readonly registry: Registry;
   readonly logger: Logger;
 }
@@ -46,10 +42,7 @@ export async function startPgEndpoint(options: PgEndpointOptions): Promise<PgEnd
     port: config.postgres.port ?? (config.port === 0 ? 0 : DEFAULT_PG_PORT),
     tokens: options.tokens,
     runner: options.runner,
-    catalog: new PgCatalog(
-      options.db,
-      `PostgreSQL 15.0 (infrabase ${VERSION}, SQLite ${sqliteVersion(options.db)})`,
-    ),
+    catalog: new PgCatalog(),
     tls: { key: tls.key, cert: tls.cert },
     requireTls: config.postgres.tls.required,
     logger: options.logger,
@@ -61,8 +54,4 @@ export async function startPgEndpoint(options: PgEndpointOptions): Promise<PgEnd
     tls: { certFile: tls.certFile, generated: tls.generated },
     close: () => server.close(),
   };
-}
-
-function sqliteVersion(db: Database): string {
-  return String(db.prepare('SELECT sqlite_version()').pluck().get());
 }

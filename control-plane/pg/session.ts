@@ -1,9 +1,15 @@
 import { InfrabaseError, isInfrabaseError, type QueryResult } from '../../engine/index.js';
 import type { Scope } from '../auth/index.js';
 import type { SqlRequest } from '../sql-pool/index.js';
-import type { CatalogSession } from './catalog/catalog-db.js';
+import type { CatalogContext } from './catalog/index.js';
 import { commandTag } from './command-tag.js';
-import { runSessionCommand, SESSION_COMMANDS, type SessionState, settingValue } from './session-commands.js';
+import {
+  runSessionCommand,
+  SERVER_PARAMETERS,
+  SESSION_COMMANDS,
+  type SessionState,
+  settingValue,
+} from './session-commands.js';
 import { leadingKeyword, splitStatements, tokenize } from './sql-lexer.js';
 import { sqlStateOf } from './sqlstate.js';
 import { decodeParam, describeFields, encodeValue, PG_TYPE, resultTypeOids } from './values.js';
@@ -23,8 +29,8 @@ export interface StatementRunner {
 export interface CatalogResponder {
   /** Whether the statement is one for the catalog (decided from its parse, not from SQLite's error). */
   handles(sql: string): boolean;
-  /** @throws InfrabaseError `SQL_ERROR` for a catalog query it cannot answer. */
-  run(sql: string, params: Record<string, unknown>, session: CatalogSession): QueryResult;
+  /** The statement as SQLite SQL over the catalog database. @throws InfrabaseError `SQL_ERROR` if it cannot. */
+  translate(sql: string): string;
 }
 
 export interface SessionOptions {
@@ -77,10 +83,15 @@ export class PgSession {
   private skipToSync = false;
   private running?: AbortController;
 
-  private readonly catalogSession: CatalogSession;
+  constructor(private readonly options: SessionOptions) {}
 
-  constructor(private readonly options: SessionOptions) {
-    this.catalogSession = { user: options.scope, setting: (name) => settingValue(this.state, name) };
+  /** The session as catalog functions see it: user and every run-time parameter's current value. */
+  private catalogContext(): CatalogContext {
+    const settings: Record<string, string> = {};
+    for (const name of Object.keys(SERVER_PARAMETERS))
+      settings[name.toLowerCase()] = settingValue(this.state, name)!;
+    for (const [name, value] of this.state.settings) settings[name] = value;
+    return { user: this.options.scope, settings };
   }
 
   /** Ends the statement running now, if any (a CancelRequest for this session). */
@@ -208,11 +219,9 @@ export class PgSession {
     const replies = [this.out.parameterDescription(paramOids)];
     let described: QueryResult;
     if (SESSION_COMMANDS.has(leadingKeyword(tokens))) described = { columns: [], rows: [], changes: 0 };
-    else if (this.options.catalog.handles(statement.sql)) {
-      described = this.options.catalog.run(statement.sql, {}, this.catalogSession);
-    } else {
+    else {
       described = await this.options.runner.execute({
-        sql: statement.sql,
+        ...this.target(statement.sql),
         mode: 'describe',
         readOnly: this.options.scope !== 'admin',
       });
@@ -260,15 +269,13 @@ export class PgSession {
     const controller = new AbortController();
     this.running = controller;
     try {
-      const result = this.options.catalog.handles(sql)
-        ? this.options.catalog.run(sql, params, this.catalogSession)
-        : await this.options.runner.execute({
-            sql,
-            params,
-            readOnly: this.options.scope !== 'admin',
-            declaredTypes: true,
-            signal: controller.signal,
-          });
+      const result = await this.options.runner.execute({
+        ...this.target(sql),
+        params,
+        readOnly: this.options.scope !== 'admin',
+        declaredTypes: true,
+        signal: controller.signal,
+      });
       this.options.onStatement?.((performance.now() - started) / 1000, 'ok');
       if (this.state.status === 'T' && result.changes > 0) this.state.writesInBlock += result.changes;
       return {
@@ -284,6 +291,12 @@ export class PgSession {
     } finally {
       if (this.running === controller) this.running = undefined;
     }
+  }
+
+  /** Where a statement runs: a catalog query translated for the catalog database, anything else as it is. */
+  private target(sql: string): Pick<SqlRequest, 'sql' | 'catalog'> {
+    if (!this.options.catalog.handles(sql)) return { sql };
+    return { sql: this.options.catalog.translate(sql), catalog: this.catalogContext() };
   }
 
   private errorMessage(err: unknown): Buffer {

@@ -3,6 +3,7 @@ import { setPriority } from 'node:os';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { compiledPath, InfrabaseError, isInfrabaseError, type QueryResult } from '../../engine/index.js';
+import type { CatalogContext } from '../pg/catalog/index.js';
 import { SqlPoolMetrics } from './pool-metrics.js';
 import type { WorkerMessage, WorkerRequest } from './protocol.js';
 import { guessStatementKind, type StatementKind } from './statement-kind.js';
@@ -59,6 +60,11 @@ export interface SqlRequest {
   declaredTypes?: boolean;
   /** Aborting ends the statement as its time limit does: the worker running it is killed. */
   signal?: AbortSignal;
+  /**
+   * Run `sql` (SQLite SQL translated from a Postgres catalog query) on the worker's in-memory pg_catalog
+   * database instead of the control plane's, for this session.
+   */
+  catalog?: CatalogContext;
 }
 
 interface Job {
@@ -139,6 +145,7 @@ export class SqlPool {
           readOnly: req.readOnly ?? false,
           ...(req.mode ? { mode: req.mode } : {}),
           ...(req.declaredTypes ? { declaredTypes: true } : {}),
+          ...(req.catalog ? { catalog: req.catalog } : {}),
         },
         timeoutMs,
         resolve,

@@ -1,5 +1,6 @@
 import type { ErrorCode, QueryResult } from '../../engine/index.js';
 import type { ModelPredictUsage } from '../../ml/index.js';
+import type { CatalogContext } from '../pg/catalog/index.js';
 
 /** Parent → worker: run one statement. */
 export interface WorkerRequest {
@@ -14,6 +15,8 @@ export interface WorkerRequest {
   readonly mode?: 'execute' | 'describe';
   /** Add each result column's declared type (`QueryResult.declaredTypes`). */
   readonly declaredTypes?: boolean;
+  /** Run `sql` on the worker's pg_catalog database for this session (Postgres protocol catalog queries). */
+  readonly catalog?: CatalogContext;
 }
 
 /** What a worker reports with every answer, for the pool's metrics. */

@@ -2,7 +2,8 @@
  * Entry point of a SQL worker process: one connection to the control plane's database, one statement at a
  * time. The parent kills the whole process to end a statement past its time limit, since better-sqlite3
  * cannot interrupt one. Every answer carries the statement's kind and the PREDICT usage since the previous
- * answer, which the parent adds to its metrics.
+ * answer, which the parent adds to its metrics. Postgres catalog queries run here too, on an in-memory
+ * pg_catalog database built from this connection's schema, so they share the time limits.
  */
 import {
   executeStatement,
@@ -13,6 +14,7 @@ import {
 } from '../../engine/index.js';
 import { takePredictUsage } from '../../ml/index.js';
 import { userSqlExtensions } from '../modules/extensions.js';
+import { runCatalogStatement } from '../pg/catalog/index.js';
 import type { WorkerMessage, WorkerRequest } from './protocol.js';
 import { statementKind } from './statement-kind.js';
 
@@ -27,10 +29,11 @@ const db = openDatabase(dbPath, { role: 'sql-worker', extensions });
 const send = (m: WorkerMessage) => process.send!(m);
 
 process.on('message', (req: WorkerRequest) => {
-  const kind = statementKind(db, req.sql);
+  const kind = req.catalog ? 'read' : statementKind(db, req.sql);
   try {
-    const result =
-      req.mode === 'describe'
+    const result = req.catalog
+      ? runCatalogStatement(db, req.sql, req.params, req.catalog, req.mode)
+      : req.mode === 'describe'
         ? describeStatement(req.sql)
         : executeStatement(db, { sql: req.sql, params: req.params }, { readOnly: req.readOnly, extensions });
     // Declared types of a reader's columns; prepared after it ran (a DDL statement would not prepare again).

@@ -1,1 +1,2 @@
 export { PgCatalog } from './pg-catalog.js';
+export { type CatalogContext, runCatalogStatement } from './run-catalog.js';

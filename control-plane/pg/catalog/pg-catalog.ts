@@ -1,8 +1,8 @@
 import { parse, type Statement } from 'pgsql-ast-parser';
-import { type Database, fromSqliteError, InfrabaseError, type QueryResult } from '../../../engine/index.js';
+import { InfrabaseError } from '../../../engine/index.js';
 import type { CatalogResponder } from '../session.js';
 import { leadingKeyword, type Token, tokenize } from '../sql-lexer.js';
-import { CatalogDatabase, type CatalogSession } from './catalog-db.js';
+import type { runCatalogStatement } from './run-catalog.js';
 import { toSqlite } from './to-sqlite.js';
 
 /** Names whose mention makes a statement a catalog query: the catalog schemas and their tables. */
@@ -48,17 +48,12 @@ const CATALOG_FUNCTIONS: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * Answers what psql, drivers and Grafana ask of `pg_catalog` / `information_schema` (and `version()`,
- * `current_setting()`): the statement is parsed as Postgres SQL (pgsql-ast-parser), printed as SQLite SQL
- * and run on the {@link CatalogDatabase}, which mirrors the control plane's tables and columns.
+ * Recognises what psql, drivers and Grafana ask of `pg_catalog` / `information_schema` (and `version()`,
+ * `current_setting()`), and translates it: the statement is parsed as Postgres SQL (pgsql-ast-parser) and
+ * printed as SQLite SQL for the catalog database (`catalog-db.ts`), which a SQL worker runs
+ * ({@link runCatalogStatement}) under the pool's time limit.
  */
 export class PgCatalog implements CatalogResponder {
-  private readonly catalog: CatalogDatabase;
-
-  constructor(db: Pick<Database, 'prepare' | 'pragma'>, version: string) {
-    this.catalog = new CatalogDatabase(db, version);
-  }
-
   /** A read that names a catalog table or schema, or calls a catalog function. */
   handles(sql: string): boolean {
     const tokens = tokenize(sql);
@@ -73,10 +68,10 @@ export class PgCatalog implements CatalogResponder {
   }
 
   /**
-   * Runs a catalog query.
+   * The SQLite SQL of a catalog query.
    * @throws InfrabaseError `SQL_ERROR` when it does not parse as Postgres SQL or uses what the catalog lacks.
    */
-  run(sql: string, params: Record<string, unknown>, session: CatalogSession): QueryResult {
+  translate(sql: string): string {
     let statements: Statement[];
     try {
       statements = parse(normalize(sql));
@@ -89,22 +84,7 @@ export class PgCatalog implements CatalogResponder {
     if (statements.length !== 1) {
       throw new InfrabaseError('SQL_ERROR', `a catalog query is one statement; got ${statements.length}`);
     }
-    const translated = toSqlite(statements[0]);
-    return this.catalog.with(session, (db) => {
-      try {
-        const stmt = db.prepare(translated);
-        const columns = stmt.columns();
-        const rows = stmt.raw(true).all(params) as unknown[][];
-        return {
-          columns: columns.map((c) => c.name),
-          rows,
-          changes: 0,
-          declaredTypes: columns.map((c) => c.type),
-        };
-      } catch (err) {
-        throw fromSqliteError(err);
-      }
-    });
+    return toSqlite(statements[0]);
   }
 }
 
