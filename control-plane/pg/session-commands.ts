@@ -47,6 +47,7 @@ export const SERVER_PARAMETERS: Readonly<Record<string, string>> = {
   transaction_isolation: 'serializable',
   search_path: 'main',
   max_identifier_length: '63',
+  statement_timeout: '0',
 };
 
 /** The value of a run-time parameter: what SET gave it, else the server's. */

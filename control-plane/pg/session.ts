@@ -272,6 +272,7 @@ export class PgSession {
       const result = await this.options.runner.execute({
         ...this.target(sql),
         params,
+        timeoutMs: statementTimeoutMs(this.state),
         readOnly: this.options.scope !== 'admin',
         declaredTypes: true,
         signal: controller.signal,
@@ -303,4 +304,25 @@ export class PgSession {
     if (isInfrabaseError(err)) return this.out.error(sqlStateOf(err), err.message);
     return this.out.error('XX000', err instanceof Error ? err.message : String(err));
   }
+}
+
+/**
+ * The session's `statement_timeout` as the pool's time limit, ms: Postgres' spellings (`1500`, `'2s'`,
+ * `'1min'`), undefined for 0 or unset (the pool's default applies). A value beyond `sql.maxTimeoutMs` is
+ * refused by the pool with INVALID_ARGUMENT.
+ * @throws InfrabaseError `INVALID_ARGUMENT` for a value that is not a duration.
+ */
+export function statementTimeoutMs(state: SessionState): number | undefined {
+  const raw = state.settings.get('statement_timeout');
+  if (raw === undefined) return undefined;
+  const m = /^\s*(\d+)\s*(ms|s|min|h)?\s*$/i.exec(raw);
+  if (!m) {
+    throw new InfrabaseError(
+      'INVALID_ARGUMENT',
+      `statement_timeout ${JSON.stringify(raw)} is not a duration; accepted: milliseconds, or a number with ms, s, min or h`,
+    );
+  }
+  const unit = { ms: 1, s: 1000, min: 60_000, h: 3_600_000 }[(m[2] ?? 'ms').toLowerCase() as 'ms'];
+  const ms = Number(m[1]) * unit;
+  return ms === 0 ? undefined : ms;
 }

@@ -183,6 +183,26 @@ describe('node-postgres against infrabase', () => {
     expect((await client.query('SELECT count(*) AS n FROM tx')).rows).toEqual([{ n: '1' }]);
   });
 
+  it('ends a runaway catalog query at the statement_timeout the session SET, in a worker', async () => {
+    const client = await connect('read');
+    await client.query("SET statement_timeout = '1s'");
+    const err = await failure(
+      client.query(
+        'SELECT count(*) FROM pg_catalog.pg_attribute a, pg_catalog.pg_attribute b, pg_catalog.pg_attribute c, pg_catalog.pg_attribute d',
+      ),
+    );
+    expect([err.code, err.message]).toEqual([
+      '57014',
+      'statement exceeded its time limit of 1000 ms and was cancelled',
+    ]);
+    // The control plane kept answering, and the session runs the next catalog query.
+    expect((await call(cp, '/healthz')).status).toBe(200);
+    const { rows } = await client.query(
+      "SELECT count(*) AS n FROM pg_catalog.pg_class WHERE relname = 'sys_nodes'",
+    );
+    expect(rows).toEqual([{ n: '1' }]);
+  });
+
   it('refuses a wrong password and an unknown user', async () => {
     const wrong = await failure(connect('admin', cp.tokens.read));
     expect(wrong.message).toMatch(/password authentication failed for user "admin"/);
