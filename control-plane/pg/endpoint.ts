@@ -10,6 +10,20 @@ import { loadTlsMaterial } from './tls.js';
 /** The default Postgres protocol port (5432 is left to a real Postgres on the same machine). */
 export const DEFAULT_PG_PORT = 5433;
 
+/**
+ * Where the Postgres endpoint listens: `postgres.host`, default the HTTP API's host; `postgres.port`, default
+ * 5433, or 0 (a free port) when the API's port is 0 so that ephemeral control planes (tests) never collide.
+ */
+export function pgListenAddress(config: Pick<Config, 'host' | 'port' | 'postgres'>): {
+  host: string;
+  port: number;
+} {
+  return {
+    host: config.postgres.host ?? config.host,
+    port: config.postgres.port ?? (config.port === 0 ? 0 : DEFAULT_PG_PORT),
+  };
+}
+
 /** A listening Postgres endpoint. */
 export interface PgEndpoint {
   readonly host: string;
@@ -38,8 +52,7 @@ export async function startPgEndpoint(options: PgEndpointOptions): Promise<PgEnd
   const { config } = options;
   const tls = await loadTlsMaterial(config.dataDir, config.postgres.tls);
   const server = new PgServer({
-    host: config.postgres.host ?? config.host,
-    port: config.postgres.port ?? (config.port === 0 ? 0 : DEFAULT_PG_PORT),
+    ...pgListenAddress(config),
     tokens: options.tokens,
     runner: options.runner,
     catalog: new PgCatalog(),

@@ -1,9 +1,11 @@
 import { parse } from 'pgsql-ast-parser';
 import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../control-plane/index.js';
 import { PgCatalog } from '../../../control-plane/pg/catalog/index.js';
 import { normalize } from '../../../control-plane/pg/catalog/pg-catalog.js';
 import { toSqlite } from '../../../control-plane/pg/catalog/to-sqlite.js';
 import { commandTag } from '../../../control-plane/pg/command-tag.js';
+import { pgListenAddress } from '../../../control-plane/pg/index.js';
 import { statementTimeoutMs } from '../../../control-plane/pg/session.js';
 import type { SessionState } from '../../../control-plane/pg/session-commands.js';
 import { splitStatements, tokenize } from '../../../control-plane/pg/sql-lexer.js';
@@ -162,5 +164,23 @@ describe('catalog queries', () => {
     expect(() => catalog.translate('SELECT * FROM other.pg_class')).toThrow(
       /outside pg_catalog and information_schema/,
     );
+  });
+});
+
+describe('the postgres configuration', () => {
+  it('listens on 5433 at the API host by default, a free port beside an ephemeral API, or as configured', () => {
+    const defaults = loadConfig({ env: {} });
+    expect([defaults.postgres.enabled, defaults.postgres.tls.required]).toEqual([true, false]);
+    expect(pgListenAddress(defaults)).toEqual({ host: '127.0.0.1', port: 5433 });
+    expect(pgListenAddress(loadConfig({ env: {}, flags: { port: 0 } }))).toEqual({
+      host: '127.0.0.1',
+      port: 0,
+    });
+    const set = loadConfig({
+      env: { INFRABASE_PG_PORT: '6543' },
+      flags: { port: 0, postgres: { host: '0.0.0.0' } },
+    });
+    expect(pgListenAddress(set)).toEqual({ host: '0.0.0.0', port: 6543 });
+    expect(() => loadConfig({ env: {}, flags: { postgres: { port: 70000 } } })).toThrow(/postgres\.port/);
   });
 });
