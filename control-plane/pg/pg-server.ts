@@ -152,6 +152,8 @@ export class PgServer {
       },
       onMessage: async (message, state) => {
         if (state.step === 'AwaitingInitialMessage') {
+          // GSSAPI encryption is not offered: 'N' tells libpq to go on with SSLRequest or plaintext.
+          if (isGssEncRequest(message)) return [Buffer.from('N')];
           if (isCancelRequest(message)) {
             this.cancel(message);
             await connection?.detach();
@@ -159,7 +161,7 @@ export class PgServer {
             return undefined;
           }
           // pg-gateway refuses every plaintext start-up when TLS is configured; allow it unless required.
-          if (!state.tlsInfo && !isSslRequest(message)) {
+          if (!state.tlsInfo && !isSslRequest(message) && !isGssEncRequest(message)) {
             if (this.options.requireTls) refused = true;
             else if (connection) connection.options.tls = undefined;
           }
@@ -213,6 +215,12 @@ function isCancelRequest(m: Uint8Array): boolean {
   if (m.byteLength !== 16) return false;
   const view = new DataView(m.buffer, m.byteOffset, m.byteLength);
   return view.getInt32(0) === 16 && view.getInt32(4) === CANCEL_REQUEST_CODE;
+}
+
+function isGssEncRequest(m: Uint8Array): boolean {
+  if (m.byteLength !== 8) return false;
+  const view = new DataView(m.buffer, m.byteOffset, m.byteLength);
+  return view.getInt16(4) === 1234 && view.getInt16(6) === 5680;
 }
 
 function isSslRequest(m: Uint8Array): boolean {
