@@ -3,6 +3,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ControlPlane } from '../../../control-plane/index.js';
 import { call, startTestControlPlane } from '../../support/control-plane.js';
+import { waitFor } from '../../support/tmp.js';
 
 let cp: ControlPlane;
 let close: () => Promise<void>;
@@ -201,6 +202,72 @@ describe('node-postgres against infrabase', () => {
       "SELECT count(*) AS n FROM pg_catalog.pg_class WHERE relname = 'sys_nodes'",
     );
     expect(rows).toEqual([{ n: '1' }]);
+  });
+
+  it("answers Grafana's table and column lists and a time-series query over sys_metrics", async () => {
+    const client = await connect('read');
+    // The PostgreSQL data source's table list, as Grafana sends it (search_path arrays, generate_series).
+    const tables = await client.query(`SELECT
+    CASE WHEN
+          quote_ident(table_schema) IN (
+          SELECT
+            CASE WHEN trim(s[i]) = '"$user"' THEN user ELSE trim(s[i]) END
+          FROM
+            generate_series(
+              array_lower(string_to_array(current_setting('search_path'),','),1),
+              array_upper(string_to_array(current_setting('search_path'),','),1)
+            ) as i,
+            string_to_array(current_setting('search_path'),',') s
+          )
+      THEN quote_ident(table_name)
+      ELSE quote_ident(table_schema) || '.' || quote_ident(table_name)
+    END AS "table"
+    FROM information_schema.tables
+    WHERE quote_ident(table_schema) NOT IN ('information_schema',
+                             'pg_catalog',
+                             '_timescaledb_cache',
+                             '_timescaledb_catalog',
+                             '_timescaledb_internal',
+                             '_timescaledb_config',
+                             'timescaledb_information',
+                             'timescaledb_experimental')
+    ORDER BY CASE WHEN
+          quote_ident(table_schema) IN (
+          SELECT
+            CASE WHEN trim(s[i]) = '"$user"' THEN user ELSE trim(s[i]) END
+          FROM
+            generate_series(
+              array_lower(string_to_array(current_setting('search_path'),','),1),
+              array_upper(string_to_array(current_setting('search_path'),','),1)
+            ) as i,
+            string_to_array(current_setting('search_path'),',') s
+          )
+      THEN 0 ELSE 1 END, 1`);
+    expect(tables.rows.map((r) => r.table)).toEqual(
+      expect.arrayContaining(['sys_metrics', 'sys_nodes', 'sys_models']),
+    );
+    const columns = await client.query(
+      `SELECT quote_ident(column_name) AS "column", data_type AS "type" FROM information_schema.columns WHERE quote_ident(table_name) = 'sys_metrics'`,
+    );
+    expect(columns.rows).toEqual(
+      expect.arrayContaining([
+        { column: 'ts', type: 'bigint' },
+        { column: 'value', type: 'double precision' },
+      ]),
+    );
+    // A time-series panel over the sampler's rows: epoch seconds, one series per metric name.
+    await waitFor(
+      async () => (await client.query('SELECT count(*) AS n FROM sys_metrics')).rows[0].n !== '0',
+      20_000,
+      200,
+    );
+    const series = await client.query(
+      'SELECT ts / 1000 AS "time", name AS metric, value FROM sys_metrics WHERE name = \'process_resident_memory_bytes\' AND ts BETWEEN 0 AND 9999999999999 ORDER BY 1',
+    );
+    expect(series.rows.length).toBeGreaterThan(0);
+    expect(series.fields.map((f) => f.dataTypeID)).toEqual([20, 25, 701]);
+    expect(Number(series.rows[0].time)).toBeGreaterThan(1_600_000_000);
+    expect(series.rows[0].value).toBeGreaterThan(0);
   });
 
   it('refuses a wrong password and an unknown user', async () => {
