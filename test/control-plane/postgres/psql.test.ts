@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ControlPlane } from '../../../control-plane/index.js';
 import { call, startTestControlPlane } from '../../support/control-plane.js';
 import { SHARED_DATA } from '../../support/data.js';
+import { waitFor } from '../../support/tmp.js';
 
 let cp: ControlPlane;
 let close: () => Promise<void>;
@@ -12,7 +13,11 @@ let close: () => Promise<void>;
 function psql(
   script: string,
   args: string[] = [],
-): { child: ChildProcess; done: Promise<{ code: number | null; stdout: string; stderr: string }> } {
+): {
+  child: ChildProcess;
+  stdout: () => string;
+  done: Promise<{ code: number | null; stdout: string; stderr: string }>;
+} {
   const { host, port } = cp.postgres!;
   const child = spawn(
     'psql',
@@ -40,7 +45,7 @@ function psql(
   const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
     child.once('exit', (code) => resolve({ code, stdout, stderr })),
   );
-  return { child, done };
+  return { child, done, stdout: () => stdout };
 }
 
 beforeAll(async () => {
@@ -109,9 +114,11 @@ describe('psql against infrabase', () => {
   it("ends a running statement on psql's Ctrl-C (CancelRequest) with SQLSTATE 57014, and the pool runs the next one", async () => {
     const runaway = 'WITH RECURSIVE r(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM r) SELECT count(*) FROM r';
     const started = performance.now();
-    const { child, done } = psql('', ['-c', runaway]);
-    // Give psql time to connect and send the statement (the recursion then runs until cancelled).
-    await new Promise((r) => setTimeout(r, 1_500));
+    const { child, done, stdout } = psql('', ['-c', 'SELECT 1 AS connected', '-c', runaway]);
+    // Once the first result is printed psql is connected and sends the runaway statement next; give it a moment
+    // to reach a worker (the recursion then runs until cancelled, or for the 30 s time limit).
+    await waitFor(() => stdout().includes('connected'), 20_000, 20);
+    await new Promise((r) => setTimeout(r, 300));
     child.kill('SIGINT');
     const { code, stderr } = await done;
     expect(code).toBe(1);
