@@ -165,5 +165,6 @@ Postgres / HTTP throughput: ${ratio('read')} for point SELECTs, ${ratio('write')
 the same SQL worker pool; the difference is the protocol and its framing (one TCP message per statement over
 Postgres against an HTTP request with JSON over the API). \`pgbench\` over the same endpoint (custom INSERT +
 SELECT script, 8 clients, simple protocol) is run as a test (\`test/control-plane/postgres/pgbench.test.ts\`):
-10,000 transactions at about 300/s here.`,
+10,000 transactions at about 300/s here. On this shared machine the figures move by tens of percent from run
+to run with the load (above); compare the two transports within one run.`,
 );
