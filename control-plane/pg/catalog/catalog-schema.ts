@@ -47,6 +47,7 @@ CREATE TABLE pg_catalog.pg_statistic_ext(oid INTEGER, stxrelid INTEGER, stxname 
 CREATE TABLE pg_catalog.pg_roles(oid INTEGER, rolname TEXT, rolsuper BOOL, rolinherit BOOL, rolcreaterole BOOL,
   rolcreatedb BOOL, rolcanlogin BOOL, rolreplication BOOL, rolconnlimit INTEGER, rolvaliduntil TEXT,
   rolbypassrls BOOL, rolconfig TEXT);
+CREATE TABLE pg_catalog.pg_auth_members(roleid INTEGER, member INTEGER, grantor INTEGER, admin_option BOOL);
 CREATE TABLE pg_catalog.pg_description(objoid INTEGER, classoid INTEGER, objsubid INTEGER, description TEXT);
 CREATE TABLE pg_catalog.pg_settings(name TEXT, setting TEXT, unit TEXT, category TEXT, short_desc TEXT,
   context TEXT, vartype TEXT, source TEXT);

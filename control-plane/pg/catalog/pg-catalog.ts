@@ -24,6 +24,7 @@ const CATALOG_RELATIONS: ReadonlySet<string> = new Set([
   'PG_POLICY',
   'PG_PUBLICATION',
   'PG_ROLES',
+  'PG_AUTH_MEMBERS',
   'PG_USER',
   'PG_DESCRIPTION',
   'PG_SETTINGS',
@@ -47,6 +48,14 @@ const CATALOG_FUNCTIONS: ReadonlySet<string> = new Set([
   'HAS_DATABASE_PRIVILEGE',
 ]);
 
+/** Postgres keywords that name the session (`SELECT current_user`), which SQLite would take for columns. */
+const SESSION_KEYWORDS: ReadonlySet<string> = new Set([
+  'CURRENT_USER',
+  'SESSION_USER',
+  'CURRENT_ROLE',
+  'CURRENT_CATALOG',
+]);
+
 /**
  * Recognises what psql, drivers and Grafana ask of `pg_catalog` / `information_schema` (and `version()`,
  * `current_setting()`), and translates it: the statement is parsed as Postgres SQL (pgsql-ast-parser) and
@@ -59,12 +68,13 @@ export class PgCatalog implements CatalogResponder {
     const tokens = tokenize(sql);
     const keyword = leadingKeyword(tokens);
     if (keyword !== 'SELECT' && keyword !== 'WITH') return false;
-    return tokens.some(
-      (t, i) =>
-        t.kind === 'word' &&
-        (CATALOG_RELATIONS.has(t.text) ||
-          (CATALOG_FUNCTIONS.has(t.text) && tokens[i + 1]?.kind === 'punct' && tokens[i + 1].text === '(')),
-    );
+    return tokens.some((t, i) => {
+      if (t.kind !== 'word') return false;
+      const call = tokens[i + 1]?.kind === 'punct' && tokens[i + 1].text === '(';
+      return (
+        CATALOG_RELATIONS.has(t.text) || (call ? CATALOG_FUNCTIONS.has(t.text) : SESSION_KEYWORDS.has(t.text))
+      );
+    });
   }
 
   /**

@@ -92,11 +92,12 @@ class Printer {
     return parts.join(' ');
   }
 
-  /** A result column; an unaliased function call is named after the function, as Postgres names it. */
+  /** A result column; an unaliased function call or keyword is named after it, as Postgres names it. */
   private column(c: SelectedColumn): string {
     const e = this.expr(c.expr);
     if (c.alias) return `${e} AS ${ident(c.alias.name)}`;
-    return c.expr.type === 'call' ? `${e} AS ${ident(c.expr.function.name.toLowerCase())}` : e;
+    if (c.expr.type === 'call') return `${e} AS ${ident(c.expr.function.name.toLowerCase())}`;
+    return c.expr.type === 'keyword' ? `${e} AS ${ident(c.expr.keyword)}` : e;
   }
 
   private orderBy(items: readonly OrderByStatement[]): string {

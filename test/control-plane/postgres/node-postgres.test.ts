@@ -174,6 +174,9 @@ describe('node-postgres against infrabase', () => {
     expect((await client.query('SELECT version()')).rows[0].version).toMatch(
       /^PostgreSQL 15\.0 \(infrabase /,
     );
+    expect((await client.query('SELECT current_user, current_database()')).rows).toEqual([
+      { current_user: 'admin', current_database: 'infrabase' },
+    ]);
     await client.query('BEGIN');
     await client.query('CREATE TABLE tx (a INTEGER)');
     await client.query('COMMIT');

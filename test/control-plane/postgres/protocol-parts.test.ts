@@ -128,6 +128,7 @@ describe('catalog queries', () => {
     expect(catalog.handles('SELECT * FROM pg_catalog.pg_class')).toBe(true);
     expect(catalog.handles('select table_name from information_schema.tables')).toBe(true);
     expect(catalog.handles('SELECT version()')).toBe(true);
+    expect(catalog.handles('SELECT current_user')).toBe(true);
     expect(catalog.handles("SELECT 'pg_class', version FROM releases")).toBe(false);
     expect(catalog.handles('DELETE FROM pg_class')).toBe(false);
   });
