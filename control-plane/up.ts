@@ -15,6 +15,7 @@ import { clusterIdOf } from './cluster-id.js';
 import type { Config } from './config/index.js';
 import { createLogger, type Logger } from './logger.js';
 import { controlPlaneModules, userSqlExtensions } from './modules/index.js';
+import { type PgEndpoint, startPgEndpoint } from './pg/index.js';
 import { buildServer, sqlRoutes } from './server/index.js';
 import type { ControlPlaneContext, ControlPlaneModule, Service } from './service.js';
 import { SqlPool } from './sql-pool/index.js';
@@ -31,6 +32,8 @@ export interface StartOptions {
 /** A running control plane. */
 export interface ControlPlane {
   readonly url: string;
+  /** The Postgres protocol endpoint, unless `postgres.enabled` is false. */
+  readonly postgres?: PgEndpoint;
   readonly context: ControlPlaneContext;
   /** Where the API tokens are, and whether they were created by this start (print them once). */
   readonly tokens: { admin: string; read: string; path: string; created: boolean };
@@ -40,7 +43,8 @@ export interface ControlPlane {
 
 /**
  * Starts the control plane: the database in `config.dataDir` (migrated), API tokens, the change feed, the SQL
- * worker pool, the modules' services and the HTTP API on `config.host:config.port`.
+ * worker pool, the modules' services, the HTTP API on `config.host:config.port` and the Postgres protocol
+ * endpoint (`config.postgres`).
  * @throws InfrabaseError when the data dir, the database or the port cannot be used.
  */
 export async function startControlPlane(config: Config, options: StartOptions = {}): Promise<ControlPlane> {
@@ -95,6 +99,7 @@ export async function startControlPlane(config: Config, options: StartOptions = 
     await pool.start();
 
     let url = '';
+    let postgres: PgEndpoint | undefined;
     const context: ControlPlaneContext = {
       config,
       clusterId,
@@ -114,6 +119,11 @@ export async function startControlPlane(config: Config, options: StartOptions = 
     cleanups.push(() => app.close());
     const address = await app.listen({ host: config.host, port: config.port });
     url = address;
+    if (config.postgres.enabled) {
+      const pg = await startPgEndpoint({ config, tokens, runner: pool, registry, logger });
+      cleanups.push(() => pg.close());
+      postgres = pg;
+    }
 
     const services: Service[] = modules.flatMap((m) => m.services?.(context) ?? []);
     for (const service of services) {
@@ -121,10 +131,16 @@ export async function startControlPlane(config: Config, options: StartOptions = 
       cleanups.push(() => service.stop());
     }
     logger.info(
-      { url, dataDir: config.dataDir, clusterId, services: services.map((s) => s.name) },
+      {
+        url,
+        postgres: postgres && `${postgres.host}:${postgres.port}`,
+        dataDir: config.dataDir,
+        clusterId,
+        services: services.map((s) => s.name),
+      },
       'control plane up',
     );
-    return { url, context, tokens: { ...tokens, path: tokensPath, created }, stop };
+    return { url, postgres, context, tokens: { ...tokens, path: tokensPath, created }, stop };
   } catch (err) {
     await stop();
     throw err;

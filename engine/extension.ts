@@ -22,6 +22,11 @@ export interface QueryResult {
   rows: unknown[][];
   /** Rows inserted, updated or deleted (0 for a read). */
   changes: number;
+  /**
+   * Each column's declared type as SQLite reports it (`CREATE TABLE` text, null for an expression); present
+   * only when asked for (the Postgres protocol derives type OIDs from it).
+   */
+  declaredTypes?: (string | null)[];
 }
 
 /**

@@ -11,6 +11,7 @@ export const ENV_VARS: Readonly<Record<string, { path: string[]; type: 'string' 
   INFRABASE_HOST: { path: ['host'], type: 'string' },
   INFRABASE_PORT: { path: ['port'], type: 'number' },
   INFRABASE_LOG_LEVEL: { path: ['log', 'level'], type: 'string' },
+  INFRABASE_PG_PORT: { path: ['postgres', 'port'], type: 'number' },
   INFRABASE_SQL_WORKERS: { path: ['sql', 'workers'], type: 'number' },
   INFRABASE_SQL_TIMEOUT_MS: { path: ['sql', 'timeoutMs'], type: 'number' },
   INFRABASE_MODEL_MAX_TENSOR_BYTES: { path: ['predict', 'maxTensorBytes'], type: 'number' },

@@ -90,6 +90,26 @@ export const configSchema = z.object({
         .default(4 * 1024 * 1024 * 1024),
     })
     .prefault({}),
+  postgres: z
+    .object({
+      /** Serve the Postgres wire protocol beside the HTTP API. */
+      enabled: z.boolean().default(true),
+      /** Listen address; default the HTTP API's `host` (loopback unless changed). */
+      host: z.string().optional(),
+      /** Listen port; default 5433, or 0 (a free port) when the HTTP `port` is 0. */
+      port: z.number().int().min(0).max(65535).optional(),
+      tls: z
+        .object({
+          /** PEM certificate (chain) file; with keyFile. Neither: a self-signed one in `<dataDir>/pg-tls/`. */
+          certFile: z.string().optional(),
+          /** PEM private key file; with certFile. */
+          keyFile: z.string().optional(),
+          /** Refuse connections that do not negotiate TLS (`sslmode=require` or stricter). */
+          required: z.boolean().default(false),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
   providers: z
     .object({
       local: localProviderSchema.prefault({}),

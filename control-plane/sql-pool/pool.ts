@@ -3,6 +3,7 @@ import { setPriority } from 'node:os';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { compiledPath, InfrabaseError, isInfrabaseError, type QueryResult } from '../../engine/index.js';
+import type { CatalogContext } from '../pg/catalog/index.js';
 import { SqlPoolMetrics } from './pool-metrics.js';
 import type { WorkerMessage, WorkerRequest } from './protocol.js';
 import { guessStatementKind, type StatementKind } from './statement-kind.js';
@@ -53,6 +54,17 @@ export interface SqlRequest {
   readOnly?: boolean;
   /** Time limit for this statement, milliseconds, counted from submission (queueing included). */
   timeoutMs?: number;
+  /** `describe` prepares the statement and answers its columns without running it; default `execute`. */
+  mode?: 'execute' | 'describe';
+  /** Answer each result column's declared type too (`QueryResult.declaredTypes`). */
+  declaredTypes?: boolean;
+  /** Aborting ends the statement as its time limit does: the worker running it is killed. */
+  signal?: AbortSignal;
+  /**
+   * Run `sql` (SQLite SQL translated from a Postgres catalog query) on the worker's in-memory pg_catalog
+   * database instead of the control plane's, for this session.
+   */
+  catalog?: CatalogContext;
 }
 
 interface Job {
@@ -63,6 +75,8 @@ interface Job {
   /** `performance.now()` at submission, ms. */
   readonly submittedAt: number;
   timer?: NodeJS.Timeout;
+  /** Removes the abort listener of the request's signal. */
+  detach?: () => void;
   worker?: Worker;
   settled: boolean;
 }
@@ -129,6 +143,9 @@ export class SqlPool {
           sql: req.sql,
           params: req.params ?? [],
           readOnly: req.readOnly ?? false,
+          ...(req.mode ? { mode: req.mode } : {}),
+          ...(req.declaredTypes ? { declaredTypes: true } : {}),
+          ...(req.catalog ? { catalog: req.catalog } : {}),
         },
         timeoutMs,
         resolve,
@@ -137,6 +154,13 @@ export class SqlPool {
         settled: false,
       };
       job.timer = setTimeout(() => this.onTimeout(job), timeoutMs);
+      if (req.signal) {
+        const signal = req.signal;
+        const onAbort = () => this.onTimeout(job, "was cancelled at the client's request");
+        if (signal.aborted) return onAbort();
+        signal.addEventListener('abort', onAbort, { once: true });
+        job.detach = () => signal.removeEventListener('abort', onAbort);
+      }
       this.queue.push(job);
       this.dispatch();
     });
@@ -208,29 +232,30 @@ export class SqlPool {
     worker.job = undefined;
     this.metrics?.predictUsage(m.predict);
     if (m.type === 'result') this.settle(job, undefined, m.result, m.kind);
-    else this.settle(job, new InfrabaseError(m.code, m.message), undefined, m.kind);
+    else {
+      const details = m.sqlite ? { sqlite: m.sqlite } : undefined;
+      this.settle(job, new InfrabaseError(m.code, m.message, { details }), undefined, m.kind);
+    }
     this.dispatch();
   }
 
-  private onTimeout(job: Job): void {
+  /**
+   * Ends a job past its time limit, or cancelled (`why` given): `TIMEOUT` to the caller, and the worker running
+   * it, if any, is killed.
+   */
+  private onTimeout(job: Job, why?: string): void {
     if (job.settled) return;
     const queued = this.queue.indexOf(job);
     if (queued >= 0) this.queue.splice(queued, 1);
-    this.settle(
-      job,
-      new InfrabaseError(
-        'TIMEOUT',
-        `statement exceeded its time limit of ${job.timeoutMs} ms and was cancelled`,
-        {
-          retryable: false,
-        },
-      ),
-    );
+    const message = why
+      ? `statement ${why}`
+      : `statement exceeded its time limit of ${job.timeoutMs} ms and was cancelled`;
+    this.settle(job, new InfrabaseError('TIMEOUT', message, { retryable: false }));
     const worker = job.worker;
     if (worker && worker.job === job) {
       this.options.logger?.warn(
         { pid: worker.child.pid, timeoutMs: job.timeoutMs },
-        'killing SQL worker past its time limit',
+        why ? 'killing SQL worker of a cancelled statement' : 'killing SQL worker past its time limit',
       );
       worker.child.kill('SIGKILL');
     }
@@ -258,6 +283,7 @@ export class SqlPool {
     if (job.settled) return;
     job.settled = true;
     clearTimeout(job.timer);
+    job.detach?.();
     if (this.metrics) {
       const outcome = !error ? 'ok' : isInfrabaseError(error, 'TIMEOUT') ? 'timeout' : 'error';
       const seconds = (performance.now() - job.submittedAt) / 1000;

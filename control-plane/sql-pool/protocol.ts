@@ -1,5 +1,6 @@
 import type { ErrorCode, QueryResult } from '../../engine/index.js';
 import type { ModelPredictUsage } from '../../ml/index.js';
+import type { CatalogContext } from '../pg/catalog/index.js';
 
 /** Parent → worker: run one statement. */
 export interface WorkerRequest {
@@ -7,6 +8,15 @@ export interface WorkerRequest {
   readonly sql: string;
   readonly params: unknown[] | Record<string, unknown>;
   readonly readOnly: boolean;
+  /**
+   * `execute` (default) runs the statement; `describe` only prepares it and answers its columns and their
+   * declared types without running it.
+   */
+  readonly mode?: 'execute' | 'describe';
+  /** Add each result column's declared type (`QueryResult.declaredTypes`). */
+  readonly declaredTypes?: boolean;
+  /** Run `sql` on the worker's pg_catalog database for this session (Postgres protocol catalog queries). */
+  readonly catalog?: CatalogContext;
 }
 
 /** What a worker reports with every answer, for the pool's metrics. */
@@ -26,4 +36,6 @@ export type WorkerMessage =
       readonly id: number;
       readonly code: ErrorCode;
       readonly message: string;
+      /** SQLite's extended result code (e.g. `SQLITE_CONSTRAINT_UNIQUE`) when SQLite raised the error. */
+      readonly sqlite?: string;
     } & WorkerReport);

@@ -9,7 +9,8 @@ import { tempDir, waitFor } from '../support/tmp.js';
 import { ADULT_CSV, ADULT_FEATURES, ADULT_SQL } from './cluster.js';
 
 const tmp = tempDir('infrabase-resume-');
-const env = { INFRABASE_TEST_TRAINING_FAULTS: '*:delay@150' }; // slow rounds so the kill lands mid-job
+// Slow rounds so the kill lands mid-job; a free Postgres port, since the fixed HTTP port would give it 5433.
+const env = { INFRABASE_TEST_TRAINING_FAULTS: '*:delay@150', INFRABASE_PG_PORT: '0' };
 
 afterAll(async () => {
   await stopLocalAgents(tmp.dir);

@@ -32,6 +32,12 @@ export function registerUp(program: Command): void {
         const cp = await startControlPlane(config);
         const out = process.stdout;
         out.write(`infrabase control plane listening on ${cp.url}\n`);
+        if (cp.postgres) {
+          const { host, port, tls } = cp.postgres;
+          out.write(
+            `postgres protocol on ${host}:${port} (psql "host=${host} port=${port} user=admin sslmode=require", password: the admin token; TLS certificate ${tls.certFile})\n`,
+          );
+        }
         out.write(`data dir: ${config.dataDir}\n`);
         if (cp.tokens.created) {
           out.write(
