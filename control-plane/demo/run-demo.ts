@@ -24,9 +24,9 @@ import { readTrace, retime } from './trace.js';
 
 export interface DemoOptions {
   config: Config;
-  /** UCI Adult CSV (`../shared/data/tabular/adult.csv`). */
+  /** UCI Adult CSV, gzipped when the name ends in .gz (`examples/tabular/adult.csv.gz`). */
   adult: string;
-  /** NAB CPU trace CSV (`../shared/data/timeseries/nab_cpu_utilization_asg_misconfiguration.csv`). */
+  /** NAB CPU trace CSV (`examples/timeseries/nab_cpu_utilization_asg_misconfiguration.csv`). */
   trace: string;
   /** Stop and clean up at the end instead of leaving the control plane running. */
   exit: boolean;

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, startUp } from '../support/cli.js';
-import { SHARED_DATA } from '../support/data.js';
+import { EXAMPLES } from '../support/data.js';
 import { stopLocalAgents } from '../support/local-agents.js';
 import { tempDir } from '../support/tmp.js';
 
@@ -86,7 +86,7 @@ describe('infrabase --version and model import --version', () => {
     const version = await runCli(['--version'], { cwd: tmp.dir });
     const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
     expect(version).toMatchObject({ code: 0, stdout: `${pkg.version}\n` });
-    const model = `${SHARED_DATA}/models/sklearn_logreg_iris.onnx`;
+    const model = `${EXAMPLES}/models/sklearn_logreg_iris.onnx`;
     const imported = await runCli(['model', 'import', 'iris_cli', model, '--version', '7', '--url', up.url], {
       cwd: tmp.dir,
     });
