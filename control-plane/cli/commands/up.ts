@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/index.js';
-import { startControlPlane } from '../../up.js';
+import { type ControlPlane, startControlPlane } from '../../up.js';
 
 /** `infrabase up`: runs the control plane in the foreground until SIGINT/SIGTERM. */
 export function registerUp(program: Command): void {
@@ -33,23 +33,36 @@ export function registerUp(program: Command): void {
         const out = process.stdout;
         out.write(`infrabase control plane listening on ${cp.url}\n`);
         out.write(`data dir: ${config.dataDir}\n`);
-        if (cp.tokens.created) {
-          out.write(
-            `API tokens were generated and stored in ${cp.tokens.path} (mode 0600); shown this once:\n`,
-          );
-          out.write(`  admin:     ${cp.tokens.admin}\n  read-only: ${cp.tokens.read}\n`);
-        } else {
-          out.write(`API tokens: ${cp.tokens.path}\n`);
-        }
+        out.write(
+          cp.tokens.created
+            ? `API tokens generated and stored in ${cp.tokens.path} (mode 0600); the CLI reads the admin token there\n`
+            : `API tokens: ${cp.tokens.path}\n`,
+        );
         out.write(`try: infrabase sql --data-dir ${config.dataDir} "SELECT id, status FROM sys_nodes"\n`);
         await new Promise<void>((resolve) => {
           const shutdown = () => resolve();
           process.once('SIGINT', shutdown);
           process.once('SIGTERM', shutdown);
         });
+        const agents = runningLocalAgents(cp);
         await cp.stop();
+        if (agents > 0) {
+          const [them, s] = agents === 1 ? ['it', ''] : ['them', 's'];
+          out.write(
+            `control plane stopped; ${agents} local node agent${s} still running (the next \`infrabase up\` ` +
+              `adopts ${them}); to stop ${them}: infrabase down --nodes --data-dir ${config.dataDir}\n`,
+          );
+        }
       },
     );
+}
+
+/** Local nodes meant to run: their agents outlive the control plane (a restart adopts them). */
+function runningLocalAgents(cp: ControlPlane): number {
+  return cp.context.db
+    .prepare("SELECT count(*) FROM sys_nodes WHERE provider = 'local' AND desired_state = 'running'")
+    .pluck()
+    .get() as number;
 }
 
 export function parsePort(value: string): number {
