@@ -24,6 +24,15 @@ describe('infrabase up', () => {
     expect(up.stdout()).toContain(`data dir: ${tmp.dir}/infrabase-data`);
     expect(up.stdout()).toMatch(/stored in .*infrabase-data\/tokens\.json \(mode 0600\)/);
     expect(up.stdout()).not.toMatch(/ib_admin_|ib_read_/);
+    // The hint carries the real URL (port 0 here) and runs as printed, from anywhere.
+    const hint = /try: infrabase (sql --url (\S+) --data-dir (\S+)) "(.*)"\n/.exec(up.stdout());
+    expect(hint?.[2]).toBe(up.url);
+    const elsewhere = tempDir();
+    const ran = await runCli(['sql', '--url', hint![2], '--data-dir', hint![3], hint![4]], {
+      cwd: elsewhere.dir,
+    });
+    elsewhere.cleanup();
+    expect(ran).toMatchObject({ code: 0, stdout: expect.stringContaining('(0 rows)') });
     const health = await fetch(`${up.url}/healthz`);
     expect(health.status).toBe(200);
   });
@@ -97,5 +106,36 @@ describe('infrabase --version and model import --version', () => {
       { cwd: tmp.dir },
     );
     expect(JSON.parse(stored.stdout).rows).toEqual([[7]]);
+  });
+});
+
+describe('numeric flags are checked before any request', () => {
+  it.each([
+    [
+      ['model', 'import', 'm', 'missing.onnx', '--version', 'abc'],
+      "option '--version <n>' argument 'abc' is invalid",
+    ],
+    [['model', 'import', 'm', 'missing.onnx', '--version', '0'], 'Expected an integer >= 1.'],
+    [
+      ['train', '--model', 'm', '--sql', 'SELECT 1', '--label', 'y', '--features', 'a', '--rounds', 'abc'],
+      "option '--rounds <n>' argument 'abc' is invalid. Expected an integer >= 1.",
+    ],
+    [
+      ['train', '--model', 'm', '--sql', 'SELECT 1', '--label', 'y', '--features', 'a', '--fraction', '1.5'],
+      "option '--fraction <x>' argument '1.5' is invalid. Expected a number > 0 and <= 1.",
+    ],
+    [['sql', '--timeout-ms', '2.5', 'SELECT 1'], "option '--timeout-ms <n>' argument '2.5' is invalid"],
+    [
+      ['up', '--port', '70000'],
+      "option '--port <n>' argument '70000' is invalid. Expected an integer 0-65535.",
+    ],
+  ])('infrabase %j refuses', async (args, message) => {
+    // An unreachable URL: had a request been made, the error would say "cannot reach".
+    const res = await runCli([...args, ...(args[0] === 'up' ? [] : ['--url', 'http://127.0.0.1:9'])], {
+      cwd: tmp.dir,
+    });
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain(message);
+    expect(res.stderr).not.toContain('cannot reach');
   });
 });

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/index.js';
 import { type ControlPlane, startControlPlane } from '../../up.js';
+import { integerFlag } from '../numeric-flags.js';
 
 /** `infrabase up`: runs the control plane in the foreground until SIGINT/SIGTERM. */
 export function registerUp(program: Command): void {
@@ -38,7 +39,9 @@ export function registerUp(program: Command): void {
             ? `API tokens generated and stored in ${cp.tokens.path} (mode 0600); the CLI reads the admin token there\n`
             : `API tokens: ${cp.tokens.path}\n`,
         );
-        out.write(`try: infrabase sql --data-dir ${config.dataDir} "SELECT id, status FROM sys_nodes"\n`);
+        out.write(
+          `try: infrabase sql --url ${cp.url} --data-dir ${config.dataDir} "SELECT id, status FROM sys_nodes"\n`,
+        );
         await new Promise<void>((resolve) => {
           const shutdown = () => resolve();
           process.once('SIGINT', shutdown);
@@ -65,9 +68,5 @@ function runningLocalAgents(cp: ControlPlane): number {
     .get() as number;
 }
 
-export function parsePort(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535)
-    throw new Error(`port must be an integer 0-65535, got ${value}`);
-  return n;
-}
+/** `--port`: an integer 0-65535 (0 picks a free port); anything else stops the command before it starts. */
+export const parsePort = integerFlag(0, 65535);
