@@ -11,7 +11,7 @@ type Handler = (req: IncomingMessage, res: ServerResponse) => void;
  */
 export interface BoundServer {
   readonly server: Server;
-  /** `http://host:port` as bound (the real port when 0 was asked for). */
+  /** `http://host:port` as bound (the real port when 0 was asked for; loopback for a wildcard address). */
   readonly url: string;
   /** Routes every later request to `handler` (Fastify's, once the app is ready). */
   serve(handler: Handler): void;
@@ -44,7 +44,10 @@ export async function bindHttpServer(host: string, port: number): Promise<BoundS
     server.listen({ host, port }, resolve);
   });
   const address = server.address() as AddressInfo;
-  const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  // A wildcard bind is reached on this machine through loopback (as Fastify's listen reported it).
+  const reachable =
+    address.address === '0.0.0.0' ? '127.0.0.1' : address.address === '::' ? '::1' : address.address;
+  const shownHost = reachable.includes(':') ? `[${reachable}]` : reachable;
   let closed: Promise<void> | undefined;
   return {
     server,
