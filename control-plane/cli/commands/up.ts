@@ -30,6 +30,11 @@ export function registerUp(program: Command): void {
             ...(opts.logLevel ? { log: { level: opts.logLevel as never } } : {}),
           },
         });
+        // Before anything is printed: a SIGTERM sent as soon as the banner is read must stop cleanly, not kill.
+        const stopRequested = new Promise<void>((resolve) => {
+          process.once('SIGINT', () => resolve());
+          process.once('SIGTERM', () => resolve());
+        });
         const cp = await startControlPlane(config);
         const out = process.stdout;
         out.write(`infrabase control plane listening on ${cp.url}\n`);
@@ -42,11 +47,7 @@ export function registerUp(program: Command): void {
         out.write(
           `try: infrabase sql --url ${cp.url} --data-dir ${config.dataDir} "SELECT id, status FROM sys_nodes"\n`,
         );
-        await new Promise<void>((resolve) => {
-          const shutdown = () => resolve();
-          process.once('SIGINT', shutdown);
-          process.once('SIGTERM', shutdown);
-        });
+        await stopRequested;
         const agents = runningLocalAgents(cp);
         await cp.stop();
         if (agents > 0) {
