@@ -13,10 +13,12 @@ import { createRegistry } from '../metrics/index.js';
 import { ensureTokens } from './auth/index.js';
 import { clusterIdOf } from './cluster-id.js';
 import type { Config } from './config/index.js';
+import { acquireDataDirLock, assertDataDirFree } from './data-dir-lock.js';
+import { secureDataDir } from './data-dir-modes.js';
 import { createLogger, type Logger } from './logger.js';
 import { controlPlaneModules, userSqlExtensions } from './modules/index.js';
 import { type PgEndpoint, startPgEndpoint } from './pg/index.js';
-import { buildServer, sqlRoutes } from './server/index.js';
+import { bindHttpServer, buildServer, sqlRoutes } from './server/index.js';
 import type { ControlPlaneContext, ControlPlaneModule, Service } from './service.js';
 import { SqlPool } from './sql-pool/index.js';
 
@@ -42,22 +44,23 @@ export interface ControlPlane {
 }
 
 /**
- * Starts the control plane: the database in `config.dataDir` (migrated), API tokens, the change feed, the SQL
- * worker pool, the modules' services, the HTTP API on `config.host:config.port` and the Postgres protocol
- * endpoint (`config.postgres`).
- * @throws InfrabaseError when the data dir, the database or the port cannot be used.
+ * Starts the control plane: binds `config.host:config.port` first (a busy port fails with nothing created),
+ * takes the data dir's exclusive lock (one control plane per data dir), forces the dir to 0700 and its database
+ * files to 0600, then the database in `config.dataDir` (migrated), API tokens, the change feed, the SQL worker
+ * pool, the modules' services and the HTTP API on the bound port and the Postgres
+ * protocol endpoint (`config.postgres`).
+ * @throws InfrabaseError `ALREADY_EXISTS` when a live control plane holds the data dir (its pid and URL named),
+ *   `UNAVAILABLE` when the port cannot be bound; others when the data dir or the database cannot be used.
  */
 export async function startControlPlane(config: Config, options: StartOptions = {}): Promise<ControlPlane> {
   const logger = options.logger ?? createLogger(config.log.level);
   const clock = options.clock ?? systemClock;
   const modules = options.modules ?? controlPlaneModules();
-  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  const { tokens, path: tokensPath, created } = ensureTokens(config.dataDir);
-  const clusterId = clusterIdOf(config.dataDir);
-  const dbPath = join(config.dataDir, DB_FILE);
-  const extensions = [...userSqlExtensions(), ...modules.flatMap((m) => m.extensions ?? [])];
+  assertDataDirFree(config.dataDir); // the usual refusal, before even the port is touched
+  const bound = await bindHttpServer(config.host, config.port);
+  const url = bound.url;
 
-  const cleanups: (() => Promise<void> | void)[] = [];
+  const cleanups: (() => Promise<void> | void)[] = [() => bound.close()];
   const stop = async () => {
     for (const cleanup of cleanups.splice(0).reverse()) {
       try {
@@ -69,6 +72,13 @@ export async function startControlPlane(config: Config, options: StartOptions = 
   };
 
   try {
+    mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+    cleanups.push(acquireDataDirLock(config.dataDir, url));
+    secureDataDir(config.dataDir, DB_FILE);
+    const { tokens, path: tokensPath, created } = ensureTokens(config.dataDir);
+    const clusterId = clusterIdOf(config.dataDir);
+    const dbPath = join(config.dataDir, DB_FILE);
+    const extensions = [...userSqlExtensions(), ...modules.flatMap((m) => m.extensions ?? [])];
     const db: Database = openDatabase(dbPath, { role: 'main', migrate: true, extensions });
     cleanups.push(() => {
       db.close();
@@ -98,7 +108,6 @@ export async function startControlPlane(config: Config, options: StartOptions = 
     cleanups.push(() => pool.close());
     await pool.start();
 
-    let url = '';
     let postgres: PgEndpoint | undefined;
     const context: ControlPlaneContext = {
       config,
@@ -115,14 +124,12 @@ export async function startControlPlane(config: Config, options: StartOptions = 
       tokens,
       logger,
       routes: [sqlRoutes(pool), ...modules.flatMap((m) => m.routes?.(context) ?? [])],
+      bound,
     });
     cleanups.push(() => app.close());
-    const address = await app.listen({ host: config.host, port: config.port });
-    url = address;
     if (config.postgres.enabled) {
-      const pg = await startPgEndpoint({ config, tokens, runner: pool, registry, logger });
-      cleanups.push(() => pg.close());
-      postgres = pg;
+      postgres = await startPgEndpoint({ config, tokens, runner: pool, registry, logger });
+      cleanups.push(() => postgres?.close());
     }
 
     const services: Service[] = modules.flatMap((m) => m.services?.(context) ?? []);

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { VERSION } from '../version.js';
 import { registerAgent } from './commands/agent.js';
 import { registerDemo } from './commands/demo.js';
+import { registerDown } from './commands/down.js';
 import { registerLoad } from './commands/load.js';
 import { registerMesh } from './commands/mesh.js';
 import { registerModel } from './commands/model.js';
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
     .enablePositionalOptions()
     .showHelpAfterError();
   registerUp(program);
+  registerDown(program);
   registerSql(program);
   registerModel(program);
   registerAgent(program);

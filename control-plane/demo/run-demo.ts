@@ -24,9 +24,9 @@ import { readTrace, retime } from './trace.js';
 
 export interface DemoOptions {
   config: Config;
-  /** UCI Adult CSV (`../shared/data/tabular/adult.csv`). */
+  /** UCI Adult CSV, gzipped when the name ends in .gz (`examples/tabular/adult.csv.gz`). */
   adult: string;
-  /** NAB CPU trace CSV (`../shared/data/timeseries/nab_cpu_utilization_asg_misconfiguration.csv`). */
+  /** NAB CPU trace CSV (`examples/timeseries/nab_cpu_utilization_asg_misconfiguration.csv`). */
   trace: string;
   /** Stop and clean up at the end instead of leaving the control plane running. */
   exit: boolean;
@@ -80,11 +80,13 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     } else {
       say();
       say(`The control plane keeps running at ${cp.url}. Explore, for example:`);
+      const target = `--url ${cp.url} --data-dir ${options.config.dataDir}`;
+      say(`  infrabase sql ${target} "SELECT id, role, status, endpoint FROM sys_nodes"`);
+      say(`  infrabase sql ${target} --cluster "SELECT count(*) FROM adult"`);
       say(
-        `  infrabase sql --data-dir ${options.config.dataDir} "SELECT id, role, status, endpoint FROM sys_nodes"`,
+        'Press Ctrl-C to stop it (nodes keep running and are adopted at the next start); ' +
+          `infrabase down --nodes --data-dir ${options.config.dataDir} stops everything.`,
       );
-      say(`  infrabase sql --data-dir ${options.config.dataDir} --cluster "SELECT count(*) FROM adult"`);
-      say('Press Ctrl-C to stop it (nodes keep running and are adopted at the next start).');
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
         process.once('SIGTERM', resolve);

@@ -7,6 +7,7 @@ import Fastify, {
 import type { Logger } from 'pino';
 import type { ApiTokens } from '../auth/index.js';
 import { installAuth } from './auth-hook.js';
+import type { BoundServer } from './bind.js';
 import { errorHandler } from './errors.js';
 import { healthRoutes } from './routes/health.js';
 
@@ -17,16 +18,30 @@ export interface ServerOptions {
   routes: readonly FastifyPluginAsync[];
   /** Largest request body, bytes (models travel as base64 in SQL parameters). Default 256 MiB. */
   bodyLimit?: number;
+  /**
+   * A server already listening (`bindHttpServer`): the app is made ready and serves on it instead of calling
+   * `listen`; the caller closes it after `app.close()`.
+   */
+  bound?: BoundServer;
 }
 
 /** Builds the control plane's HTTP API: bearer-token auth on every non-public route, JSON errors. */
 export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
+  let handler: Parameters<BoundServer['serve']>[0] | undefined;
   const app = Fastify({
     loggerInstance: options.logger.child({ component: 'http' }) as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimit ?? 256 * 1024 * 1024,
     // Stop promptly: agents hold keep-alive connections that would otherwise delay close by the idle timeout.
     forceCloseConnections: true,
+    ...(options.bound
+      ? {
+          serverFactory: (h: Parameters<BoundServer['serve']>[0]) => {
+            handler = h;
+            return options.bound!.server;
+          },
+        }
+      : {}),
   });
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((request, reply) => {
@@ -37,5 +52,9 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   installAuth(app, options.tokens);
   await app.register(healthRoutes);
   for (const plugin of options.routes) await app.register(plugin);
+  if (options.bound && handler) {
+    await app.ready();
+    options.bound.serve(handler);
+  }
   return app;
 }

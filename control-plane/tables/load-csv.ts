@@ -1,4 +1,5 @@
 import { createReadStream, statSync } from 'node:fs';
+import { createGunzip } from 'node:zlib';
 import { parse } from 'csv-parse';
 import { InfrabaseError } from '../../engine/index.js';
 import type { ApiClient } from '../client/index.js';
@@ -14,7 +15,7 @@ export interface LoadCsvOptions {
   delimiter?: string;
   /** Rows per request to the control plane (default 2000). */
   batchSize?: number;
-  /** Called after each batch with bytes read so far and the file's size. */
+  /** Called after each batch with bytes read so far and the file's size (compressed bytes for `.gz`). */
   onProgress?: (bytesRead: number, totalBytes: number, rows: number) => void;
 }
 
@@ -31,6 +32,7 @@ export interface LoadCsvResult {
  * record by record (never the whole file), the first batch fixes the column types (INTEGER, REAL or TEXT),
  * `POST /v1/tables/:name/create` creates the table on every ready data node, then each batch goes to
  * `POST /v1/tables/:name/rows`, which spreads it over the nodes. Adds {@link ROW_ID_COLUMN} (`_row`).
+ * A file whose name ends in `.gz` is gunzipped as it streams.
  * @throws InfrabaseError('INVALID_ARGUMENT') for an unreadable file, a missing header, a record of the wrong
  *   width or an unknown shard-by column; API errors as answered.
  */
@@ -52,9 +54,14 @@ export async function loadCsv(
   input.on('data', (c) => {
     bytes += c.length;
   });
-  const parser = input.pipe(
+  const gunzip = file.endsWith('.gz') ? input.pipe(createGunzip()) : undefined;
+  const parser = (gunzip ?? input).pipe(
     parse({ delimiter: options.delimiter ?? ',', ltrim: true, skip_empty_lines: true, relax_quotes: true }),
   );
+  gunzip?.on('error', (err) => {
+    input.destroy();
+    parser.destroy(new InfrabaseError('INVALID_ARGUMENT', `cannot gunzip ${file}: ${err.message}`));
+  });
   let header: string[] | undefined;
   let columns: { name: string; type: string }[] = [];
   let nodes: string[] = [];

@@ -3,9 +3,11 @@
  * and a scale-in policy, and reports scale actions and flapping (actions reversed within one cooldown).
  * Run: `npx tsc -p . && node dist/test/bench/scaling-replay.js`. Writes its section of docs/benchmarks.md.
  */
+import { existsSync } from 'node:fs';
 import { scalingPoliciesExtension } from '../../autoinfra/policies/index.js';
 import { openDatabase } from '../../engine/index.js';
-import { countReversals, readTrace, replay, scaleActions } from '../autoinfra/policies/replay.js';
+import { countReversals, readTrace, replay, scaleActions, TRACES_DIR } from '../autoinfra/policies/replay.js';
+import { SHARED_DATA } from '../support/data.js';
 import { tempDir } from '../support/tmp.js';
 import { machineLine, writeSection } from './metrics-report.js';
 
@@ -23,9 +25,18 @@ const LOW = 0.3;
 const WINDOW_MS = 15 * 60_000;
 const COOLDOWNS_MS = [10 * 60_000, 30 * 60_000];
 
+/** examples/ carries the first two traces; the others come from ../shared/data when it is beside the repo. */
+const traceDir = (file: string) =>
+  [TRACES_DIR, `${SHARED_DATA}/timeseries/`].find((dir) => existsSync(`${dir}${file}`));
+
 const lines: string[] = [];
 for (const file of TRACES) {
-  const trace = readTrace(file);
+  const dir = traceDir(file);
+  if (dir === undefined) {
+    console.log(`skipped: ${file} (not in examples/timeseries and no ${SHARED_DATA})`);
+    continue;
+  }
+  const trace = readTrace(file, dir);
   for (const cooldown of COOLDOWNS_MS) {
     const tmp = tempDir('infrabase-bench-replay-');
     const db = openDatabase(`${tmp.dir}/infrabase.db`, {

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
-import { SHARED_DATA } from '../support/data.js';
+import { EXAMPLES } from '../support/data.js';
 import { startCluster, type TestCluster } from '../training/cluster.js';
 
-const IRIS = `${SHARED_DATA}/tabular/iris.csv`;
-const WDBC = `${SHARED_DATA}/tabular/breast_cancer_wdbc.csv`;
+const IRIS = `${EXAMPLES}/tabular/iris.csv`;
+const WDBC = `${EXAMPLES}/tabular/breast_cancer_wdbc.csv`;
 const WDBC_SQL = `SELECT radius_mean AS radius, texture_mean AS texture, smoothness_mean AS smoothness,
   (diagnosis = 'M') AS malignant, ((_row * 2654435761) % 4294967296) % 100 < 20 AS _holdout FROM wdbc`;
 

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, startUp } from '../support/cli.js';
-import { SHARED_DATA } from '../support/data.js';
+import { EXAMPLES } from '../support/data.js';
 import { stopLocalAgents } from '../support/local-agents.js';
 import { tempDir } from '../support/tmp.js';
 
@@ -20,10 +20,19 @@ afterAll(async () => {
 });
 
 describe('infrabase up', () => {
-  it('starts on the embedded default in ./infrabase-data and prints the tokens once with where they are', async () => {
+  it('starts on the embedded default in ./infrabase-data and names the tokens file without printing tokens', async () => {
     expect(up.stdout()).toContain(`data dir: ${tmp.dir}/infrabase-data`);
     expect(up.stdout()).toMatch(/stored in .*infrabase-data\/tokens\.json \(mode 0600\)/);
-    expect(up.stdout()).toMatch(/admin: +ib_admin_/);
+    expect(up.stdout()).not.toMatch(/ib_admin_|ib_read_/);
+    // The hint carries the real URL (port 0 here) and runs as printed, from anywhere.
+    const hint = /try: infrabase (sql --url (\S+) --data-dir (\S+)) "(.*)"\n/.exec(up.stdout());
+    expect(hint?.[2]).toBe(up.url);
+    const elsewhere = tempDir();
+    const ran = await runCli(['sql', '--url', hint![2], '--data-dir', hint![3], hint![4]], {
+      cwd: elsewhere.dir,
+    });
+    elsewhere.cleanup();
+    expect(ran).toMatchObject({ code: 0, stdout: expect.stringContaining('(0 rows)') });
     const health = await fetch(`${up.url}/healthz`);
     expect(health.status).toBe(200);
   });
@@ -86,7 +95,7 @@ describe('infrabase --version and model import --version', () => {
     const version = await runCli(['--version'], { cwd: tmp.dir });
     const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
     expect(version).toMatchObject({ code: 0, stdout: `${pkg.version}\n` });
-    const model = `${SHARED_DATA}/models/sklearn_logreg_iris.onnx`;
+    const model = `${EXAMPLES}/models/sklearn_logreg_iris.onnx`;
     const imported = await runCli(['model', 'import', 'iris_cli', model, '--version', '7', '--url', up.url], {
       cwd: tmp.dir,
     });
@@ -105,5 +114,36 @@ describe('infrabase --version and model import --version', () => {
     );
     // onnxruntime's LinearClassifier is not bit-exact across batch sizes: scored one row at a time
     expect(JSON.parse(stored.stdout).rows).toEqual([[7, 0]]);
+  });
+});
+
+describe('numeric flags are checked before any request', () => {
+  it.each([
+    [
+      ['model', 'import', 'm', 'missing.onnx', '--version', 'abc'],
+      "option '--version <n>' argument 'abc' is invalid",
+    ],
+    [['model', 'import', 'm', 'missing.onnx', '--version', '0'], 'Expected an integer >= 1.'],
+    [
+      ['train', '--model', 'm', '--sql', 'SELECT 1', '--label', 'y', '--features', 'a', '--rounds', 'abc'],
+      "option '--rounds <n>' argument 'abc' is invalid. Expected an integer >= 1.",
+    ],
+    [
+      ['train', '--model', 'm', '--sql', 'SELECT 1', '--label', 'y', '--features', 'a', '--fraction', '1.5'],
+      "option '--fraction <x>' argument '1.5' is invalid. Expected a number > 0 and <= 1.",
+    ],
+    [['sql', '--timeout-ms', '2.5', 'SELECT 1'], "option '--timeout-ms <n>' argument '2.5' is invalid"],
+    [
+      ['up', '--port', '70000'],
+      "option '--port <n>' argument '70000' is invalid. Expected an integer 0-65535.",
+    ],
+  ])('infrabase %j refuses', async (args, message) => {
+    // An unreachable URL: had a request been made, the error would say "cannot reach".
+    const res = await runCli([...args, ...(args[0] === 'up' ? [] : ['--url', 'http://127.0.0.1:9'])], {
+      cwd: tmp.dir,
+    });
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain(message);
+    expect(res.stderr).not.toContain('cannot reach');
   });
 });

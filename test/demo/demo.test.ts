@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { DemoSummary } from '../../control-plane/demo/index.js';
 import { runCli } from '../support/cli.js';
-import { SHARED_DATA } from '../support/data.js';
+import { ADULT_CSV, EXAMPLES } from '../support/data.js';
 import { tempDir } from '../support/tmp.js';
 
 const tmp = tempDir('infrabase-demo-');
@@ -17,9 +17,9 @@ describe('infrabase demo --exit', () => {
       [
         'demo',
         '--adult',
-        `${SHARED_DATA}/tabular/adult.csv`,
+        ADULT_CSV,
         '--trace',
-        `${SHARED_DATA}/timeseries/nab_cpu_utilization_asg_misconfiguration.csv`,
+        `${EXAMPLES}/timeseries/nab_cpu_utilization_asg_misconfiguration.csv`,
         '--port',
         '0',
         '--short',

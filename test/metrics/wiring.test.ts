@@ -8,7 +8,7 @@ import { InfrabaseError } from '../../engine/index.js';
 import { cloudMetrics, LATENCY_BUCKETS_SECONDS } from '../../metrics/index.js';
 import { PREDICT_DURATION_BUCKETS_SECONDS, PredictUsage } from '../../ml/index.js';
 import { call, retireNodesAndClose, startTestControlPlane } from '../support/control-plane.js';
-import { SHARED_DATA } from '../support/data.js';
+import { EXAMPLES } from '../support/data.js';
 import { waitFor } from '../support/tmp.js';
 
 /** One sample of an exposition page: name, labels and value. */
@@ -67,7 +67,7 @@ beforeAll(async () => {
     sql: 'WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c',
     timeoutMs: 300,
   });
-  const onnx = readFileSync(`${SHARED_DATA}/models/sklearn_randomforest_iris.onnx`).toString('base64');
+  const onnx = readFileSync(`${EXAMPLES}/models/sklearn_randomforest_iris.onnx`).toString('base64');
   await sql('import', {
     sql: "INSERT INTO sys_models (name, onnx) VALUES ('iris_rf', ?)",
     params: [{ $base64: onnx }],

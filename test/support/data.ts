@@ -1,6 +1,7 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
 import type { Rows } from '../../ml/training/index.js';
 
 function repoRoot(): string {
@@ -10,10 +11,26 @@ function repoRoot(): string {
 }
 
 /**
- * The shared real data (see its PROVENANCE.md): `../shared/data` beside the repository, as laid out for
- * development and CI; `INFRABASE_SHARED_DATA` overrides it.
+ * The real data the tests, the README and the demo use, carried by the repository (see examples/PROVENANCE.md):
+ * `tabular/` (UCI: iris, adult.csv.gz, bank_marketing, breast_cancer_wdbc, diabetes), `timeseries/` (two NAB
+ * traces) and `models/` (the reference ONNX models with sample_runs.json).
+ */
+export const EXAMPLES = resolve(repoRoot(), 'examples');
+
+/** UCI Adult (32,561 rows), gzip-compressed; `infrabase load` and {@link readDataFile} decompress it. */
+export const ADULT_CSV = join(EXAMPLES, 'tabular/adult.csv.gz');
+
+/**
+ * The larger data set some benchmarks read beyond examples/ (see its PROVENANCE.md): `../shared/data` beside the
+ * repository when present; `INFRABASE_SHARED_DATA` overrides it. Not needed by `npm test`.
  */
 export const SHARED_DATA = process.env.INFRABASE_SHARED_DATA ?? resolve(repoRoot(), '../shared/data');
+
+/** The bytes of a data file, gunzipped when its name ends in `.gz`. */
+export function readDataFile(path: string): Buffer {
+  const bytes = readFileSync(path);
+  return path.endsWith('.gz') ? gunzipSync(bytes) : bytes;
+}
 
 /**
  * Parsed CSV records as training rows: `X` row-major [n, d] float64 with `feature(record, name)` for each of

@@ -1,21 +1,21 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCsv } from '../../control-plane/tables/index.js';
-import { SHARED_DATA } from '../support/data.js';
+import { EXAMPLES } from '../support/data.js';
 import { startCluster, type TestCluster } from '../training/cluster.js';
 
 let cluster: TestCluster;
 beforeAll(async () => {
   cluster = await startCluster(2);
-  await loadCsv(cluster.api, 'iris', `${SHARED_DATA}/tabular/iris.csv`, {});
-  const onnx = readFileSync(`${SHARED_DATA}/models/sklearn_logreg_iris.onnx`).toString('base64');
+  await loadCsv(cluster.api, 'iris', `${EXAMPLES}/tabular/iris.csv`, {});
+  const onnx = readFileSync(`${EXAMPLES}/models/sklearn_logreg_iris.onnx`).toString('base64');
   await cluster.api.sql("INSERT INTO sys_models (name, onnx) VALUES ('iris_lr', ?)", [{ $base64: onnx }]);
 });
 afterAll(() => cluster?.close());
 
 /** Expected labels of a reference column by 1-based row number (`row` there is 0-based). */
 function expectedLabels(column = 'sklearn_logreg_label'): Map<number, number> {
-  const [header, ...lines] = readFileSync(`${SHARED_DATA}/models/iris_expected_predictions.csv`, 'utf8')
+  const [header, ...lines] = readFileSync(`${EXAMPLES}/models/iris_expected_predictions.csv`, 'utf8')
     .trim()
     .split('\n');
   const cols = header.split(',');
@@ -41,7 +41,7 @@ describe('PREDICT on every shard', () => {
   });
 
   it('pushes a new version to the nodes before the next query names it', async () => {
-    const onnx = readFileSync(`${SHARED_DATA}/models/sklearn_randomforest_iris.onnx`).toString('base64');
+    const onnx = readFileSync(`${EXAMPLES}/models/sklearn_randomforest_iris.onnx`).toString('base64');
     await cluster.api.sql("INSERT INTO sys_models (name, onnx) VALUES ('iris_lr', ?)", [{ $base64: onnx }]);
     const res = await cluster.api.request<{ rows: unknown[][] }>('POST', '/v1/sql/cluster', {
       sql: "SELECT count(*), sum(PREDICT('iris_lr@2', sepal_length, sepal_width, petal_length, petal_width) = species) FROM iris",

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import { ApiClient, type ControlPlane, loadConfig, startControlPlane } from '../../control-plane/index.js';
 import { createLogger } from '../../control-plane/logger.js';
@@ -6,12 +5,12 @@ import { createTrainingModule } from '../../control-plane/modules/training.js';
 import { createNodesModule } from '../../control-plane/nodes/index.js';
 import { TRAINING_FAULTS_ENV } from '../../control-plane/training/index.js';
 import type { Rows } from '../../ml/index.js';
-import { SHARED_DATA } from '../support/data.js';
+import { ADULT_CSV, EXAMPLES, readDataFile } from '../support/data.js';
 import { stopLocalAgents } from '../support/local-agents.js';
 import { tempDir, waitFor } from '../support/tmp.js';
 
-export const DATA_DIR = SHARED_DATA;
-export const ADULT_CSV = `${DATA_DIR}/tabular/adult.csv`;
+export const DATA_DIR = EXAMPLES;
+export { ADULT_CSV };
 
 /** Knuth's multiplicative hash of the row id, in [0, 100): the fixed 20% hold-out, in SQL and here alike. */
 export const HOLDOUT_SQL = '((_row * 2654435761) % 4294967296) % 100 < 20';
@@ -31,7 +30,7 @@ export function holdoutSplit(
   file: string,
   extract: (r: Record<string, string>) => number[],
 ): { train: Rows; test: Rows } {
-  const records = parse(readFileSync(file), { columns: true, ltrim: true }) as Record<string, string>[];
+  const records = parse(readDataFile(file), { columns: true, ltrim: true }) as Record<string, string>[];
   const sets = { train: [] as number[][], test: [] as number[][] };
   records.forEach((r, i) => {
     (isHoldout(i + 1) ? sets.test : sets.train).push(extract(r));

@@ -10,10 +10,10 @@ export function registerDemo(program: Command): void {
     .description(
       'run the four jobs of infrabase on this machine: scale, load, train, PREDICT, autoscale, metrics',
     )
-    .requiredOption('--adult <file>', 'UCI Adult CSV, e.g. ../shared/data/tabular/adult.csv')
+    .requiredOption('--adult <file>', 'UCI Adult CSV (or .csv.gz), e.g. examples/tabular/adult.csv.gz')
     .requiredOption(
       '--trace <file>',
-      'NAB CPU trace, e.g. ../shared/data/timeseries/nab_cpu_utilization_asg_misconfiguration.csv',
+      'NAB CPU trace, e.g. examples/timeseries/nab_cpu_utilization_asg_misconfiguration.csv',
     )
     .option('--data-dir <dir>', 'data dir (default ./infrabase-data)')
     .option('--port <n>', 'HTTP API port (default 7420; 0 picks a free one)', parsePort)

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { loadCsv } from '../../tables/index.js';
 import { type ConnectionFlags, connect, connectionOptions } from '../connection.js';
 import { renderTable } from '../format.js';
+import { integerFlag } from '../numeric-flags.js';
 
 interface LoadFlags extends ConnectionFlags {
   shardBy?: string;
@@ -20,7 +21,7 @@ export function registerLoad(program: Command): void {
       .argument('<file>', 'a CSV file with a header row')
       .option('--shard-by <column>', 'hash this column to pick the node (default: round-robin)')
       .option('--delimiter <char>', 'field delimiter (leading spaces after it are trimmed)', ',')
-      .option('--batch-size <n>', 'rows per request', (v) => Number(v), 2000),
+      .option('--batch-size <n>', 'rows per request', integerFlag(1), 2000),
   ).action(async (table: string, file: string, flags: LoadFlags) => {
     const client = connect(flags);
     const bar = new SingleBar({

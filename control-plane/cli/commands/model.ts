@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { InfrabaseError } from '../../../engine/index.js';
 import { type ConnectionFlags, connect, connectionOptions } from '../connection.js';
 import { renderTable } from '../format.js';
+import { integerFlag } from '../numeric-flags.js';
 
 /** `infrabase model import NAME FILE.onnx`: stores an ONNX model in sys_models through the API. */
 export function registerModel(program: Command): void {
@@ -14,7 +15,7 @@ export function registerModel(program: Command): void {
       .description('import an ONNX model (validated on insert; the next version unless --version)')
       .argument('<name>', "model name, used as PREDICT('name', ...)")
       .argument('<file>', 'an .onnx file (any producer: skl2onnx, PyTorch, XGBoost, …)')
-      .option('--version <n>', 'explicit version (default: newest + 1)', (v) => Number(v))
+      .option('--version <n>', 'explicit version (default: newest + 1)', integerFlag(1))
       .option('--features <list>', 'comma-separated feature (column) names, in input order'),
   ).action(
     async (name: string, file: string, flags: ConnectionFlags & { version?: number; features?: string }) => {

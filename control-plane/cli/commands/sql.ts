@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import type { ApiClient } from '../../client/index.js';
 import { type ConnectionFlags, connect, connectionOptions } from '../connection.js';
 import { renderTable } from '../format.js';
+import { integerFlag } from '../numeric-flags.js';
 
 interface SqlFlags extends ConnectionFlags {
   json?: boolean;
@@ -21,7 +22,7 @@ export function registerSql(program: Command): void {
       .option('--json', 'print the answer as JSON {columns, rows, changes}')
       .option('--cluster', 'run a read-only statement on every ready data node; rows get a _node column')
       .option('--params <json>', 'statement parameters as a JSON array or object')
-      .option('--timeout-ms <n>', 'time limit of the statement in milliseconds', (v) => Number(v)),
+      .option('--timeout-ms <n>', 'time limit of the statement in milliseconds', integerFlag(1)),
   ).action(async (sql: string | undefined, flags: SqlFlags) => {
     const client = connect(flags);
     if (sql !== undefined) {

@@ -2,6 +2,7 @@ import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { type ConnectionFlags, connect, connectionOptions } from '../connection.js';
 import { followJob, formatRound } from '../follow-job.js';
+import { integerFlag, numberFlag } from '../numeric-flags.js';
 
 interface TrainFlags extends ConnectionFlags {
   model: string;
@@ -24,8 +25,6 @@ interface TrainFlags extends ConnectionFlags {
   pollMs?: number;
 }
 
-const num = (v: string) => Number(v);
-
 /**
  * `infrabase train --model NAME --sql "SELECT …" --label y --features a,b,c …`: inserts a sys_training_jobs
  * row through the API, then follows it with a progress bar over rounds and one line of metrics per round,
@@ -45,18 +44,18 @@ export function registerTrain(program: Command): void {
       .requiredOption('--features <list>', 'comma-separated feature columns, in model input order')
       .option('--type <type>', 'logistic, softmax, linear or mlp', 'logistic')
       .option('--strategy <name>', 'fedavg, fedprox, fedadam, trimmed_mean or median', 'fedavg')
-      .option('--rounds <n>', 'federated rounds', num)
-      .option('--epochs <n>', 'local epochs per round', num)
-      .option('--batch-size <n>', 'local mini-batch size', num)
-      .option('--learning-rate <x>', 'local learning rate', num)
+      .option('--rounds <n>', 'federated rounds', integerFlag(1))
+      .option('--epochs <n>', 'local epochs per round', integerFlag(1))
+      .option('--batch-size <n>', 'local mini-batch size', integerFlag(1))
+      .option('--learning-rate <x>', 'local learning rate', numberFlag(0))
       .option('--optimizer <name>', 'sgd or adam')
-      .option('--min-shards <n>', 'fewest shards per round', num)
-      .option('--fraction <x>', 'fraction of shards sampled per round, (0, 1]', num)
-      .option('--round-timeout-ms <n>', 'round time limit in ms', num)
+      .option('--min-shards <n>', 'fewest shards per round', integerFlag(1))
+      .option('--fraction <x>', 'fraction of shards sampled per round, (0, 1]', numberFlag(0, 1))
+      .option('--round-timeout-ms <n>', 'round time limit in ms', integerFlag(1))
       .option('--params <json>', 'strategy_params JSON (mu, fedAdam, trimFraction, classes, l2)')
-      .option('--seed <n>', 'job seed', num)
+      .option('--seed <n>', 'job seed', integerFlag(Number.MIN_SAFE_INTEGER))
       .option('--no-wait', 'insert the job and exit')
-      .option('--poll-ms <n>', 'how often to poll the job, ms', num, 300),
+      .option('--poll-ms <n>', 'how often to poll the job, ms', integerFlag(1), 300),
   ).action(async (flags: TrainFlags) => {
     const client = connect(flags);
     const features = flags.features

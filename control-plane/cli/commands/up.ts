@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/index.js';
-import { startControlPlane } from '../../up.js';
+import { type ControlPlane, startControlPlane } from '../../up.js';
+import { integerFlag } from '../numeric-flags.js';
 
 /** `infrabase up`: runs the control plane in the foreground until SIGINT/SIGTERM. */
 export function registerUp(program: Command): void {
@@ -29,6 +30,11 @@ export function registerUp(program: Command): void {
             ...(opts.logLevel ? { log: { level: opts.logLevel as never } } : {}),
           },
         });
+        // Before anything is printed: a SIGTERM sent as soon as the banner is read must stop cleanly, not kill.
+        const stopRequested = new Promise<void>((resolve) => {
+          process.once('SIGINT', () => resolve());
+          process.once('SIGTERM', () => resolve());
+        });
         const cp = await startControlPlane(config);
         const out = process.stdout;
         out.write(`infrabase control plane listening on ${cp.url}\n`);
@@ -39,28 +45,35 @@ export function registerUp(program: Command): void {
           );
         }
         out.write(`data dir: ${config.dataDir}\n`);
-        if (cp.tokens.created) {
-          out.write(
-            `API tokens were generated and stored in ${cp.tokens.path} (mode 0600); shown this once:\n`,
-          );
-          out.write(`  admin:     ${cp.tokens.admin}\n  read-only: ${cp.tokens.read}\n`);
-        } else {
-          out.write(`API tokens: ${cp.tokens.path}\n`);
-        }
-        out.write(`try: infrabase sql --data-dir ${config.dataDir} "SELECT id, status FROM sys_nodes"\n`);
-        await new Promise<void>((resolve) => {
-          const shutdown = () => resolve();
-          process.once('SIGINT', shutdown);
-          process.once('SIGTERM', shutdown);
-        });
+        out.write(
+          cp.tokens.created
+            ? `API tokens generated and stored in ${cp.tokens.path} (mode 0600); the CLI reads the admin token there\n`
+            : `API tokens: ${cp.tokens.path}\n`,
+        );
+        out.write(
+          `try: infrabase sql --url ${cp.url} --data-dir ${config.dataDir} "SELECT id, status FROM sys_nodes"\n`,
+        );
+        await stopRequested;
+        const agents = runningLocalAgents(cp);
         await cp.stop();
+        if (agents > 0) {
+          const [them, s] = agents === 1 ? ['it', ''] : ['them', 's'];
+          out.write(
+            `control plane stopped; ${agents} local node agent${s} still running (the next \`infrabase up\` ` +
+              `adopts ${them}); to stop ${them}: infrabase down --nodes --data-dir ${config.dataDir}\n`,
+          );
+        }
       },
     );
 }
 
-export function parsePort(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535)
-    throw new Error(`port must be an integer 0-65535, got ${value}`);
-  return n;
+/** Local nodes meant to run: their agents outlive the control plane (a restart adopts them). */
+function runningLocalAgents(cp: ControlPlane): number {
+  return cp.context.db
+    .prepare("SELECT count(*) FROM sys_nodes WHERE provider = 'local' AND desired_state = 'running'")
+    .pluck()
+    .get() as number;
 }
+
+/** `--port`: an integer 0-65535 (0 picks a free port); anything else stops the command before it starts. */
+export const parsePort = integerFlag(0, 65535);

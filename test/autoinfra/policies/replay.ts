@@ -1,13 +1,16 @@
 import { readFileSync } from 'node:fs';
 import type { Database } from '../../../engine/index.js';
-import { SHARED_DATA } from '../../support/data.js';
+import { EXAMPLES } from '../../support/data.js';
 
-/** Where the NAB traces live (see shared/data/PROVENANCE.md); `INFRABASE_SHARED_DATA` overrides the data root. */
-export const TRACES_DIR = `${SHARED_DATA}/timeseries/`;
+/** Where the tests' NAB traces live (see examples/PROVENANCE.md). */
+export const TRACES_DIR = `${EXAMPLES}/timeseries/`;
 
-/** A NAB trace as `[ts ms, value]` pairs; timestamps are read as UTC. */
-export function readTrace(file: string): [number, number][] {
-  const lines = readFileSync(`${TRACES_DIR}${file}`, 'utf8').trim().split('\n').slice(1);
+/**
+ * A NAB trace as `[ts ms, value]` pairs; timestamps are read as UTC. `file` is a name in {@link TRACES_DIR}, or a
+ * path when `dir` is given.
+ */
+export function readTrace(file: string, dir = TRACES_DIR): [number, number][] {
+  const lines = readFileSync(`${dir}${file}`, 'utf8').trim().split('\n').slice(1);
   return lines.map((line) => {
     const [stamp, value] = line.split(',');
     return [Date.parse(`${stamp.replace(' ', 'T')}Z`), Number(value)];

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ControlPlane } from '../../../control-plane/index.js';
 import { call, startTestControlPlane } from '../../support/control-plane.js';
-import { SHARED_DATA } from '../../support/data.js';
+import { EXAMPLES } from '../../support/data.js';
 import { waitFor } from '../../support/tmp.js';
 
 let cp: ControlPlane;
@@ -51,7 +51,7 @@ function psql(
 beforeAll(async () => {
   // The bare SQL API: sys_nodes rows stay rows (no reconciler launches them).
   ({ cp, close } = await startTestControlPlane({}, { modules: [] }));
-  const onnx = readFileSync(`${SHARED_DATA}/models/sklearn_logreg_iris.onnx`).toString('base64');
+  const onnx = readFileSync(`${EXAMPLES}/models/sklearn_logreg_iris.onnx`).toString('base64');
   const setup = [
     { sql: "INSERT INTO sys_models (name, onnx) VALUES ('iris_lr', ?)", params: [{ $base64: onnx }] },
     { sql: 'CREATE TABLE flowers (a REAL, b REAL, c REAL, d REAL)' },

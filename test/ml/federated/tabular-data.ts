@@ -1,10 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import type { Rows } from '../../../ml/training/index.js';
-import { recordsToRows, SHARED_DATA } from '../../support/data.js';
+import { ADULT_CSV, EXAMPLES, readDataFile, recordsToRows } from '../../support/data.js';
 
-/** Real UCI data from ../shared/data for the accuracy tests and benchmarks (see PROVENANCE.md). */
-export const DATA_DIR = SHARED_DATA;
+/** Real UCI data from examples/ for the accuracy tests and benchmarks (see examples/PROVENANCE.md). */
+export const DATA_DIR = EXAMPLES;
 
 export interface LabelledData {
   /** Raw (unstandardised) features [n, d] and 0/1 labels. */
@@ -43,7 +42,7 @@ function numeric(r: Record<string, string>, name: string): number {
  * columns).
  */
 export function loadAdult(): LabelledData {
-  const records = parse(readFileSync(`${DATA_DIR}/tabular/adult.csv`), {
+  const records = parse(readDataFile(ADULT_CSV), {
     columns: true,
     ltrim: true,
     skip_empty_lines: true,
@@ -87,7 +86,7 @@ export const BANK_NUMERIC_COLUMNS = [
 
 /** UCI Bank Marketing (bank-additional, 4,119 rows): label `y` (`yes` = 1), numeric columns plus two 0/1 flags. */
 export function loadBank(): LabelledData {
-  const records = parse(readFileSync(`${DATA_DIR}/tabular/bank_marketing.csv`), {
+  const records = parse(readDataFile(`${DATA_DIR}/tabular/bank_marketing.csv`), {
     columns: true,
     skip_empty_lines: true,
   }) as Record<string, string>[];

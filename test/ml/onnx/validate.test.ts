@@ -10,10 +10,10 @@ import {
   mlExtension,
   onnx,
 } from '../../../ml/index.js';
-import { SHARED_DATA } from '../../support/data.js';
+import { EXAMPLES } from '../../support/data.js';
 import { externalDataModel, logisticRegressionModel, sequenceInputModel } from './build-models.js';
 
-const MODELS = `${SHARED_DATA}/models`;
+const MODELS = `${EXAMPLES}/models`;
 let db: Database;
 beforeEach(() => {
   db = openDatabase(':memory:', { migrate: true, extensions: [mlExtension] });

@@ -3,7 +3,7 @@ import type { Database } from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { seededRandom } from '../../../engine/index.js';
 import { importModel, NATIVE_ENV, predictBatching, predictStats, syncModels } from '../../../ml/index.js';
-import { SHARED_DATA } from '../../support/data.js';
+import { EXAMPLES } from '../../support/data.js';
 import { logisticRegressionModel } from '../onnx/build-models.js';
 import { openMlDatabase, query } from './support.js';
 
@@ -166,7 +166,7 @@ describe.each(['native', 'javascript'] as const)(
     it('falls back to per-row evaluation for a model that cannot be batched', () => {
       db.prepare('INSERT INTO sys_models (name, onnx) VALUES (?, ?)').run(
         'lgbm',
-        readFileSync(`${SHARED_DATA}/models/lightgbm_classifier_2f.onnx`),
+        readFileSync(`${EXAMPLES}/models/lightgbm_classifier_2f.onnx`),
       );
       const sql = "SELECT id, PREDICT('lgbm', f1 + 5, f2 + 3) FROM t LIMIT 20";
       expect(query(db, sql)).toEqual(perRow(sql));

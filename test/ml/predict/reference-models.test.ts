@@ -32,7 +32,7 @@ function close(actual: unknown, expected: number): void {
   expect(Number(actual)).toBeCloseTo(expected, 4);
 }
 
-describe('every model in shared/data/models imports and reproduces sample_runs.json through SQL', () => {
+describe('every model in examples/models imports and reproduces sample_runs.json through SQL', () => {
   const files = [...new Set(Object.keys(runs).map((k) => k.split(' ')[0]))];
 
   it.each(files)('%s imports with a plain SQL insert', (file) => {

@@ -2,10 +2,10 @@ import { readFileSync } from 'node:fs';
 import type { Database } from 'better-sqlite3';
 import { executeStatement, openDatabase } from '../../../engine/index.js';
 import { mlExtension, NATIVE_ENV, predictBatching } from '../../../ml/index.js';
-import { SHARED_DATA } from '../../support/data.js';
+import { EXAMPLES } from '../../support/data.js';
 
-export const MODELS_DIR = `${SHARED_DATA}/models`;
-export const IRIS_CSV = `${SHARED_DATA}/tabular/iris.csv`;
+export const MODELS_DIR = `${EXAMPLES}/models`;
+export const IRIS_CSV = `${EXAMPLES}/tabular/iris.csv`;
 
 /** A migrated database with the ml extension (triggers installed). */
 export function openMlDatabase(path = ':memory:'): Database {

@@ -1,16 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import type { Rows } from '../../../ml/training/index.js';
-import { recordsToRows, SHARED_DATA } from '../../support/data.js';
+import { EXAMPLES, recordsToRows } from '../../support/data.js';
 
-const DATA_DIR = SHARED_DATA;
+const DATA_DIR = EXAMPLES;
 
 export interface SmallDataset {
   rows: Rows;
   featureNames: string[];
 }
 
-/** Reads a numeric CSV from shared/data/tabular: every column but `label` (and `drop`) is a feature. */
+/** Reads a numeric CSV from examples/tabular: every column but `label` (and `drop`) is a feature. */
 function load(
   file: string,
   label: string,
