@@ -15,4 +15,5 @@ export * from './errors.js';
 export * from './extension.js';
 export * from './migrations.js';
 export * from './now.js';
+export * from './planner/index.js';
 export * from './query.js';
