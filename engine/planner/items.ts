@@ -117,7 +117,7 @@ export function orderTerms(
 ): OrderTerm[] {
   if (!orderClause) return [];
   return listItems(orderClause.specifications).map((spec) => {
-    let expr = spec.expr as AstNode;
+    let expr = spec.type === 'sort_specification' ? (spec.expr as AstNode) : spec;
     let suffix = '';
     if (expr.type === 'binary_expr' && opName(expr) === 'COLLATE') {
       suffix += ` COLLATE ${sourceOf(expr.right as AstNode, src)}`;

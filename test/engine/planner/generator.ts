@@ -116,8 +116,14 @@ export function generator(seed: number): () => Generated {
     }
     return ` LIMIT ${int(1, 20)}${r() < 0.5 ? ` OFFSET ${int(0, 10)}` : ''}`;
   };
-  const order = (n: number): string =>
-    ` ORDER BY ${Array.from({ length: n }, (_, i) => `${i + 1}${r() < 0.5 ? ' DESC' : ''}`).join(', ')}`;
+  /** ORDER BY `first` (if any), then every result position: a total order of the result rows. */
+  const order = (n: number, first?: string): string => {
+    const terms = Array.from(
+      { length: n },
+      (_, i) => `${i + 1}${pick(['', ' DESC', ' NULLS LAST', ' DESC NULLS FIRST'])}`,
+    );
+    return ` ORDER BY ${[...(first ? [first] : []), ...terms].join(', ')}`;
+  };
 
   const rows = (): Generated => {
     const f = from();
@@ -182,6 +188,13 @@ export function generator(seed: number): () => Generated {
     }
   };
   const union = (): Generated => {
+    if (r() < 0.3) {
+      return {
+        sql: `SELECT a.sex, count(*) FROM adult a GROUP BY a.sex UNION ALL SELECT b.marital, count(*) FROM bank b WHERE b.age > ${int(20, 60)} GROUP BY b.marital ORDER BY 2 DESC, 1`,
+        params: [],
+        ordered: true,
+      };
+    }
     const t = r() < 0.5 ? 'UNION ALL' : 'UNION';
     const lim = r() < 0.5 ? ` ORDER BY 1, 2 LIMIT ${int(1, 30)}` : '';
     return {
