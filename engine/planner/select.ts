@@ -12,6 +12,7 @@ import {
   columnRef,
   isNode,
   joinSql,
+  listItems,
   opName,
   quoteIdent,
   render,
@@ -80,13 +81,27 @@ function planCompound(node: AstNode, ctx: PlanContext): QueryPlan {
   };
   flatten(node);
   const last = branches[branches.length - 1];
-  const plans = branches.map((b) => {
-    if (b.type !== 'select_stmt') return planQuery(b, ctx);
-    return planSelect(b, ctx, b !== last);
-  });
   const order = last.type === 'select_stmt' ? clause(last, 'order_by_clause') : undefined;
   const limitClause = last.type === 'select_stmt' ? clause(last, 'limit_clause') : undefined;
   const { limit, offset } = limitValues(limitClause, ctx.src, ctx.params);
+  // ORDER BY … LIMIT k of the compound bounds each branch to its own top k + offset.
+  // Only positions: a name may denote different columns in different branches.
+  const positional =
+    order !== undefined &&
+    listItems(order.specifications).every((spec) => {
+      let e = spec.type === 'sort_specification' ? (spec.expr as AstNode) : spec;
+      if (e.type === 'binary_expr' && opName(e) === 'COLLATE') e = e.left as AstNode;
+      return e.type === 'number_literal';
+    });
+  // Only UNION ALL: under UNION a branch's top k may hold duplicates and so too few distinct rows.
+  const unionAll = ops.every((o) => o === 'UNION ALL');
+  const topK =
+    limit !== undefined && order && positional && unionAll ? { order, limit: limit + offset } : undefined;
+  const plans = branches.map((b) => {
+    if (b.type !== 'select_stmt') return planQuery(b, ctx);
+    // No branch owns an ORDER BY/LIMIT: SQLite's grammar gives the last one's to the compound.
+    return planSelect(b, ctx, false, topK);
+  });
   const parts: Sql[] = plans.map((p, i) =>
     sql(i > 0 ? ` ${ops[i - 1]} ` : '', 'SELECT * FROM (', p.final, ')'),
   );
@@ -217,11 +232,22 @@ function isLocalShape(sub: AstNode, from: FromAnalysis): boolean {
   });
 }
 
+/** A compound's ORDER BY … LIMIT, applied to each of its branches as a bound. */
+export interface BranchTopK {
+  readonly order: AstNode;
+  readonly limit: number;
+}
+
 /**
- * Plans one SELECT. `withOrderLimit` is false for a non-last branch of a compound, whose ORDER BY/LIMIT
+ * Plans one SELECT. `withOrderLimit` is false for a branch of a compound, whose ORDER BY/LIMIT
  * belong to the compound.
  */
-export function planSelect(select: AstNode, ctx: PlanContext, withOrderLimit: boolean): QueryPlan {
+export function planSelect(
+  select: AstNode,
+  ctx: PlanContext,
+  withOrderLimit: boolean,
+  topK?: BranchTopK,
+): QueryPlan {
   if (clause(select, 'with_clause'))
     throw refuse('WITH (common table expressions); write the subquery in FROM');
   const fromClause = clause(select, 'from_clause');
@@ -300,7 +326,7 @@ export function planSelect(select: AstNode, ctx: PlanContext, withOrderLimit: bo
     whereSql,
     withOrderLimit,
   };
-  return isAggregate ? planAggregate(input) : planRows(input);
+  return isAggregate ? planAggregate(input) : planRows(input, withOrderLimit ? undefined : topK);
 }
 
 /** A SELECT over merged subqueries only: it runs as written on the control plane. */
@@ -376,17 +402,25 @@ function modifiers(selectClause: AstNode): string {
 }
 
 /** Rows pushed down (filter, projection, scalar functions, PREDICT); ORDER BY … LIMIT as a top-k merge. */
-function planRows(input: Parameters<typeof planAggregate>[0]): QueryPlan {
+function planRows(input: Parameters<typeof planAggregate>[0], bound?: BranchTopK): QueryPlan {
   const { select, items, src, table } = input;
-  const orderClause = input.withOrderLimit ? clause(select, 'order_by_clause') : undefined;
   const distinct = modifiers(clause(select, 'select_clause')!) !== '';
-  const orders = orderTerms(orderClause, items, src);
+  let orders = orderTerms(input.withOrderLimit ? clause(select, 'order_by_clause') : undefined, items, src);
+  let { limit, offset } = input.withOrderLimit
+    ? limitValues(clause(select, 'limit_clause'), src, input.params)
+    : { limit: undefined as number | undefined, offset: 0 };
+  if (bound) {
+    // Only result columns (by position or equal expression) order a branch; names stay with the compound.
+    const terms = orderTerms(bound.order, items, src);
+    if (terms.every((t) => t.item !== undefined)) {
+      orders = terms;
+      limit = bound.limit;
+      offset = 0;
+    }
+  }
   const hidden = orders.filter((o) => o.hidden !== undefined);
   if (distinct && hidden.length > 0)
     throw refuse('ORDER BY a term that is not a result column, with DISTINCT');
-  const { limit, offset } = input.withOrderLimit
-    ? limitValues(clause(select, 'limit_clause'), src, input.params)
-    : { limit: undefined, offset: 0 };
   const columns = [
     ...items.map((it, i) => ({
       sql: it.sql,

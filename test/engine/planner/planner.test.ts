@@ -179,3 +179,13 @@ describe('failures', () => {
     expect((err as Error).message).toMatch(/over the limit of 100/);
   });
 });
+
+describe('compounds', () => {
+  it('UNION ALL … ORDER BY <position> LIMIT k asks each shard for its top k only', async () => {
+    const sql =
+      'SELECT education, age FROM adult WHERE age > 30 UNION ALL SELECT education, age FROM bank ORDER BY 2 DESC, 1 LIMIT 5 OFFSET 1';
+    expect(await run(sql)).toEqual(oracle(sql));
+    expect(cluster.reader.calls).toHaveLength(2 * SHARDS);
+    expect(cluster.reader.calls.every((c) => /ORDER BY "_c2" DESC, "_c1" LIMIT 6$/.test(c.sql))).toBe(true);
+  });
+});
