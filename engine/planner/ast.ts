@@ -25,8 +25,13 @@ export function isNode(v: unknown): v is AstNode {
   return typeof v === 'object' && v !== null && typeof (v as { type?: unknown }).type === 'string';
 }
 
-/** Direct child nodes, in source order. */
+const childCache = new WeakMap<AstNode, AstNode[]>();
+const canonCache = new WeakMap<AstNode, string>();
+
+/** Direct child nodes, in source order (cached: trees are never modified). */
 export function children(node: AstNode): AstNode[] {
+  const cached = childCache.get(node);
+  if (cached) return cached;
   const out: AstNode[] = [];
   for (const [key, value] of Object.entries(node)) {
     if (key === 'range') continue;
@@ -34,7 +39,9 @@ export function children(node: AstNode): AstNode[] {
       for (const v of value) if (isNode(v)) out.push(v);
     } else if (isNode(value)) out.push(value);
   }
-  return out.sort((a, b) => (a.range?.[0] ?? 0) - (b.range?.[0] ?? 0));
+  if (out.length > 1) out.sort((a, b) => (a.range?.[0] ?? 0) - (b.range?.[0] ?? 0));
+  childCache.set(node, out);
+  return out;
 }
 
 /**
@@ -103,11 +110,15 @@ export function opName(node: AstNode): string {
 
 /** A structural key of an expression: equal for the same expression written with other spacing or case. */
 export function canon(node: AstNode): string {
-  return JSON.stringify(node, (key, value) => {
-    if (key === 'range' || key === 'text') return undefined;
-    if (key === 'name' && typeof value === 'string') return value.toLowerCase();
+  const cached = canonCache.get(node);
+  if (cached !== undefined) return cached;
+  const key = JSON.stringify(node, (k, value) => {
+    if (k === 'range' || k === 'text') return undefined;
+    if (k === 'name' && typeof value === 'string') return value.toLowerCase();
     return value;
   });
+  canonCache.set(node, key);
+  return key;
 }
 
 /** Double-quoted SQL identifier. */

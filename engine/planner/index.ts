@@ -3,5 +3,5 @@
  * (pushdown to one in-sync placement per shard, merge on the control plane). See docs/distributed-queries.md.
  */
 export type { DistributedPlan, DistributedPlannerOptions } from './planner.js';
-export { DistributedPlanner } from './planner.js';
+export { DistributedPlanner, readsDistributedTable } from './planner.js';
 export { SUPPORTED_SHAPES } from './refuse.js';

@@ -43,17 +43,6 @@ export class DistributedPlanner {
     this.db.prepare('CREATE TEMP TABLE _affinity (n NUMERIC, t TEXT, b)').run();
   }
 
-  /** Whether `sql` reads any table of `tables` (then it must go through the planner). */
-  static readsDistributed(sql: string, tables: ReadonlyMap<string, DistributedTable>): boolean {
-    let node: AstNode;
-    try {
-      node = parseStatement(sql).node;
-    } catch {
-      return false;
-    }
-    return tablesRead(node).some((t) => tables.has(t));
-  }
-
   /**
    * Plans `sql` with its positional `params`.
    * @returns undefined when the statement reads no distributed or reference table (it is not the planner's).
@@ -115,6 +104,20 @@ export class DistributedPlanner {
     this.db.prepare('DELETE FROM _affinity').run();
     return row[0];
   }
+}
+
+/**
+ * Whether `sql` is one statement that reads a table of `tables` (then it belongs to the planner). False when
+ * the SQL parser does not accept it: such a statement keeps its own path, where SQLite reports on it.
+ */
+export function readsDistributedTable(sql: string, tables: ReadonlyMap<string, DistributedTable>): boolean {
+  let node: AstNode;
+  try {
+    node = parseStatement(sql).node;
+  } catch {
+    return false;
+  }
+  return tablesRead(node).some((t) => tables.has(t));
 }
 
 /** EXPLAIN rows: one per shard statement (step, target, sql) and one per merge step. */
