@@ -37,6 +37,10 @@ export class DistributedPlanner {
   private readonly db = new Database(':memory:');
   private readonly maxMergeRows: number;
   private tableSeq = 0;
+  private readonly affinityStatements = new Map<
+    string,
+    { insert: Database.Statement; clear: Database.Statement }
+  >();
 
   constructor(options: DistributedPlannerOptions = {}) {
     this.maxMergeRows = options.maxMergeRows ?? 1_000_000;
@@ -96,12 +100,17 @@ export class DistributedPlanner {
     this.db.close();
   }
 
+  /** The value SQLite compares with a column of `affinity`: stored into such a column and read back. */
   private convert(value: unknown, affinity: Affinity): unknown {
     const col = affinity === 'TEXT' ? 't' : affinity === '' ? 'b' : 'n';
     const v = typeof value === 'boolean' ? Number(value) : value;
-    this.db.prepare(`INSERT INTO _affinity (${col}) VALUES (?)`).run(v);
-    const row = this.db.prepare(`SELECT ${col} FROM _affinity`).raw(true).get() as unknown[];
-    this.db.prepare('DELETE FROM _affinity').run();
+    const stmt = this.affinityStatements.get(col) ?? {
+      insert: this.db.prepare(`INSERT INTO _affinity (${col}) VALUES (?) RETURNING ${col}`).raw(true),
+      clear: this.db.prepare('DELETE FROM _affinity'),
+    };
+    this.affinityStatements.set(col, stmt);
+    const row = stmt.insert.get(v) as unknown[];
+    stmt.clear.run();
     return row[0];
   }
 }
