@@ -25,12 +25,15 @@ export function isNode(v: unknown): v is AstNode {
   return typeof v === 'object' && v !== null && typeof (v as { type?: unknown }).type === 'string';
 }
 
-const childCache = new WeakMap<AstNode, AstNode[]>();
-const canonCache = new WeakMap<AstNode, string>();
+// Memos kept on the nodes under symbols (invisible to Object.entries and JSON): a WeakMap per node made
+// garbage collection the planner's largest cost.
+const CHILDREN = Symbol('children');
+const CANON = Symbol('canon');
+type Memo = { [CHILDREN]?: AstNode[]; [CANON]?: string };
 
-/** Direct child nodes, in source order (cached: trees are never modified). */
+/** Direct child nodes, in source order (memoised: the planner never changes a tree's shape). */
 export function children(node: AstNode): AstNode[] {
-  const cached = childCache.get(node);
+  const cached = (node as Memo)[CHILDREN];
   if (cached) return cached;
   const out: AstNode[] = [];
   for (const [key, value] of Object.entries(node)) {
@@ -40,7 +43,7 @@ export function children(node: AstNode): AstNode[] {
     } else if (isNode(value)) out.push(value);
   }
   if (out.length > 1) out.sort((a, b) => (a.range?.[0] ?? 0) - (b.range?.[0] ?? 0));
-  childCache.set(node, out);
+  (node as Memo)[CHILDREN] = out;
   return out;
 }
 
@@ -110,14 +113,14 @@ export function opName(node: AstNode): string {
 
 /** A structural key of an expression: equal for the same expression written with other spacing or case. */
 export function canon(node: AstNode): string {
-  const cached = canonCache.get(node);
+  const cached = (node as Memo)[CANON];
   if (cached !== undefined) return cached;
   const key = JSON.stringify(node, (k, value) => {
     if (k === 'range' || k === 'text') return undefined;
     if (k === 'name' && typeof value === 'string') return value.toLowerCase();
     return value;
   });
-  canonCache.set(node, key);
+  (node as Memo)[CANON] = key;
   return key;
 }
 
