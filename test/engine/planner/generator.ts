@@ -52,7 +52,12 @@ export function generator(seed: number): () => Generated {
         };
       default:
         return {
-          sql: pick(['bank b JOIN jobs j ON b.job = j.job', 'bank b LEFT JOIN jobs j ON j.job = b.job']),
+          sql: pick([
+            'bank b JOIN jobs j ON b.job = j.job',
+            'bank b LEFT JOIN jobs j ON j.job = b.job',
+            'jobs j JOIN bank b USING (job)',
+            'bank b JOIN (SELECT job, manual, jid FROM jobs WHERE jid > 2) j ON j.job = b.job',
+          ]),
           groups: [...BANK_GROUPS, 'j.manual', 'j.jid % 4'],
           nums: [...BANK_NUM, 'j.jid'],
         };
@@ -208,12 +213,43 @@ export function generator(seed: number): () => Generated {
     params: [],
     ordered: true,
   });
+  const star = (): Generated => {
+    const params: unknown[] = [int(0, 1499)];
+    return pick([
+      {
+        sql: 'SELECT * FROM bank b WHERE b.cid = ? ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9',
+        params,
+        ordered: true,
+      },
+      {
+        sql: 'SELECT a.*, b.job FROM adult a JOIN bank b ON b.cid = a.cid WHERE a.cid = ?',
+        params,
+        ordered: false,
+      },
+      {
+        sql: `SELECT DISTINCT a.education, a.sex FROM adult a WHERE a.age > ${int(20, 70)} ORDER BY 2 DESC, 1 LIMIT ${int(1, 12)} OFFSET ${int(0, 3)}`,
+        params: [],
+        ordered: true,
+      },
+      {
+        sql: `SELECT a.sex, count(DISTINCT a.education), count(*), sum(a.hours) FROM adult a GROUP BY a.sex HAVING count(DISTINCT a.education) > ${int(3, 20)}`,
+        params: [],
+        ordered: false,
+      },
+      {
+        sql: `SELECT c.cid, c.n, a.age FROM (SELECT b.cid, count(*) AS n FROM bank b GROUP BY b.cid) c JOIN adult a ON a.cid = c.cid WHERE c.n > ${int(1, 4)} ORDER BY 1, 2, 3 LIMIT ${int(1, 20)}`,
+        params: [],
+        ordered: true,
+      },
+    ]);
+  };
   return () => {
     const x = r();
     if (x < 0.35) return rows();
     if (x < 0.8) return aggregate();
     if (x < 0.9) return subquery();
-    if (x < 0.97) return union();
-    return reference();
+    if (x < 0.95) return union();
+    if (x < 0.97) return reference();
+    return star();
   };
 }
