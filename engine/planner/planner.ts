@@ -66,6 +66,13 @@ export class DistributedPlanner {
         'named parameters (:name, @name, $name) are not supported over distributed tables; use ? or ?NNN',
       );
     }
+    const wanted = Math.max(0, ...[...src.paramIndex.values()].map((i) => i + 1));
+    if (params.length !== wanted) {
+      throw new InfrabaseError(
+        'INVALID_ARGUMENT',
+        `the statement takes ${wanted} parameter${wanted === 1 ? '' : 's'}; got ${params.length}`,
+      );
+    }
     const explain = node.type === 'explain_stmt';
     const statement = explain ? (node.statement as AstNode) : node;
     const query = planQuery(statement, {

@@ -153,7 +153,7 @@ describe('unsupported shapes answer a clear error and read nothing', () => {
   ];
   for (const [sql, message] of shapes) {
     it(sql, async () => {
-      const err = await planner.run(sql, [1], cluster.reader).then(
+      const err = await planner.run(sql, sql.includes('?') ? [1] : [], cluster.reader).then(
         () => undefined,
         (e: unknown) => e,
       );
@@ -169,6 +169,17 @@ describe('failures', () => {
   it('a shard without placement fails the statement with UNAVAILABLE, never a partial answer', async () => {
     const err = await planner.run('SELECT count(*) FROM iris', [], cluster.reader).catch((e: unknown) => e);
     expect(isInfrabaseError(err, 'UNAVAILABLE')).toBe(true);
+  });
+
+  it('a parameter count other than the statement’s is refused before any shard is read', async () => {
+    for (const params of [[], [1, 2]]) {
+      const err = await planner
+        .run('SELECT count(*) FROM adult WHERE cid = ?', params, cluster.reader)
+        .catch((e: unknown) => e);
+      expect(isInfrabaseError(err, 'INVALID_ARGUMENT')).toBe(true);
+      expect((err as Error).message).toMatch(/takes 1 parameter; got/);
+    }
+    expect(cluster.reader.calls).toHaveLength(0);
   });
 
   it('more rows than maxMergeRows are refused instead of pulled', async () => {
