@@ -52,3 +52,20 @@ export function parseStatement(text: string): ParsedStatement {
   });
   return { node: statements[0], src: { text, paramIndex } };
 }
+
+/**
+ * Whether one statement reads or writes, from its syntax alone: `read` for SELECT, VALUES, compounds and
+ * EXPLAIN of anything (which runs nothing), `write` for every other statement; undefined when the SQL is not
+ * exactly one statement the parser accepts. For labels and guesses only: what SQLite reports when it
+ * prepares a statement is what decides whether it may run.
+ */
+export function statementSyntaxKind(sql: string): 'read' | 'write' | undefined {
+  let node: AstNode;
+  try {
+    node = parseStatement(sql).node;
+  } catch {
+    return undefined;
+  }
+  const reads = ['select_stmt', 'compound_select_stmt', 'explain_stmt'];
+  return reads.includes(node.type) ? 'read' : 'write';
+}
