@@ -106,7 +106,9 @@ Produced by \`node dist/test/bench/planner.js\`: each statement ${ITERATIONS} ti
 µs. "parse" is sql-parser-cst alone; "parse + plan" is \`DistributedPlanner.plan\` (sql-parser-cst parse, FROM analysis, pruning, SQL
 generation); "merge" is \`execute\` minus the time spent inside the shard reader (binding, creating and loading
 the temporary merge tables, the final statement, dropping them). Shards: 4 in-memory SQLite databases in the
-same process (the planner tests' fake cluster), so shard time is excluded, not measured.
+same process (the planner tests' fake cluster), so shard time is excluded, not measured. On a shared machine
+(a load average well above its 2 cores) every figure is inflated alike; compare columns within one run.
+Parsing (sql-parser-cst, a PEG parser) is the largest single share of the planner's time.
 
 | statement | parse (µs) | parse + plan (µs) | merge (µs) | planner total (µs) | shard statements |
 |---|---|---|---|---|---|
