@@ -3,7 +3,7 @@
  * and one final statement over those tables on the control plane.
  * @internal
  */
-import type { Sql } from './ast.js';
+import type { AstNode, Sql } from './ast.js';
 import type { Affinity, OutColumn } from './sources.js';
 
 /**
@@ -36,4 +36,10 @@ export interface QueryPlan {
   readonly columns: readonly OutColumn[];
   /** Human-readable merge steps, for EXPLAIN. */
   readonly steps: readonly string[];
+}
+
+/** A compound's ORDER BY … LIMIT, applied to each of its branches as a bound. */
+export interface BranchTopK {
+  readonly order: AstNode;
+  readonly limit: number;
 }

@@ -11,20 +11,19 @@ import {
   clause,
   columnRef,
   isNode,
-  joinSql,
   listItems,
   opName,
-  quoteIdent,
   render,
   type SourceText,
   type Sql,
   sql,
   walk,
 } from './ast.js';
-import { aliased, type Item, limitSql, limitValues, orderTerms, selectItems } from './items.js';
-import type { QueryPlan } from './plan.js';
+import { limitSql, limitValues, selectItems } from './items.js';
+import type { BranchTopK, QueryPlan } from './plan.js';
 import { type AffinityConverter, prunedShards } from './prune.js';
 import { refuse } from './refuse.js';
+import { passThrough, planRows } from './rows.js';
 import { analyzeFrom, checkColocated, type FromAnalysis, type Source } from './sources.js';
 
 /** What planning one statement shares. */
@@ -232,12 +231,6 @@ function isLocalShape(sub: AstNode, from: FromAnalysis): boolean {
   });
 }
 
-/** A compound's ORDER BY … LIMIT, applied to each of its branches as a bound. */
-export interface BranchTopK {
-  readonly order: AstNode;
-  readonly limit: number;
-}
-
 /**
  * Plans one SELECT. `withOrderLimit` is false for a branch of a compound, whose ORDER BY/LIMIT
  * belong to the compound.
@@ -303,7 +296,7 @@ export function planSelect(
   if (!dist) {
     // Reference tables only: one placement answers the whole statement.
     const ref = sources.find((s) => s.table)!.table!;
-    return passThrough(select, items, ref.colocationGroup, withOrderLimit, table, ctx);
+    return passThrough(select, items, ref.colocationGroup, withOrderLimit, table, ctx.src);
   }
   const shards =
     prunedShards(where, sources, ctx.src, ctx.params, ctx.convert) ??
@@ -360,112 +353,5 @@ function planOnControlPlane(
       ...[...bySource.values()].flatMap((p) => p.steps),
       'the outer SELECT over merged subqueries on the control plane',
     ],
-  };
-}
-
-/** A statement over reference tables only: sent whole to one placement, rows returned in its order. */
-function passThrough(
-  select: AstNode,
-  items: readonly Item[],
-  group: string,
-  withOrderLimit: boolean,
-  table: string,
-  ctx: PlanContext,
-): QueryPlan {
-  const clauses = (select.clauses as AstNode[]).filter(
-    (c) => withOrderLimit || (c.type !== 'order_by_clause' && c.type !== 'limit_clause'),
-  );
-  const body = joinSql(
-    clauses.map((c) => render(c, ctx.src)),
-    ' ',
-  );
-  const columns = items.map((it, i) => ({
-    name: `_c${i + 1}`,
-    affinity: it.affinity,
-    load: 'as-is' as const,
-  }));
-  return {
-    fragments: [{ group, shards: [0], sql: body, table, columns }],
-    final: sql(
-      'SELECT ',
-      aliased(columns.map((c, i) => ({ sql: [quoteIdent(c.name)], as: items[i].name }))),
-      ` FROM ${quoteIdent(table)} ORDER BY rowid`,
-    ),
-    columns: items.map((it) => ({ name: it.name, affinity: it.affinity })),
-    steps: ['the whole statement on one placement (reference tables only)'],
-  };
-}
-
-/** `DISTINCT ` when the select clause has it, else ''. */
-function modifiers(selectClause: AstNode): string {
-  return (selectClause.modifiers as AstNode[]).some((m) => m.type === 'select_distinct') ? 'DISTINCT ' : '';
-}
-
-/** Rows pushed down (filter, projection, scalar functions, PREDICT); ORDER BY … LIMIT as a top-k merge. */
-function planRows(input: Parameters<typeof planAggregate>[0], bound?: BranchTopK): QueryPlan {
-  const { select, items, src, table } = input;
-  const distinct = modifiers(clause(select, 'select_clause')!) !== '';
-  let orders = orderTerms(input.withOrderLimit ? clause(select, 'order_by_clause') : undefined, items, src);
-  let { limit, offset } = input.withOrderLimit
-    ? limitValues(clause(select, 'limit_clause'), src, input.params)
-    : { limit: undefined as number | undefined, offset: 0 };
-  if (bound) {
-    // Only result columns (by position or equal expression) order a branch; names stay with the compound.
-    const terms = orderTerms(bound.order, items, src);
-    if (terms.every((t) => t.item !== undefined)) {
-      orders = terms;
-      limit = bound.limit;
-      offset = 0;
-    }
-  }
-  const hidden = orders.filter((o) => o.hidden !== undefined);
-  if (distinct && hidden.length > 0)
-    throw refuse('ORDER BY a term that is not a result column, with DISTINCT');
-  const columns = [
-    ...items.map((it, i) => ({
-      sql: it.sql,
-      column: { name: `_c${i + 1}`, affinity: it.affinity, load: 'as-is' as const },
-    })),
-    ...hidden.map((o, i) => ({
-      sql: render(o.hidden!, src),
-      column: { name: `_h${i + 1}`, affinity: '' as const, load: 'as-is' as const },
-    })),
-  ];
-  let h = 0;
-  const orderKeys = orders.map((o) => (o.item !== undefined ? `"_c${o.item + 1}"` : `"_h${++h}"`) + o.suffix);
-  const topK = limit !== undefined ? ` LIMIT ${limit + offset}` : '';
-  const shardSql = sql(
-    distinct ? 'SELECT DISTINCT ' : 'SELECT ',
-    aliased(columns.map((c) => ({ sql: c.sql, as: c.column.name }))),
-    ' FROM ',
-    input.fromSql,
-    input.whereSql ? sql(' WHERE ', input.whereSql) : '',
-    topK && orderKeys.length ? ` ORDER BY ${orderKeys.join(', ')}` : '',
-    topK,
-  );
-  const final = sql(
-    distinct ? 'SELECT DISTINCT ' : 'SELECT ',
-    aliased(items.map((it, i) => ({ sql: [`"_c${i + 1}"`], as: it.name }))),
-    ` FROM ${quoteIdent(table)}`,
-    orderKeys.length ? ` ORDER BY ${orderKeys.join(', ')}` : '',
-    limitSql(limit, offset),
-  );
-  const steps = [
-    topK ? `per-shard top ${limit! + offset}${orderKeys.length ? ' by ORDER BY' : ''}` : 'rows per shard',
-    `${distinct ? 'DISTINCT, ' : ''}${orderKeys.length ? 'merge by ORDER BY' : 'concatenate'}${limit !== undefined || offset ? ', LIMIT/OFFSET' : ''} on the control plane`,
-  ];
-  return {
-    fragments: [
-      {
-        group: input.group,
-        shards: input.shards,
-        sql: shardSql,
-        table,
-        columns: columns.map((c) => c.column),
-      },
-    ],
-    final,
-    columns: items.map((it) => ({ name: it.name, affinity: it.affinity })),
-    steps,
   };
 }
