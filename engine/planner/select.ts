@@ -187,6 +187,7 @@ function classifySubquery(paren: AstNode, alias: string, ctx: PlanContext): Sour
         keyColumns,
         group: dist?.group,
         shardCount: dist?.shardCount,
+        referenceGroup: from.sources.find((s) => s.referenceGroup)?.referenceGroup,
       };
     }
   }
@@ -295,8 +296,9 @@ export function planSelect(
   const table = ctx.nextTable();
   if (!dist) {
     // Reference tables only: one placement answers the whole statement.
-    const ref = sources.find((s) => s.table)!.table!;
-    return passThrough(select, items, ref.colocationGroup, withOrderLimit, table, ctx.src);
+    const group = sources.find((s) => s.referenceGroup)?.referenceGroup;
+    if (group === undefined) throw refuse('a statement that reads no table placed on the data nodes');
+    return passThrough(select, items, group, withOrderLimit, table, ctx.src);
   }
   const shards =
     prunedShards(where, sources, ctx.src, ctx.params, ctx.convert) ??

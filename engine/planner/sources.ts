@@ -37,6 +37,8 @@ export interface Source {
   /** Colocation group of distributed rows inside (distributed tables and local subqueries over them). */
   readonly group?: string;
   readonly shardCount?: number;
+  /** Colocation group of a reference table inside (where a statement over reference tables only is sent). */
+  readonly referenceGroup?: string;
   /** Planner payload of a merged subquery. */
   readonly merged?: unknown;
 }
@@ -116,6 +118,7 @@ export function analyzeFrom(
           keyColumns: table.kind === 'distributed' ? new Set([table.shardKey.toLowerCase()]) : new Set(),
           group: table.kind === 'distributed' ? table.colocationGroup : undefined,
           shardCount: table.shardCount,
+          referenceGroup: table.kind === 'reference' ? table.colocationGroup : undefined,
         }
       : { alias: alias ?? name, kind: 'control', name, node, keyColumns: new Set() };
     sources.push(s);

@@ -53,6 +53,12 @@ describe('routing', () => {
     expect(cluster.reader.calls).toHaveLength(1);
   });
 
+  it('a subquery over reference tables only also goes to one placement', async () => {
+    const sql = 'SELECT count(*), max(jid) FROM (SELECT * FROM jobs WHERE manual = 1) j';
+    expect(await run(sql)).toEqual(oracle(sql));
+    expect(cluster.reader.calls).toHaveLength(1);
+  });
+
   it('a statement that names no distributed or reference table is not the planner’s', () => {
     expect(planner.plan('SELECT * FROM sys_nodes', [], cluster.tables)).toBeUndefined();
   });
