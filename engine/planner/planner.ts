@@ -123,8 +123,9 @@ export class DistributedPlanner {
 }
 
 /**
- * Whether `sql` is one statement that reads a table of `tables` (then it belongs to the planner). False when
- * the SQL parser does not accept it: such a statement keeps its own path, where SQLite reports on it.
+ * Whether `sql` is one query (SELECT, compound, or EXPLAIN of one) that reads a table of `tables`: then it
+ * belongs to the planner. False for writes (they are the data layer's) and when the SQL parser does not
+ * accept the statement: such statements keep their own path, where SQLite reports on them.
  */
 export function readsDistributedTable(sql: string, tables: ReadonlyMap<string, DistributedTable>): boolean {
   let node: AstNode;
@@ -133,6 +134,8 @@ export function readsDistributedTable(sql: string, tables: ReadonlyMap<string, D
   } catch {
     return false;
   }
+  const query = node.type === 'explain_stmt' ? (node.statement as AstNode) : node;
+  if (query.type !== 'select_stmt' && query.type !== 'compound_select_stmt') return false;
   return tablesRead(node).some((t) => tables.has(t));
 }
 

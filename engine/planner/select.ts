@@ -64,7 +64,11 @@ export function planQuery(node: AstNode, ctx: PlanContext): QueryPlan {
   if (node.type === 'paren_expr' && isNode(node.expr)) return planQuery(node.expr, ctx);
   if (node.type === 'compound_select_stmt') return planCompound(node, ctx);
   if (node.type === 'select_stmt') return planSelect(node, ctx, true);
-  throw refuse(`a ${node.type} statement (only SELECT is planned across shards)`);
+  const kind = node.type
+    .replace(/_stmt$/, '')
+    .replaceAll('_', ' ')
+    .toUpperCase();
+  throw refuse(`${kind} statements (only SELECT is planned across shards)`);
 }
 
 /** UNION [ALL] / INTERSECT / EXCEPT: each branch answered, combined on the control plane. */
@@ -334,7 +338,12 @@ function planOnControlPlane(
 ): QueryPlan {
   for (const sub of exprSubqueries) {
     const t = tablesRead(sub)[0];
-    if (t) throw refuse(`a subquery in an expression that reads ${t} above a merged subquery`);
+    if (t) {
+      throw refuse(
+        `a subquery in an expression that reads ${t} in a statement answered on the control plane ` +
+          '(subqueries in expressions may read reference tables, in statements whose FROM reads distributed tables)',
+      );
+    }
   }
   const bySource = new Map(merged.map((s) => [s.node, s.merged as QueryPlan]));
   const final = render(select, ctx.src, (n) => {

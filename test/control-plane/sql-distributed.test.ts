@@ -46,6 +46,17 @@ describe('POST /v1/sql over distributed tables', () => {
     expect(res.body.rows).toEqual([[0]]);
   });
 
+  it('leaves a write that names a distributed table to its own path', async () => {
+    cluster.reader.calls.length = 0;
+    const res = await call(cp, '/v1/sql', {
+      body: { sql: 'INSERT INTO adult (cid) SELECT cid FROM adult' },
+      token: cp.tokens.admin,
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.error?.message).toMatch(/no such table: adult/);
+    expect(cluster.reader.calls).toHaveLength(0);
+  });
+
   it('answers EXPLAIN with the plan', async () => {
     const res = await sql({ sql: 'EXPLAIN SELECT count(*) FROM adult' });
     expect(res.status).toBe(200);
