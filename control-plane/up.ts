@@ -1,10 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import type { ShardReader } from '../engine/index.js';
 import {
   ChangeFeed,
   type Clock,
   type Database,
+  DistributedPlanner,
   openDatabase,
   pruneChanges,
   systemClock,
@@ -27,6 +29,11 @@ export const DB_FILE = 'infrabase.db';
 
 export interface StartOptions {
   modules?: readonly ControlPlaneModule[];
+  /**
+   * The data layer's reader of shard placements; with one, `POST /v1/sql` plans statements over distributed
+   * tables across shards (docs/distributed-queries.md). Called per statement: undefined means none yet.
+   */
+  shardReader?: () => ShardReader | undefined;
   logger?: Logger;
   clock?: Clock;
 }
@@ -108,6 +115,15 @@ export async function startControlPlane(config: Config, options: StartOptions = 
     cleanups.push(() => pool.close());
     await pool.start();
 
+    const distributedSql = options.shardReader
+      ? {
+          reader: options.shardReader,
+          planner: new DistributedPlanner(),
+          timeouts: { defaultTimeoutMs: config.sql.timeoutMs, maxTimeoutMs: config.sql.maxTimeoutMs },
+        }
+      : undefined;
+    if (distributedSql) cleanups.push(() => distributedSql.planner.close());
+
     let postgres: PgEndpoint | undefined;
     const context: ControlPlaneContext = {
       config,
@@ -123,7 +139,7 @@ export async function startControlPlane(config: Config, options: StartOptions = 
     const app: FastifyInstance = await buildServer({
       tokens,
       logger,
-      routes: [sqlRoutes(pool), ...modules.flatMap((m) => m.routes?.(context) ?? [])],
+      routes: [sqlRoutes(pool, distributedSql), ...modules.flatMap((m) => m.routes?.(context) ?? [])],
       bound,
     });
     cleanups.push(() => app.close());

@@ -4,6 +4,7 @@ import {
   type ControlPlane,
   type ControlPlaneModule,
   loadConfig,
+  type StartOptions,
   startControlPlane,
 } from '../../control-plane/index.js';
 import { createLogger } from '../../control-plane/logger.js';
@@ -16,14 +17,18 @@ import { tempDir, waitFor } from './tmp.js';
  */
 export async function startTestControlPlane(
   overrides: ConfigInput = {},
-  options: { modules?: readonly ControlPlaneModule[] } = {},
+  options: { modules?: readonly ControlPlaneModule[]; shardReader?: StartOptions['shardReader'] } = {},
 ): Promise<{ cp: ControlPlane; dataDir: string; close: () => Promise<void> }> {
   const tmp = tempDir('infrabase-cp-');
   const config = loadConfig({
     env: {},
     flags: { dataDir: tmp.dir, port: 0, ...overrides, log: { level: 'silent' } },
   });
-  const cp = await startControlPlane(config, { logger: createLogger('silent'), modules: options.modules });
+  const cp = await startControlPlane(config, {
+    logger: createLogger('silent'),
+    modules: options.modules,
+    shardReader: options.shardReader,
+  });
   return {
     cp,
     dataDir: tmp.dir,

@@ -1,6 +1,13 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { decodeParams, encodeValue } from '../../../engine/index.js';
-import type { SqlPool } from '../../sql-pool/index.js';
+import type { ShardReader } from '../../../engine/index.js';
+import {
+  type DistributedPlanner,
+  decodeParams,
+  encodeValue,
+  InfrabaseError,
+  readsDistributedTable,
+} from '../../../engine/index.js';
+import { type SqlPool, type StatementTimeouts, statementTimeout } from '../../sql-pool/index.js';
 
 interface SqlBody {
   sql: string;
@@ -9,11 +16,24 @@ interface SqlBody {
 }
 
 /**
+ * Reads of distributed tables: the data layer's shard reader (undefined while the cluster has none) and the
+ * planner that answers a SELECT over distributed tables as one table.
+ */
+export interface DistributedSql {
+  readonly reader: () => ShardReader | undefined;
+  readonly planner: DistributedPlanner;
+  readonly timeouts: StatementTimeouts;
+}
+
+/**
  * `POST /v1/sql` with `{ sql, params?, timeoutMs? }` → `{ columns, rows, changes }`. One statement per call;
  * BLOB parameters and values travel as `{"$base64": "..."}`. The read-only token may only run statements
  * that do not write (403 otherwise). Runs in the SQL worker pool under a time limit (504 past it).
+ * A statement that reads a distributed or reference table goes through the distributed planner instead
+ * (docs/distributed-queries.md): pushed to one placement per shard and merged here; a shape it cannot answer
+ * exactly is a 400 naming it; a shard without placement is a 503.
  */
-export function sqlRoutes(pool: SqlPool): FastifyPluginAsync {
+export function sqlRoutes(pool: SqlPool, distributed?: DistributedSql): FastifyPluginAsync {
   return async (app) => {
     app.post<{ Body: SqlBody }>(
       '/v1/sql',
@@ -33,6 +53,36 @@ export function sqlRoutes(pool: SqlPool): FastifyPluginAsync {
       },
       async (request) => {
         const { sql, params, timeoutMs } = request.body;
+        const reader = distributed?.reader();
+        if (distributed && reader && readsDistributedTable(sql, reader.tables())) {
+          const limit = statementTimeout(timeoutMs, distributed.timeouts);
+          const decoded = decodeParams(params);
+          if (!Array.isArray(decoded)) {
+            throw new InfrabaseError(
+              'INVALID_ARGUMENT',
+              'statements over distributed tables take positional parameters (a JSON array), not named ones',
+            );
+          }
+          const plan = distributed.planner.plan(sql, decoded, reader.tables())!;
+          const signal = AbortSignal.timeout(limit);
+          const result = await distributed.planner.execute(plan, reader, signal).catch((err: unknown) => {
+            if (signal.aborted) {
+              throw new InfrabaseError(
+                'TIMEOUT',
+                `the distributed statement ran past its time limit of ${limit} ms`,
+                {
+                  cause: err,
+                },
+              );
+            }
+            throw err;
+          });
+          return {
+            columns: result.columns,
+            rows: result.rows.map((row) => row.map(encodeValue)),
+            changes: 0,
+          };
+        }
         const result = await pool.execute({
           sql,
           params: decodeParams(params),
