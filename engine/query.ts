@@ -1,19 +1,27 @@
 import type { Database, Statement } from 'better-sqlite3';
 import { fromSqliteError, InfrabaseError } from './errors.js';
 import type { EngineExtension, QueryRequest, QueryResult } from './extension.js';
+import type { ConnectionGuard } from './native/guard.js';
 
 export interface ExecuteOptions {
   /** Reject statements that write (`PERMISSION_DENIED`), and run with `PRAGMA query_only` as a second guard. */
   readOnly?: boolean;
   extensions?: readonly EngineExtension[];
+  /**
+   * The connection's guard (pooled connections): the statement is prepared under the role's authorizer rules
+   * (`read` when readOnly, else `admin`) and runs in the guard's run mode, so it cannot change the connection.
+   */
+  guard?: ConnectionGuard;
 }
 
 /**
  * Runs one user statement and returns its rows as arrays. Read-only statements pass through the extensions'
- * query interceptors (outermost first).
+ * query interceptors (outermost first). Integers are read exactly: those beyond ±(2^53 - 1) come back as
+ * bigint, the others as number.
  *
  * @throws InfrabaseError `PERMISSION_DENIED` for a write when `readOnly`, `INVALID_ARGUMENT` for more than one
- *   statement, `SQL_ERROR`/`CONSTRAINT`/… (SQLite's message kept) when the statement fails.
+ *   statement or what the guard refuses to every role, `SQL_ERROR`/`CONSTRAINT`/… (SQLite's message kept)
+ *   when the statement fails.
  */
 export function executeStatement(
   db: Database,
@@ -22,8 +30,11 @@ export function executeStatement(
 ): QueryResult {
   let stmt: Statement;
   try {
-    stmt = db.prepare(request.sql);
+    stmt = options.guard
+      ? options.guard.prepare(db, request.sql, options.readOnly ? 'read' : 'admin')
+      : db.prepare(request.sql);
   } catch (err) {
+    if (err instanceof InfrabaseError) throw err;
     if (err instanceof RangeError) throw new InfrabaseError('INVALID_ARGUMENT', err.message, { cause: err });
     throw fromSqliteError(err);
   }
@@ -36,7 +47,8 @@ export function executeStatement(
   const run = (): QueryResult => {
     try {
       if (!stmt.reader) return { columns: [], rows: [], changes: stmt.run(...args).changes };
-      return { columns: stmt.columns().map((c) => c.name), rows: readRows(stmt, args), changes: 0 };
+      const rows = readRows(stmt.safeIntegers(true), args);
+      return { columns: stmt.columns().map((c) => c.name), rows: unsafeIntegersOnly(rows), changes: 0 };
     } catch (err) {
       throw fromSqliteError(err);
     }
@@ -47,10 +59,12 @@ export function executeStatement(
         run,
       )
     : run;
-  if (!options.readOnly) return chain();
+  const guard = options.guard;
+  const guarded = guard ? () => guard.run(chain) : chain;
+  if (!options.readOnly) return guarded();
   db.pragma('query_only = ON');
   try {
-    return chain();
+    return guarded();
   } finally {
     db.pragma('query_only = OFF');
   }
@@ -71,6 +85,20 @@ export function readRows(stmt: Statement, args: readonly unknown[]): unknown[][]
   for (let i = 0; i < values.length; i++) rows[i] = [values[i]];
   return rows;
 }
+
+/** Turns the bigints of rows read with `safeIntegers` back into numbers where that is exact, in place. */
+function unsafeIntegersOnly(rows: unknown[][]): unknown[][] {
+  for (const row of rows) {
+    for (let i = 0; i < row.length; i++) {
+      const v = row[i];
+      if (typeof v === 'bigint' && v >= MIN_SAFE && v <= MAX_SAFE) row[i] = Number(v);
+    }
+  }
+  return rows;
+}
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+const MIN_SAFE = -MAX_SAFE;
 
 /**
  * Converts JSON request parameters into SQLite values: `{"$base64": "..."}` becomes a BLOB (Buffer),

@@ -1,46 +1,104 @@
 /**
  * Entry point of a SQL worker process: one connection to the control plane's database, one statement at a
  * time. The parent kills the whole process to end a statement past its time limit, since better-sqlite3
- * cannot interrupt one. Every answer carries the statement's kind and the PREDICT usage since the previous
+ * cannot interrupt one, and the process ends itself when the parent is gone (parent-watch.ts). Every user
+ * statement is prepared under the connection guard (engine/native/guard.c) and, after each answer, the
+ * connection is checked against its configured state; a connection that drifted is answered for and the
+ * worker is replaced. Every answer carries the statement's kind and the PREDICT usage since the previous
  * answer, which the parent adds to its metrics.
  */
-import { executeStatement, fromSqliteError, openDatabase } from '../../engine/index.js';
+import { statSync } from 'node:fs';
+import {
+  ConnectionGuard,
+  ConnectionState,
+  executeStatement,
+  fromSqliteError,
+  type InfrabaseError,
+  openDatabase,
+} from '../../engine/index.js';
 import { takePredictUsage } from '../../ml/index.js';
 import { userSqlExtensions } from '../modules/extensions.js';
+import { exitWithParent } from './parent-watch.js';
 import type { WorkerMessage, WorkerRequest } from './protocol.js';
 import { statementKind } from './statement-kind.js';
 
+/** WAL size past which a worker checkpoints with TRUNCATE after a write, bytes. */
+export const WAL_TRUNCATE_BYTES = 64 * 1024 * 1024;
+
 const dbPath = process.argv[2];
-if (!dbPath || !process.send) {
-  console.error('usage: worker-main <database path> (must be forked with an IPC channel)');
+const parentPid = Number(process.argv[3]);
+if (!dbPath || !Number.isInteger(parentPid) || !process.send) {
+  console.error('usage: worker-main <database path> <parent pid> (must be forked with an IPC channel)');
   process.exit(2);
 }
+exitWithParent(parentPid);
 
 const extensions = userSqlExtensions();
 const db = openDatabase(dbPath, { role: 'sql-worker', extensions });
-const send = (m: WorkerMessage) => process.send!(m);
+let guard: ConnectionGuard | undefined;
+let guardMissing: InfrabaseError | undefined;
+try {
+  guard = ConnectionGuard.load(db);
+} catch (err) {
+  // Without the guard no user statement runs: an unguarded pooled connection could be changed for the next caller.
+  guardMissing = fromSqliteError(err);
+  console.error(`infrabase SQL worker: ${guardMissing.message}`);
+}
+const state = ConnectionState.capture(db);
+const send = (m: WorkerMessage, then?: () => void) => process.send!(m, undefined, undefined, then);
 
 process.on('message', (req: WorkerRequest) => {
   const kind = statementKind(db, req.sql);
+  let answer: WorkerMessage;
   try {
+    if (!guard) throw guardMissing!;
     const result = executeStatement(
       db,
       { sql: req.sql, params: req.params },
-      { readOnly: req.readOnly, extensions },
+      { readOnly: req.readOnly, extensions, guard },
     );
-    send({ type: 'result', id: req.id, result, kind, predict: takePredictUsage(db) });
+    answer = { type: 'result', id: req.id, result, kind, predict: takePredictUsage(db) };
+    if (kind === 'write') boundWal();
   } catch (err) {
     const e = fromSqliteError(err);
-    send({
+    answer = {
       type: 'error',
       id: req.id,
       code: e.code,
       message: e.message,
       kind,
       predict: takePredictUsage(db),
-    });
+    };
   }
+  const drift = state.drift();
+  if (drift.length === 0) {
+    send(answer);
+    return;
+  }
+  // The guard should make this unreachable; if a statement still changed the connection, it is not reused.
+  const recycle = drift.join('; ');
+  if (db.inTransaction) {
+    answer = {
+      type: 'error',
+      id: req.id,
+      code: 'INTERNAL',
+      message: `the statement left a transaction open (${recycle}); it was rolled back and the SQL worker replaced`,
+      kind,
+      predict: answer.predict,
+    };
+  }
+  send({ ...answer, recycle }, () => process.exit(3));
 });
+
+/** Truncates a WAL that a large write grew past {@link WAL_TRUNCATE_BYTES} (when no reader holds it). */
+function boundWal(): void {
+  try {
+    if (statSync(`${dbPath}-wal`).size > WAL_TRUNCATE_BYTES) db.pragma('wal_checkpoint(TRUNCATE)');
+  } catch {
+    // No WAL file, or readers keep the checkpoint from finishing: journal_size_limit bounds it at the next reset.
+  }
+}
+
 process.on('disconnect', () => {
   db.close();
   process.exit(0);
