@@ -110,6 +110,7 @@ export async function startControlPlane(config: Config, options: StartOptions = 
       tokens,
       logger,
       routes: [sqlRoutes(pool), ...modules.flatMap((m) => m.routes?.(context) ?? [])],
+      bodyLimit: config.http.bodyLimitBytes,
     });
     cleanups.push(() => app.close());
     const address = await app.listen({ host: config.host, port: config.port });

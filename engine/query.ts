@@ -100,29 +100,72 @@ function unsafeIntegersOnly(rows: unknown[][]): unknown[][] {
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 const MIN_SAFE = -MAX_SAFE;
 
+/** The integers SQLite stores: -2^63 to 2^63 - 1. */
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+const ACCEPTED =
+  'accepted: string, finite number, integer from -2^63 to 2^63 - 1 (read exactly), boolean, null, or {"$base64": "<standard base64 with padding>"} for a BLOB';
+
+/** What a JSON value is, in a few words (never the value itself, which may be huge or deeply nested). */
+function jsonKind(v: unknown): string {
+  if (Array.isArray(v)) return `an array of ${v.length} items`;
+  if (typeof v === 'object' && v !== null) {
+    const keys = Object.keys(v);
+    return `an object with keys ${JSON.stringify(keys.slice(0, 5))}${keys.length > 5 ? ', …' : ''}`;
+  }
+  return `of type ${typeof v}`;
+}
+
 /**
- * Converts JSON request parameters into SQLite values: `{"$base64": "..."}` becomes a BLOB (Buffer),
- * booleans become 0/1; anything else that is not a string, number or null is rejected.
- * @throws InfrabaseError `INVALID_ARGUMENT` naming the parameter.
+ * Converts JSON request parameters into SQLite values: `{"$base64": "..."}` (standard base64, canonical,
+ * with padding) becomes a BLOB (Buffer), booleans become 0/1, bigints (integers beyond ±(2^53 - 1) read
+ * exactly from the body) bind as INTEGER; strings, finite numbers and null pass unchanged.
+ * @throws InfrabaseError `INVALID_ARGUMENT` naming the parameter and what is accepted: a non-finite number
+ *   (`1e400`), an integer outside SQLite's 64-bit range, an array or other object, invalid base64.
  */
 export function decodeParams(params: unknown): QueryRequest['params'] {
   if (params === undefined || params === null) return [];
   const decode = (v: unknown, where: string): unknown => {
-    if (v === null || typeof v === 'string' || typeof v === 'number') return v;
-    if (typeof v === 'boolean') return v ? 1 : 0;
-    if (typeof v === 'object' && typeof (v as { $base64?: unknown }).$base64 === 'string') {
-      return Buffer.from((v as { $base64: string }).$base64, 'base64');
+    if (v === null || typeof v === 'string') return v;
+    if (typeof v === 'number') {
+      if (Number.isFinite(v)) return v;
+      throw new InfrabaseError(
+        'INVALID_ARGUMENT',
+        `parameter ${where} is a number beyond the range of a double (e.g. 1e400, read as ${v}); ${ACCEPTED}`,
+      );
     }
-    throw new InfrabaseError(
-      'INVALID_ARGUMENT',
-      `parameter ${where} is ${JSON.stringify(v)}; accepted: string, number, boolean, null or {"$base64": "..."} for a BLOB`,
-    );
+    if (typeof v === 'bigint') {
+      if (v >= INT64_MIN && v <= INT64_MAX) return v;
+      throw new InfrabaseError(
+        'INVALID_ARGUMENT',
+        `parameter ${where} is the integer ${v}, outside SQLite's 64-bit range; ${ACCEPTED}`,
+      );
+    }
+    if (typeof v === 'boolean') return v ? 1 : 0;
+    if (typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 1 && '$base64' in v) {
+      return decodeBase64((v as { $base64: unknown }).$base64, where);
+    }
+    throw new InfrabaseError('INVALID_ARGUMENT', `parameter ${where} is ${jsonKind(v)}; ${ACCEPTED}`);
   };
   if (Array.isArray(params)) return params.map((v, i) => decode(v, String(i + 1)));
   if (typeof params === 'object') {
     return Object.fromEntries(Object.entries(params).map(([k, v]) => [k, decode(v, k)]));
   }
   throw new InfrabaseError('INVALID_ARGUMENT', 'params must be an array or an object');
+}
+
+/** A `$base64` value as bytes, only if it is canonical standard base64 (it encodes back to itself). */
+function decodeBase64(text: unknown, where: string): Buffer {
+  if (typeof text === 'string') {
+    const bytes = Buffer.from(text, 'base64');
+    if (bytes.toString('base64') === text) return bytes;
+  }
+  const what = typeof text === 'string' ? `a string of ${text.length} characters` : jsonKind(text);
+  throw new InfrabaseError(
+    'INVALID_ARGUMENT',
+    `parameter ${where} has a $base64 that is not valid base64 (${what}); accepted: standard base64 (A-Z, a-z, 0-9, +, /) with = padding, as Buffer.toString('base64') writes it`,
+  );
 }
 
 /** Converts a SQLite value for JSON: BLOBs become `{"$base64": "..."}`, bigints numbers or strings. */

@@ -12,6 +12,7 @@ export const ENV_VARS: Readonly<Record<string, { path: string[]; type: 'string' 
   INFRABASE_LOG_LEVEL: { path: ['log', 'level'], type: 'string' },
   INFRABASE_SQL_WORKERS: { path: ['sql', 'workers'], type: 'number' },
   INFRABASE_SQL_TIMEOUT_MS: { path: ['sql', 'timeoutMs'], type: 'number' },
+  INFRABASE_HTTP_BODY_LIMIT_BYTES: { path: ['http', 'bodyLimitBytes'], type: 'number' },
   INFRABASE_AWS_REGION: { path: ['providers', 'aws', 'region'], type: 'string' },
   INFRABASE_AWS_ENDPOINT: { path: ['providers', 'aws', 'endpoint'], type: 'string' },
   INFRABASE_GCP_PROJECT: { path: ['providers', 'gcp', 'project'], type: 'string' },

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { decodeParams, encodeValue } from '../../../engine/index.js';
 import type { SqlPool } from '../../sql-pool/index.js';
+import { useSqlBodyParser } from '../sql-body.js';
 
 interface SqlBody {
   sql: string;
@@ -10,11 +11,14 @@ interface SqlBody {
 
 /**
  * `POST /v1/sql` with `{ sql, params?, timeoutMs? }` → `{ columns, rows, changes }`. One statement per call;
- * BLOB parameters and values travel as `{"$base64": "..."}`. The read-only token may only run statements
- * that do not write (403 otherwise). Runs in the SQL worker pool under a time limit (504 past it).
+ * BLOB parameters and values travel as `{"$base64": "..."}`; integer parameters beyond ±(2^53 - 1) are read
+ * exactly (sql-body.ts) and such integers in rows come back as decimal strings. The read-only token may only
+ * run statements that do not write (403 otherwise). Runs in the SQL worker pool under a time limit (504 past
+ * it), on a guarded connection (400 for what no token may run, docs/api.md).
  */
 export function sqlRoutes(pool: SqlPool): FastifyPluginAsync {
   return async (app) => {
+    useSqlBodyParser(app);
     app.post<{ Body: SqlBody }>(
       '/v1/sql',
       {
