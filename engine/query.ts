@@ -12,6 +12,8 @@ export interface ExecuteOptions {
    * (`read` when readOnly, else `admin`) and runs in the guard's run mode, so it cannot change the connection.
    */
   guard?: ConnectionGuard;
+  /** Told whether SQLite judged the statement read-only (`Statement.readonly`), once it is prepared. */
+  onPrepared?: (readonly: boolean) => void;
 }
 
 /**
@@ -38,8 +40,12 @@ export function executeStatement(
     if (err instanceof RangeError) throw new InfrabaseError('INVALID_ARGUMENT', err.message, { cause: err });
     throw fromSqliteError(err);
   }
+  options.onPrepared?.(stmt.readonly);
   if (options.readOnly && !stmt.readonly) {
-    throw new InfrabaseError('PERMISSION_DENIED', 'this token may only run read-only statements');
+    throw new InfrabaseError(
+      'PERMISSION_DENIED',
+      'refused: a statement that writes (SQLite reports it is not read-only); the read-only token may only read: SELECT, WITH, VALUES, EXPLAIN and PRAGMAs that read; writes need the admin token',
+    );
   }
   for (const ext of options.extensions ?? []) ext.beforeStatement?.(db, request);
   // better-sqlite3 takes positional parameters spread, named ones as one object.

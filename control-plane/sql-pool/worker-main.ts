@@ -20,7 +20,7 @@ import { takePredictUsage } from '../../ml/index.js';
 import { userSqlExtensions } from '../modules/extensions.js';
 import { exitWithParent } from './parent-watch.js';
 import type { WorkerMessage, WorkerRequest } from './protocol.js';
-import { statementKind } from './statement-kind.js';
+import { guessStatementKind, type StatementKind } from './statement-kind.js';
 
 /** WAL size past which a worker checkpoints with TRUNCATE after a write, bytes. */
 export const WAL_TRUNCATE_BYTES = 64 * 1024 * 1024;
@@ -48,14 +48,19 @@ const state = ConnectionState.capture(db);
 const send = (m: WorkerMessage, then?: () => void) => process.send!(m, undefined, undefined, then);
 
 process.on('message', (req: WorkerRequest) => {
-  const kind = statementKind(db, req.sql);
+  // The kind comes from the guarded prepare: an unguarded one would already apply some PRAGMAs (SQLite sets
+  // e.g. busy_timeout and wal_autocheckpoint while it compiles them).
+  let kind: StatementKind = guessStatementKind(req.sql);
+  const onPrepared = (readonly: boolean) => {
+    kind = readonly ? 'read' : 'write';
+  };
   let answer: WorkerMessage;
   try {
     if (!guard) throw guardMissing!;
     const result = executeStatement(
       db,
       { sql: req.sql, params: req.params },
-      { readOnly: req.readOnly, extensions, guard },
+      { readOnly: req.readOnly, extensions, guard, onPrepared },
     );
     answer = { type: 'result', id: req.id, result, kind, predict: takePredictUsage(db) };
     if (kind === 'write') boundWal();

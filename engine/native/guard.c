@@ -104,7 +104,8 @@ static int refuse(Guard *g, char cls, const char *fmt, const char *a, const char
 /* A write to the schema table, which SQLite reports before the CREATE / DROP that causes it. */
 static int refuse_schema_write(Guard *g, const char *table) {
   int first = g->refusal[0] == 0;
-  refuse(g, 'W', "a write to %s%s (a schema change: CREATE, DROP or ALTER)", table, "");
+  if (sqlite3_strnicmp(table, "sqlite_temp_", 12) == 0) refuse(g, 'S', "a TEMP object (a write to %s)%s", table, "");
+  else refuse(g, 'W', "a write to %s%s (a schema change: CREATE, DROP or ALTER)", table, "");
   if (first) g->weak = 1;
   return SQLITE_DENY;
 }
