@@ -50,6 +50,11 @@ export interface SqlPoolOptions extends StatementTimeouts {
    * and the workers' PREDICT usage (`infrabase_predict_*`); omit for no metrics.
    */
   registry?: Registry;
+  /**
+   * The worker entry point (compiled JavaScript, same arguments and protocol as worker-main.js); default
+   * worker-main.js. For benchmarks that compare worker variants; the server never sets it.
+   */
+  workerScript?: string;
 }
 
 export interface SqlRequest {
@@ -167,7 +172,8 @@ export class SqlPool {
   }
 
   private spawn(): Worker {
-    const child = fork(WORKER_SCRIPT, [this.options.dbPath, String(process.pid)], {
+    const script = this.options.workerScript ?? WORKER_SCRIPT;
+    const child = fork(script, [this.options.dbPath, String(process.pid)], {
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
@@ -210,9 +216,13 @@ export class SqlPool {
       const [job] = this.queue.splice(index, 1);
       worker.job = job;
       job.worker = worker;
-      worker.ready.then(() => {
-        if (!job.settled && worker.child.connected) worker.child.send(job.request);
-      });
+      // A worker that dies before it is ready settles its job in onExit.
+      worker.ready.then(
+        () => {
+          if (!job.settled && worker.child.connected) worker.child.send(job.request);
+        },
+        () => {},
+      );
     }
   }
 

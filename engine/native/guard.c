@@ -24,6 +24,10 @@
  *                          previous call as '<class>|<what>' (class W: a write, refused to the read role; S: it
  *                          changes the connection, refused to both), or NULL; then forgets it. A wrong key is
  *                          an error.
+ *   ib_guard(key, 'touched')  1 if a statement judged since the last such call reached a connection-level
+ *                          action (any PRAGMA, transaction control, savepoint, ATTACH/DETACH, TEMP object),
+ *                          allowed or refused, else 0; then forgets it. The loader then checks every setting
+ *                          of the connection, else only the ones it configured.
  *
  * Authorization happens when a statement is compiled (and recompiled after a schema change): the loader
  * prepares a user statement in the user's mode, runs it in run mode, and switches back to off for its own
@@ -47,6 +51,7 @@ typedef struct {
   unsigned char key[KEY_BYTES];
   char refusal[256]; /* first refusal since the last ib_guard call, "" if none */
   int weak;          /* the refusal is a schema-table write, replaced by the statement's own refusal */
+  int touched;       /* a guarded statement reached a connection-level action (see authorize), until taken */
 } Guard;
 
 /* PRAGMAs whose argument names what to read (a table, an index, a row limit), not a new setting. */
@@ -131,6 +136,25 @@ static int authorize(void *ctx, int action, const char *a1, const char *a2, cons
   (void)a3;
   (void)a4;
   if (g->mode == MODE_OFF) return SQLITE_OK;
+  switch (action) {
+    case SQLITE_PRAGMA:
+    case SQLITE_TRANSACTION:
+    case SQLITE_SAVEPOINT:
+    case SQLITE_ATTACH:
+    case SQLITE_DETACH:
+    case SQLITE_CREATE_TEMP_INDEX:
+    case SQLITE_CREATE_TEMP_TABLE:
+    case SQLITE_CREATE_TEMP_TRIGGER:
+    case SQLITE_CREATE_TEMP_VIEW:
+    case SQLITE_DROP_TEMP_INDEX:
+    case SQLITE_DROP_TEMP_TABLE:
+    case SQLITE_DROP_TEMP_TRIGGER:
+    case SQLITE_DROP_TEMP_VIEW:
+      g->touched = 1;
+      break;
+    default:
+      break;
+  }
   switch (action) {
     /* Refused to both roles: they change the connection itself. */
     case SQLITE_TRANSACTION:
@@ -223,8 +247,12 @@ static void guard_set(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   else if (mode && strcmp(mode, "admin") == 0) next = MODE_ADMIN;
   else if (mode && strcmp(mode, "read") == 0) next = MODE_READ;
   else if (mode && strcmp(mode, "run") == 0) next = MODE_RUN;
-  else {
-    sqlite3_result_error(ctx, "ib_guard: mode must be 'off', 'admin', 'read' or 'run'", -1);
+  else if (mode && strcmp(mode, "touched") == 0) {
+    sqlite3_result_int(ctx, g->touched);
+    g->touched = 0;
+    return;
+  } else {
+    sqlite3_result_error(ctx, "ib_guard: mode must be 'off', 'admin', 'read', 'run' or 'touched'", -1);
     return;
   }
   g->mode = next;

@@ -93,6 +93,18 @@ export class ConnectionGuard {
     return result as T;
   }
 
+  /**
+   * Whether a statement judged since the last call reached a connection-level action (any PRAGMA,
+   * transaction control, savepoint, ATTACH/DETACH, TEMP object), whether allowed or refused; then forgets it.
+   */
+  takeTouched(): boolean {
+    try {
+      return this.control.get(this.key, 'touched') === 1;
+    } catch (err) {
+      throw fromSqliteError(err);
+    }
+  }
+
   /** Sets the authorizer's mode; returns the first refusal (`<class>|<what>`) since the last call, or null. */
   private mode(mode: GuardRole | 'off' | 'run'): string | null {
     try {
