@@ -222,14 +222,21 @@ static void guard_key(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   sqlite3_result_text(ctx, hex, KEY_BYTES * 2, SQLITE_TRANSIENT);
 }
 
+static int hex_digit(unsigned char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
+}
+
+/* Whether v is the key as ib_guard_key wrote it (lower-case hex), compared without an early exit. */
 static int key_matches(Guard *g, sqlite3_value *v) {
   const unsigned char *text = sqlite3_value_text(v);
   if (!text || sqlite3_value_bytes(v) != KEY_BYTES * 2) return 0;
   unsigned diff = 0;
   for (int i = 0; i < KEY_BYTES; i++) {
-    unsigned byte = 0;
-    if (sscanf((const char *)text + 2 * i, "%2x", &byte) != 1) return 0;
-    diff |= byte ^ g->key[i];
+    int hi = hex_digit(text[2 * i]), lo = hex_digit(text[2 * i + 1]);
+    if (hi < 0 || lo < 0) return 0;
+    diff |= (unsigned)((hi << 4) | lo) ^ g->key[i];
   }
   return diff == 0;
 }
