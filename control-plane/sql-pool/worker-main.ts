@@ -63,7 +63,6 @@ process.on('message', (req: WorkerRequest) => {
       { readOnly: req.readOnly, extensions, guard, onPrepared },
     );
     answer = { type: 'result', id: req.id, result, kind, predict: takePredictUsage(db) };
-    if (kind === 'write') boundWal();
   } catch (err) {
     const e = fromSqliteError(err);
     answer = {
@@ -80,6 +79,8 @@ process.on('message', (req: WorkerRequest) => {
   const drift = state.drift(guard?.takeTouched() ?? true);
   if (drift.length === 0) {
     send(answer);
+    // After the answer, so a checkpoint never delays (or times out) an acknowledged write.
+    if (kind === 'write' && answer.type === 'result') boundWal();
     return;
   }
   // The guard should make this unreachable; if a statement still changed the connection, it is not reused.
@@ -97,12 +98,26 @@ process.on('message', (req: WorkerRequest) => {
   send({ ...answer, recycle }, () => process.exit(3));
 });
 
-/** Truncates a WAL that a large write grew past {@link WAL_TRUNCATE_BYTES} (when no reader holds it). */
+/**
+ * Truncates a WAL that a large write grew past {@link WAL_TRUNCATE_BYTES}, without waiting: the checkpoint runs
+ * with busy_timeout 0 (restored after), so readers or a writer elsewhere only make it give up.
+ */
 function boundWal(): void {
+  let size = 0;
   try {
-    if (statSync(`${dbPath}-wal`).size > WAL_TRUNCATE_BYTES) db.pragma('wal_checkpoint(TRUNCATE)');
+    size = statSync(`${dbPath}-wal`).size;
   } catch {
-    // No WAL file, or readers keep the checkpoint from finishing: journal_size_limit bounds it at the next reset.
+    return; // no WAL file
+  }
+  if (size <= WAL_TRUNCATE_BYTES) return;
+  const busy = db.pragma('busy_timeout', { simple: true }) as number;
+  try {
+    db.pragma('busy_timeout = 0');
+    db.pragma('wal_checkpoint(TRUNCATE)');
+  } catch {
+    // Busy: journal_size_limit bounds the WAL at its next reset.
+  } finally {
+    db.pragma(`busy_timeout = ${busy}`);
   }
 }
 

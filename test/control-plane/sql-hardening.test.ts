@@ -1,7 +1,8 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiBody, call, startTestControlPlane } from '../support/control-plane.js';
+import { waitFor } from '../support/tmp.js';
 
 let env: Awaited<ReturnType<typeof startTestControlPlane>>;
 beforeAll(async () => {
@@ -137,4 +138,18 @@ describe('parameters', () => {
     expect(answer.body.error?.message).toMatch(/body is too large/i);
     expect((await admin('SELECT length(?)', ['x'.repeat(1024 * 1024)])).body.rows).toEqual([[1024 * 1024]]);
   });
+});
+
+describe('the WAL', () => {
+  it('is truncated after a write that grew it past 64 MiB', async () => {
+    await admin('CREATE TABLE blobs (b BLOB)');
+    const write = await admin(
+      'INSERT INTO blobs SELECT randomblob(1048576) FROM (WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r LIMIT 80) SELECT n FROM r)',
+    );
+    expect(write.body.changes).toBe(80);
+    const wal = join(env.dataDir, 'infrabase.db-wal');
+    // The worker checkpoints with TRUNCATE right after answering (journal_size_limit alone would wait for the next write).
+    await waitFor(() => statSync(wal).size < 64 * 1024 * 1024, 10_000, 50);
+    await admin('DROP TABLE blobs');
+  }, 60_000);
 });
