@@ -141,6 +141,7 @@ export async function startControlPlane(config: Config, options: StartOptions = 
       logger,
       routes: [sqlRoutes(pool, distributedSql), ...modules.flatMap((m) => m.routes?.(context) ?? [])],
       bound,
+      bodyLimit: config.http.bodyLimitBytes,
     });
     cleanups.push(() => app.close());
     if (config.postgres.enabled) {

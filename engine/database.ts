@@ -17,10 +17,15 @@ export interface OpenOptions {
   busyTimeoutMs?: number;
 }
 
+/** Size the WAL is truncated to when a checkpoint resets it, bytes (`PRAGMA journal_size_limit`). */
+export const JOURNAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
+
 /**
  * Opens a SQLite database with the pragmas every infrabase connection needs: `journal_mode=WAL`,
  * `synchronous=FULL` (set on every open: better-sqlite3 reopens WAL databases at NORMAL, which can lose
- * acknowledged commits on power loss), `foreign_keys=ON` and `busy_timeout`.
+ * acknowledged commits on power loss), `foreign_keys=ON`, `busy_timeout` and `journal_size_limit`
+ * ({@link JOURNAL_SIZE_LIMIT_BYTES}: the WAL is cut back to it whenever a checkpoint resets it). The process
+ * that migrates also checkpoints with TRUNCATE first, so a WAL left by a killed writer does not stay large.
  *
  * @param path a file path or `:memory:` (an in-memory database keeps `journal_mode=memory`).
  * @throws InfrabaseError `INTERNAL` if the pragmas did not take, `SQL_ERROR`/`READONLY` from SQLite.
@@ -36,7 +41,11 @@ export function openDatabase(path: string, options: OpenOptions = {}): Database 
   }
   try {
     db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000))}`);
-    if (!readonly && path !== ':memory:') db.pragma('journal_mode = WAL');
+    if (!readonly && path !== ':memory:') {
+      db.pragma('journal_mode = WAL');
+      db.pragma(`journal_size_limit = ${JOURNAL_SIZE_LIMIT_BYTES}`);
+      if (options.migrate) db.pragma('wal_checkpoint(TRUNCATE)');
+    }
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
     assertPragmas(db, path);

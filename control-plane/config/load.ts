@@ -16,6 +16,7 @@ export const ENV_VARS: Readonly<Record<string, { path: string[]; type: 'string' 
   INFRABASE_SQL_TIMEOUT_MS: { path: ['sql', 'timeoutMs'], type: 'number' },
   INFRABASE_MODEL_MAX_TENSOR_BYTES: { path: ['predict', 'maxTensorBytes'], type: 'number' },
   INFRABASE_SQL_WORKER_MEMORY_BYTES: { path: ['predict', 'workerMemoryBytes'], type: 'number' },
+  INFRABASE_HTTP_BODY_LIMIT_BYTES: { path: ['http', 'bodyLimitBytes'], type: 'number' },
   INFRABASE_AWS_REGION: { path: ['providers', 'aws', 'region'], type: 'string' },
   INFRABASE_AWS_ENDPOINT: { path: ['providers', 'aws', 'endpoint'], type: 'string' },
   INFRABASE_GCP_PROJECT: { path: ['providers', 'gcp', 'project'], type: 'string' },

@@ -47,6 +47,20 @@ export const configSchema = z.object({
   /** The URL nodes are told to reach the control plane at; default the listen address. */
   advertiseUrl: z.string().url().optional(),
   port: z.number().int().min(0).max(65535).default(7420),
+  http: z
+    .object({
+      /**
+       * Largest request body the API accepts, bytes (models travel as base64 in SQL parameters: a 16 MiB body
+       * carries a model of up to 12 MiB). Larger bodies are answered 400 before they are buffered further.
+       */
+      bodyLimitBytes: z
+        .number()
+        .int()
+        .min(1024)
+        .max(1024 * 1024 * 1024)
+        .default(16 * 1024 * 1024),
+    })
+    .prefault({}),
   log: z
     .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
     .prefault({}),

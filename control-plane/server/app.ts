@@ -16,7 +16,7 @@ export interface ServerOptions {
   logger: Logger;
   /** Route plugins: the SQL API and the modules' routes. */
   routes: readonly FastifyPluginAsync[];
-  /** Largest request body, bytes (models travel as base64 in SQL parameters). Default 256 MiB. */
+  /** Largest request body, bytes (models travel as base64 in SQL parameters). Default 16 MiB. */
   bodyLimit?: number;
   /**
    * A server already listening (`bindHttpServer`): the app is made ready and serves on it instead of calling
@@ -31,7 +31,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   const app = Fastify({
     loggerInstance: options.logger.child({ component: 'http' }) as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: options.bodyLimit ?? 256 * 1024 * 1024,
+    bodyLimit: options.bodyLimit ?? 16 * 1024 * 1024,
     // Stop promptly: agents hold keep-alive connections that would otherwise delay close by the idle timeout.
     forceCloseConnections: true,
     ...(options.bound

@@ -40,12 +40,22 @@ export interface SqlPoolOptions extends StatementTimeouts {
   dbPath: string;
   /** Number of worker processes. */
   size: number;
+  /**
+   * How many workers read-only requests (the read role) may occupy at once; default `size - 1` (all of them
+   * when `size` is 1), so one worker is always left for the admin.
+   */
+  readWorkers?: number;
   logger?: Logger;
   /**
    * Where to count statements (`infrabase_sql_statements_total`, `infrabase_sql_statement_duration_seconds`)
    * and the workers' PREDICT usage (`infrabase_predict_*`); omit for no metrics.
    */
   registry?: Registry;
+  /**
+   * The worker entry point (compiled JavaScript, same arguments and protocol as worker-main.js); default
+   * worker-main.js. For benchmarks that compare worker variants; the server never sets it.
+   */
+  workerScript?: string;
 }
 
 export interface SqlRequest {
@@ -85,6 +95,8 @@ interface Worker {
   readonly child: ChildProcess;
   ready: Promise<void>;
   job?: Job;
+  /** Reported a drifted connection: killed, takes no further job. */
+  retiring?: boolean;
 }
 
 /** Scheduling niceness of SQL workers (0 is normal, 19 the lowest priority). */
@@ -95,7 +107,9 @@ const WORKER_SCRIPT = compiledPath(import.meta.url, './worker-main.js');
 /**
  * Runs user SQL in a pool of worker processes, each with its own connection to the same WAL database, so a
  * runaway statement cannot freeze the control plane: past its time limit the worker running it is killed
- * (SIGKILL), the caller gets `TIMEOUT`, and a fresh worker takes its place.
+ * (SIGKILL), the caller gets `TIMEOUT`, and a fresh worker takes its place. Workers end themselves when this
+ * process is gone. Read-only requests occupy at most `readWorkers` workers, so runaway reads cannot hold up
+ * the admin; a worker whose connection drifted from its configured state is replaced.
  */
 export class SqlPool {
   private readonly workers: Worker[] = [];
@@ -103,9 +117,11 @@ export class SqlPool {
   private nextId = 1;
   private closed = false;
   private readonly metrics?: SqlPoolMetrics;
+  private readonly readWorkers: number;
 
   constructor(private readonly options: SqlPoolOptions) {
     if (options.registry) this.metrics = new SqlPoolMetrics(options.registry);
+    this.readWorkers = Math.max(1, Math.min(options.readWorkers ?? options.size - 1, options.size));
   }
 
   /**
@@ -180,7 +196,8 @@ export class SqlPool {
   }
 
   private spawn(): Worker {
-    const child = fork(WORKER_SCRIPT, [this.options.dbPath], {
+    const script = this.options.workerScript ?? WORKER_SCRIPT;
+    const child = fork(script, [this.options.dbPath, String(process.pid)], {
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
@@ -216,13 +233,20 @@ export class SqlPool {
   private dispatch(): void {
     for (const worker of this.workers) {
       if (this.queue.length === 0) return;
-      if (worker.job || !worker.child.connected) continue;
-      const job = this.queue.shift()!;
+      if (worker.job || worker.retiring || !worker.child.connected) continue;
+      const readsFull = this.workers.filter((w) => w.job?.request.readOnly).length >= this.readWorkers;
+      const index = readsFull ? this.queue.findIndex((j) => !j.request.readOnly) : 0;
+      if (index < 0) return;
+      const [job] = this.queue.splice(index, 1);
       worker.job = job;
       job.worker = worker;
-      worker.ready.then(() => {
-        if (!job.settled && worker.child.connected) worker.child.send(job.request);
-      });
+      // A worker that dies before it is ready settles its job in onExit.
+      worker.ready.then(
+        () => {
+          if (!job.settled && worker.child.connected) worker.child.send(job.request);
+        },
+        () => {},
+      );
     }
   }
 
@@ -230,6 +254,14 @@ export class SqlPool {
     const job = worker.job;
     if (!job || job.request.id !== m.id) return;
     worker.job = undefined;
+    if (m.recycle) {
+      worker.retiring = true;
+      this.options.logger?.warn(
+        { pid: worker.child.pid, drift: m.recycle },
+        'replacing SQL worker: a statement changed its connection',
+      );
+      worker.child.kill('SIGKILL');
+    }
     this.metrics?.predictUsage(m.predict);
     if (m.type === 'result') this.settle(job, undefined, m.result, m.kind);
     else {

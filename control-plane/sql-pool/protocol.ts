@@ -25,6 +25,11 @@ export interface WorkerReport {
   readonly kind: 'read' | 'write';
   /** PREDICT usage by model since the worker's previous report (empty when PREDICT was not called). */
   readonly predict: readonly ModelPredictUsage[];
+  /**
+   * Set when the statement left the connection different from its configured state (what differs): the
+   * worker exits after this answer and must be given no further statement.
+   */
+  readonly recycle?: string;
 }
 
 /** Worker → parent. The first message a worker sends is `{ type: 'ready' }`. */

@@ -1,11 +1,17 @@
 /**
  * Entry point of a SQL worker process: one connection to the control plane's database, one statement at a
  * time. The parent kills the whole process to end a statement past its time limit, since better-sqlite3
- * cannot interrupt one. Every answer carries the statement's kind and the PREDICT usage since the previous
+ * cannot interrupt one, and the process ends itself when the parent is gone (parent-watch.ts). Every user
+ * statement is prepared under the connection guard (engine/native/guard.c) and, after each answer, the
+ * connection is checked against its configured state; a connection that drifted is answered for and the
+ * worker is replaced. Every answer carries the statement's kind and the PREDICT usage since the previous
  * answer, which the parent adds to its metrics. Postgres catalog queries run here too, on an in-memory
  * pg_catalog database built from this connection's schema, so they share the time limits.
  */
+import { statSync } from 'node:fs';
 import {
+  ConnectionGuard,
+  ConnectionState,
   executeStatement,
   fromSqliteError,
   InfrabaseError,
@@ -15,35 +21,63 @@ import {
 import { takePredictUsage } from '../../ml/index.js';
 import { userSqlExtensions } from '../modules/extensions.js';
 import { runCatalogStatement } from '../pg/catalog/index.js';
+import { exitWithParent } from './parent-watch.js';
 import type { WorkerMessage, WorkerRequest } from './protocol.js';
-import { statementKind } from './statement-kind.js';
+import { guessStatementKind, type StatementKind } from './statement-kind.js';
+
+/** WAL size past which a worker checkpoints with TRUNCATE after a write, bytes. */
+export const WAL_TRUNCATE_BYTES = 64 * 1024 * 1024;
 
 const dbPath = process.argv[2];
-if (!dbPath || !process.send) {
-  console.error('usage: worker-main <database path> (must be forked with an IPC channel)');
+const parentPid = Number(process.argv[3]);
+if (!dbPath || !Number.isInteger(parentPid) || !process.send) {
+  console.error('usage: worker-main <database path> <parent pid> (must be forked with an IPC channel)');
   process.exit(2);
 }
+exitWithParent(parentPid);
 
 const extensions = userSqlExtensions();
 const db = openDatabase(dbPath, { role: 'sql-worker', extensions });
-const send = (m: WorkerMessage) => process.send!(m);
+let guard: ConnectionGuard | undefined;
+let guardMissing: InfrabaseError | undefined;
+try {
+  guard = ConnectionGuard.load(db);
+} catch (err) {
+  // Without the guard no user statement runs: an unguarded pooled connection could be changed for the next caller.
+  guardMissing = fromSqliteError(err);
+  console.error(`infrabase SQL worker: ${guardMissing.message}`);
+}
+const state = ConnectionState.capture(db);
+const send = (m: WorkerMessage, then?: () => void) => process.send!(m, undefined, undefined, then);
 
 process.on('message', (req: WorkerRequest) => {
-  const kind = req.catalog ? 'read' : statementKind(db, req.sql);
+  // The kind comes from the guarded prepare: an unguarded one would already apply some PRAGMAs (SQLite sets
+  // e.g. busy_timeout and wal_autocheckpoint while it compiles them).
+  let kind: StatementKind = guessStatementKind(req.sql);
+  const onPrepared = (readonly: boolean) => {
+    kind = readonly ? 'read' : 'write';
+  };
+  let answer: WorkerMessage;
   try {
+    if (!guard) throw guardMissing!;
     const result = req.catalog
       ? runCatalogStatement(db, req.sql, req.params, req.catalog, req.mode)
       : req.mode === 'describe'
-        ? describeStatement(req.sql)
-        : executeStatement(db, { sql: req.sql, params: req.params }, { readOnly: req.readOnly, extensions });
+        ? describeStatement(guard, req.sql, req.readOnly)
+        : executeStatement(
+            db,
+            { sql: req.sql, params: req.params },
+            { readOnly: req.readOnly, extensions, guard, onPrepared },
+          );
+    if (req.catalog) kind = 'read';
     // Declared types of a reader's columns; prepared after it ran (a DDL statement would not prepare again).
     if (req.declaredTypes && result.columns.length > 0 && !result.declaredTypes) {
-      result.declaredTypes = describeStatement(req.sql).declaredTypes;
+      result.declaredTypes = describeStatement(guard, req.sql, req.readOnly).declaredTypes;
     }
-    send({ type: 'result', id: req.id, result, kind, predict: takePredictUsage(db) });
+    answer = { type: 'result', id: req.id, result, kind, predict: takePredictUsage(db) };
   } catch (err) {
     const e = fromSqliteError(err);
-    send({
+    answer = {
       type: 'error',
       id: req.id,
       code: e.code,
@@ -51,14 +85,37 @@ process.on('message', (req: WorkerRequest) => {
       sqlite: typeof e.details?.sqlite === 'string' ? e.details.sqlite : undefined,
       kind,
       predict: takePredictUsage(db),
-    });
+    };
   }
+  // Every setting is compared after a statement that reached a connection-level action (a PRAGMA, ...), the
+  // configured ones after any other (a full comparison on every request would cost ~20% of a point read).
+  const drift = state.drift(guard?.takeTouched() ?? true);
+  if (drift.length === 0) {
+    send(answer);
+    // After the answer, so a checkpoint never delays (or times out) an acknowledged write.
+    if (kind === 'write' && answer.type === 'result') boundWal();
+    return;
+  }
+  // The guard should make this unreachable; if a statement still changed the connection, it is not reused.
+  const recycle = drift.join('; ');
+  if (db.inTransaction) {
+    answer = {
+      type: 'error',
+      id: req.id,
+      code: 'INTERNAL',
+      message: `the statement left a transaction open (${recycle}); it was rolled back and the SQL worker replaced`,
+      kind,
+      predict: answer.predict,
+    };
+  }
+  send({ ...answer, recycle }, () => process.exit(3));
 });
-/** A statement's result columns and their declared types, from preparing it (nothing runs). */
-function describeStatement(sql: string): QueryResult {
+
+/** A statement's result columns and their declared types, from preparing it under the guard (nothing runs). */
+function describeStatement(g: ConnectionGuard, sql: string, readOnly: boolean | undefined): QueryResult {
   let stmt: ReturnType<typeof db.prepare>;
   try {
-    stmt = db.prepare(sql);
+    stmt = g.prepare(db, sql, readOnly ? 'read' : 'admin');
   } catch (err) {
     if (err instanceof RangeError) throw new InfrabaseError('INVALID_ARGUMENT', err.message, { cause: err });
     throw err;
@@ -70,6 +127,29 @@ function describeStatement(sql: string): QueryResult {
     changes: 0,
     declaredTypes: columns.map((c) => c.type),
   };
+}
+
+/**
+ * Truncates a WAL that a large write grew past {@link WAL_TRUNCATE_BYTES}, without waiting: the checkpoint runs
+ * with busy_timeout 0 (restored after), so readers or a writer elsewhere only make it give up.
+ */
+function boundWal(): void {
+  let size = 0;
+  try {
+    size = statSync(`${dbPath}-wal`).size;
+  } catch {
+    return; // no WAL file
+  }
+  if (size <= WAL_TRUNCATE_BYTES) return;
+  const busy = db.pragma('busy_timeout', { simple: true }) as number;
+  try {
+    db.pragma('busy_timeout = 0');
+    db.pragma('wal_checkpoint(TRUNCATE)');
+  } catch {
+    // Busy: journal_size_limit bounds the WAL at its next reset.
+  } finally {
+    db.pragma(`busy_timeout = ${busy}`);
+  }
 }
 
 process.on('disconnect', () => {

@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const helpers = new Set(['run', 'metrics-report']);
+const helpers = new Set(['run', 'metrics-report', 'sql-guard-worker']);
 const all = readdirSync(here)
   .filter((f) => f.endsWith('.js'))
   .map((f) => f.slice(0, -3))

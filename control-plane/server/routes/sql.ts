@@ -8,6 +8,7 @@ import {
   readsDistributedTable,
 } from '../../../engine/index.js';
 import { type SqlPool, type StatementTimeouts, statementTimeout } from '../../sql-pool/index.js';
+import { useSqlBodyParser } from '../sql-body.js';
 
 interface SqlBody {
   sql: string;
@@ -27,14 +28,17 @@ export interface DistributedSql {
 
 /**
  * `POST /v1/sql` with `{ sql, params?, timeoutMs? }` → `{ columns, rows, changes }`. One statement per call;
- * BLOB parameters and values travel as `{"$base64": "..."}`. The read-only token may only run statements
- * that do not write (403 otherwise). Runs in the SQL worker pool under a time limit (504 past it).
+ * BLOB parameters and values travel as `{"$base64": "..."}`; integer parameters beyond ±(2^53 - 1) are read
+ * exactly (sql-body.ts) and such integers in rows come back as decimal strings. The read-only token may only
+ * run statements that do not write (403 otherwise). Runs in the SQL worker pool under a time limit (504 past
+ * it), on a guarded connection (400 for what no token may run, docs/api.md).
  * A statement that reads a distributed or reference table goes through the distributed planner instead
  * (docs/distributed-queries.md): pushed to one placement per shard and merged here; a shape it cannot answer
  * exactly is a 400 naming it; a shard without placement is a 503.
  */
 export function sqlRoutes(pool: SqlPool, distributed?: DistributedSql): FastifyPluginAsync {
   return async (app) => {
+    useSqlBodyParser(app);
     app.post<{ Body: SqlBody }>(
       '/v1/sql',
       {
