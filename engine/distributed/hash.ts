@@ -8,15 +8,23 @@
 export const HASH_SPACE = 2 ** 32;
 
 /**
- * FNV-1a 32-bit (Fowler–Noll–Vo, variant 1a) of a shard-key value's canonical text: NULL/undefined hash as the
- * empty string, numbers as JavaScript's `String(n)` (so `1` and `1.0` agree), bigints as their decimal digits,
- * strings as they are (UTF-16 code units). BLOB keys are not accepted as shard keys.
+ * The hash of a shard-key value's canonical text: NULL/undefined hash as the empty string, numbers as
+ * JavaScript's `String(n)` (so `1` and `1.0` agree), bigints as their decimal digits, strings as they are (UTF-16
+ * code units). BLOB keys are not accepted as shard keys. FNV-1a 32-bit (Fowler–Noll–Vo, variant 1a) over the
+ * code units, then MurmurHash3's 32-bit finalizer (`fmix32`, Appleby): shards are ranges of the hash, so its high
+ * bits must depend on every input bit, which FNV-1a alone does not give for short keys that differ in their last
+ * character (`k0` … `k39` fell in 2 of 4 ranges).
  * @returns an unsigned 32-bit integer.
  */
 export function shardHash(value: unknown): number {
   const s = value === null || value === undefined ? '' : String(value);
   let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
   return h >>> 0;
 }
 
