@@ -4,6 +4,7 @@
  * or ONNX.
  */
 export * from './catalog/change-log.js';
+export * from './catalog/distributed.js';
 export * from './catalog/models.js';
 export * from './catalog/nodes.js';
 export * from './catalog/training.js';
@@ -11,6 +12,7 @@ export * from './change-feed.js';
 export * from './clock.js';
 export * from './compiled-path.js';
 export * from './database.js';
+export * from './distributed/index.js';
 export * from './errors.js';
 export * from './extension.js';
 export * from './migrations.js';

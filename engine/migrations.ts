@@ -1,5 +1,6 @@
 import type { Database } from 'better-sqlite3';
 import { changeLogSchema } from './catalog/change-log.js';
+import { distributedSchema, reservedSchema } from './catalog/distributed.js';
 import { metricsSchema } from './catalog/metrics.js';
 import { metricsTsIndexSchema } from './catalog/metrics-index.js';
 import { metricsRollupSchema } from './catalog/metrics-rollup.js';
@@ -33,6 +34,14 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 4, name: 'WireGuard endpoint and key rotation columns of sys_nodes', sql: nodesMeshSchema },
   { version: 5, name: 'sys_metrics indexed by (ts) only', sql: metricsTsIndexSchema },
   { version: 6, name: 'sys_nodes.launched_at for join token expiry', sql: nodesLaunchSchema },
+  // 7 and 8 are other branches' migrations; these placeholders are replaced by them at merge.
+  { version: 7, name: 'reserved', sql: reservedSchema },
+  { version: 8, name: 'reserved', sql: reservedSchema },
+  {
+    version: 9,
+    name: 'distributed tables: shards, placements, moves',
+    sql: distributedSchema,
+  },
 ];
 
 /** The schema version this build expects. */
