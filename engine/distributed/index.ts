@@ -1,5 +1,14 @@
 export { HASH_SPACE, shardForHash, shardForValue, shardHash, shardHashRange } from './hash.js';
 export {
+  type PlacementPlan,
+  type PlannedMove,
+  type PlannerNode,
+  type PlannerPlacement,
+  type PlannerShard,
+  planPlacements,
+  shardKey,
+} from './placement-planner.js';
+export {
   DistributedStore,
   type MoveRow,
   type PlacementRow,
