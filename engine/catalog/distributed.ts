@@ -57,7 +57,10 @@ CREATE TABLE sys_distributed_tables (
   regions TEXT
     CONSTRAINT "sys_distributed_tables.regions must be a non-empty JSON array of region names"
     CHECK (regions IS NULL OR (json_valid(regions) AND json_type(regions) = 'array' AND json_array_length(regions) > 0)),
-  colocation_group TEXT,
+  colocation_group TEXT
+    CONSTRAINT "sys_distributed_tables.colocation_group must be 1-128 of letters, digits and _"
+    CHECK (colocation_group IS NULL OR (length(colocation_group) BETWEEN 1 AND 128
+           AND colocation_group NOT GLOB '*[^A-Za-z0-9_]*')),
   next_row INTEGER NOT NULL DEFAULT 1,
   status TEXT NOT NULL DEFAULT 'active'
     CONSTRAINT "sys_distributed_tables.status must be one of: active, dropping" CHECK (status IN ('active', 'dropping')),

@@ -1,4 +1,12 @@
+export { evaluateWrite } from './evaluate-write.js';
 export { HASH_SPACE, shardForHash, shardForValue, shardHash, shardHashRange } from './hash.js';
+export {
+  type ApplyOutcome,
+  DEFAULT_LOG_RETENTION,
+  PlacementFile,
+  type PlacementPosition,
+} from './placement-file.js';
+export { PlacementFiles, REFERENCE_GROUP } from './placement-files.js';
 export {
   type PlacementPlan,
   type PlannedMove,
@@ -17,3 +25,4 @@ export {
   type TableRow,
 } from './store.js';
 export type { ColumnSpec, DistributedTable, ShardQueryResult, ShardReader } from './types.js';
+export { isPlainName, validateBatch, type WriteBatch, type WriteOp } from './write-batch.js';
