@@ -62,6 +62,7 @@ CREATE TABLE sys_distributed_tables (
     CHECK (colocation_group IS NULL OR (length(colocation_group) BETWEEN 1 AND 128
            AND colocation_group NOT GLOB '*[^A-Za-z0-9_]*')),
   next_row INTEGER NOT NULL DEFAULT 1,
+  schema_applied INTEGER NOT NULL DEFAULT 0,
   status TEXT NOT NULL DEFAULT 'active'
     CONSTRAINT "sys_distributed_tables.status must be one of: active, dropping" CHECK (status IN ('active', 'dropping')),
   created_at INTEGER NOT NULL DEFAULT (${SQL_NOW_MS}),

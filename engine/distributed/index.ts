@@ -1,5 +1,7 @@
+export { ShardCoordinator, type WriteResult } from './coordinator.js';
 export { evaluateWrite } from './evaluate-write.js';
 export { HASH_SPACE, shardForHash, shardForValue, shardHash, shardHashRange } from './hash.js';
+export { LocalPlacementTransport } from './local-transport.js';
 export {
   type ApplyOutcome,
   DEFAULT_LOG_RETENTION,
@@ -17,6 +19,13 @@ export {
   shardKey,
 } from './placement-planner.js';
 export {
+  type DataNodeRow,
+  dataNodeState,
+  Rebalancer,
+  type RebalancerOptions,
+  type TerminationVerdict,
+} from './rebalancer.js';
+export {
   DistributedStore,
   type MoveRow,
   type PlacementRow,
@@ -24,5 +33,6 @@ export {
   shardStatus,
   type TableRow,
 } from './store.js';
+export type { PlacementDigest, PlacementTransport } from './transport.js';
 export type { ColumnSpec, DistributedTable, ShardQueryResult, ShardReader } from './types.js';
 export { isPlainName, validateBatch, type WriteBatch, type WriteOp } from './write-batch.js';

@@ -395,6 +395,43 @@ export class DistributedStore {
     });
   }
 
+  /**
+   * `recordWrite` when some in-sync placements did not acknowledge: in ONE transaction they leave the
+   * in-sync set (epoch bump, primary promoted if needed) and the lsn is recorded. Commits before the write
+   * is acknowledged. @returns the new epoch.
+   */
+  recordWriteWithout(
+    group: string,
+    shard: number,
+    lsn: number,
+    failed: readonly string[],
+    reason: string,
+  ): number {
+    return this.tx(() => {
+      const epoch = this.removeFromInSync(group, shard, failed, reason);
+      this.recordWrite(group, shard, lsn);
+      return epoch;
+    });
+  }
+
+  /** Tables whose `create_table` has not yet been applied on every shard of their group. */
+  tablesWithoutSchema(): string[] {
+    return (
+      this.db
+        .prepare(
+          "SELECT name FROM sys_distributed_tables WHERE schema_applied = 0 AND status = 'active' ORDER BY name",
+        )
+        .all() as { name: string }[]
+    ).map((r) => r.name);
+  }
+
+  /** `markSchemaApplied`: every shard of the table's group has the table. */
+  markSchemaApplied(table: string): void {
+    this.db
+      .prepare('UPDATE sys_distributed_tables SET schema_applied = 1, updated_at = ? WHERE name = ?')
+      .run(this.clock.now(), table);
+  }
+
   /** `recordWrite`: the shard's last acknowledged write is `lsn` (every in-sync placement applied it). */
   recordWrite(group: string, shard: number, lsn: number): void {
     this.tx(() => {
