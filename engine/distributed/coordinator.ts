@@ -107,7 +107,8 @@ export class ShardCoordinator implements ShardReader {
       }
       return r * table.shardCount + within;
     };
-    rows.forEach((r, i) => shardOf(r, i + 1)); // refuse bad regions before any id is spent
+    // Refuse bad regions before any id is spent.
+    for (const [i, r] of rows.entries()) shardOf(r, i + 1);
     const first = this.store.allocateRowIds(table.name, rows.length);
     const byShard = new Map<number, unknown[][]>();
     rows.forEach((r, i) => {
@@ -311,10 +312,10 @@ export class ShardCoordinator implements ShardReader {
 
   private table(name: string): TableRow {
     const t = this.store.tables().get(name.toLowerCase());
-    if (!t || t.status !== 'active') {
+    if (t?.status !== 'active') {
       throw new InfrabaseError('NOT_FOUND', `distributed table '${name}' does not exist`);
     }
-    return t;
+    return t as TableRow;
   }
 
   private async writeShards(
