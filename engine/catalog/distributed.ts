@@ -32,7 +32,8 @@ const words = (values: readonly string[]) => values.join(', ');
  *   the lsn of the last acknowledged write.
  * - `sys_placements` — (colocation_group, shard, node_id): role, state, epoch, rows, bytes, checksum.
  * - `sys_shard_moves` — one row per move, at most one unfinished per shard.
- * - `sys_shard_status` — view: in-sync copies per shard against the group's replication factor.
+ * - `sys_shard_status` — view: in-sync copies on ready nodes per shard against the group's replication
+ *   factor: `available`, `under_replicated` or `unavailable`.
  * Shard hash ranges: shard i of n covers [⌈i·2^32/n⌉, ⌈(i+1)·2^32/n⌉ − 1] (engine/distributed/hash.ts).
  */
 export const distributedSchema = `
@@ -198,21 +199,17 @@ CREATE UNIQUE INDEX sys_shard_moves_one_active ON sys_shard_moves (colocation_gr
   WHERE state NOT IN ('done', 'failed');
 
 CREATE VIEW sys_shard_status AS
-SELECT s.colocation_group, s.shard, s.region, s.epoch, s.lsn,
-       (SELECT count(*) FROM sys_placements p WHERE p.colocation_group = s.colocation_group
-          AND p.shard = s.shard AND p.state = 'in_sync') AS in_sync,
-       (SELECT max(t.replication_factor) FROM sys_distributed_tables t
-          WHERE t.colocation_group = s.colocation_group) AS replication_factor,
-       CASE
-         WHEN NOT EXISTS (SELECT 1 FROM sys_placements p WHERE p.colocation_group = s.colocation_group
-                            AND p.shard = s.shard AND p.state = 'in_sync') THEN 'unavailable'
-         WHEN (SELECT count(*) FROM sys_placements p WHERE p.colocation_group = s.colocation_group
-                 AND p.shard = s.shard AND p.state = 'in_sync')
-              < (SELECT max(t.replication_factor) FROM sys_distributed_tables t
-                   WHERE t.colocation_group = s.colocation_group) THEN 'under_replicated'
-         ELSE 'available'
-       END AS status
-FROM sys_shards s;
+SELECT c.*, CASE WHEN c.in_sync = 0 THEN 'unavailable'
+                 WHEN c.in_sync < c.replication_factor THEN 'under_replicated'
+                 ELSE 'available' END AS status
+FROM (
+  SELECT s.colocation_group, s.shard, s.region, s.epoch, s.lsn,
+         (SELECT count(*) FROM sys_placements p JOIN sys_nodes n ON n.id = p.node_id AND n.status = 'ready'
+            WHERE p.colocation_group = s.colocation_group AND p.shard = s.shard AND p.state = 'in_sync') AS in_sync,
+         (SELECT max(t.replication_factor) FROM sys_distributed_tables t
+            WHERE t.colocation_group = s.colocation_group) AS replication_factor
+  FROM sys_shards s
+) c;
 `;
 
 /** Migrations 7 and 8 belong to other branches; this branch holds their numbers with empty placeholders. */

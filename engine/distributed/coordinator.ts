@@ -8,6 +8,8 @@ import type { WriteOp } from './write-batch.js';
 /** What a write did: rows changed per shard (`group/shard`), and the shards whose in-sync set shrank. */
 export interface WriteResult {
   readonly rows: number;
+  /** For an insert: the `_row` of its first row; the rows got consecutive ids in their order. */
+  readonly firstRow?: number;
   readonly shards: number;
   /** Placements that left the in-sync set during this write (`group/shard@node`). */
   readonly evicted: readonly string[];
@@ -118,10 +120,11 @@ export class ShardCoordinator implements ShardReader {
     });
     const cols = ['_row', ...columns];
     const create: WriteOp = { op: 'create_table', table: table.name, columns: table.columns.slice(1) };
-    return this.writeShards(table, [...byShard.keys()], async (shard) => [
+    const result = await this.writeShards(table, [...byShard.keys()], async (shard) => [
       create,
       { op: 'upsert', table: table.name, columns: cols, rows: byShard.get(shard)! },
     ]);
+    return { ...result, firstRow: first };
   }
 
   /**
@@ -305,7 +308,7 @@ export class ShardCoordinator implements ShardReader {
   unavailable(tables: readonly string[], shards: readonly number[], detail?: string): InfrabaseError {
     return new InfrabaseError(
       'UNAVAILABLE',
-      `table ${tables.join(', ')}: shard${shards.length > 1 ? 's' : ''} ${shards.join(', ')} ${shards.length > 1 ? 'have' : 'has'} no in-sync placement${detail ? ` (${detail})` : ''}`,
+      `table ${tables.join(', ')}: shard${shards.length > 1 ? 's' : ''} ${shards.join(', ')} ${shards.length > 1 ? 'have' : 'has'} no available in-sync placement${detail ? ` (${detail})` : ''}`,
       { details: { tables: [...tables], shards: [...shards] } },
     );
   }

@@ -23,6 +23,10 @@ export class LocalPlacementTransport implements PlacementTransport {
     else this.isDown.delete(node);
   }
 
+  isDownNode(node: string): boolean {
+    return this.isDown.has(node);
+  }
+
   failNext(node: string, calls: number): void {
     this.failures.set(node, calls);
   }
@@ -39,6 +43,9 @@ export class LocalPlacementTransport implements PlacementTransport {
 
   async create(node: string, group: string, shard: number, epoch: number) {
     return this.files(node).create(group, shard, epoch);
+  }
+  async list(node: string) {
+    return this.files(node).list();
   }
   async drop(node: string, group: string, shard: number) {
     this.files(node).drop(group, shard);

@@ -90,20 +90,24 @@ export class Rebalancer {
     let steps = 0;
     const nodes = this.nodes();
     const state = new Map(nodes.map((n) => [n.id, n.state]));
-    // 1. Failure: placements on dead or vanished nodes leave the in-sync set (one shard at a time, locked).
+    // 1. Failure: placements on dead or vanished nodes leave the in-sync set — but never the last in-sync
+    // copy of a shard (as Kafka keeps its last in-sync replica): the shard is then unavailable until that
+    // node returns, rather than emptied by a control plane that merely lost sight of its nodes.
+    const live = (n: string) => state.get(n) === 'ready' || state.get(n) === 'draining';
     for (const p of this.store.placements()) {
       const s = state.get(p.nodeId);
-      if (p.state === 'in_sync' && (s === undefined || s === 'dead')) {
-        await this.coordinator.withShardLock(p.colocationGroup, p.shard, async () => {
-          this.store.removeFromInSync(
-            p.colocationGroup,
-            p.shard,
-            [p.nodeId],
-            `node ${p.nodeId} is ${s ?? 'gone'}`,
-          );
-        });
+      if (p.state !== 'in_sync' || live(p.nodeId)) continue;
+      await this.coordinator.withShardLock(p.colocationGroup, p.shard, async () => {
+        const others = this.store.inSync(p.colocationGroup, p.shard).filter((x) => x.nodeId !== p.nodeId);
+        if (!others.some((x) => live(x.nodeId))) return;
+        this.store.removeFromInSync(
+          p.colocationGroup,
+          p.shard,
+          [p.nodeId],
+          `node ${p.nodeId} is ${s ?? 'gone'}`,
+        );
         steps++;
-      }
+      });
     }
     // 2. Unfinished moves whose target is no longer usable fail; the rest advance one state.
     const active = this.store.activeMoves();
@@ -113,7 +117,7 @@ export class Rebalancer {
         steps++;
         continue;
       }
-      steps += await this.advance(m);
+      steps += await this.advance(m, live);
     }
     // 3. Out-of-sync placements are dropped; dropping placements are deleted from their agents.
     for (const p of this.store.placements()) {
@@ -129,6 +133,20 @@ export class Rebalancer {
         } catch {
           /* the agent is unreachable now; retried next pass */
         }
+      }
+    }
+    // 3b. Orphans: placement files on a reachable node that the catalog does not list there (a crash
+    // between creating a file and recording it, or a node that came back after its copies were dropped).
+    const listed = new Set(
+      this.store.placements().map((p) => `${p.nodeId}|${shardKey(p.colocationGroup, p.shard)}`),
+    );
+    for (const n of nodes) {
+      if (n.state !== 'ready' && n.state !== 'draining') continue;
+      const held = await this.transport.list(n.id).catch(() => []);
+      for (const h of held) {
+        if (listed.has(`${n.id}|${shardKey(h.colocationGroup, h.shard)}`)) continue;
+        await this.transport.drop(n.id, h.colocationGroup, h.shard).catch(() => undefined);
+        steps++;
       }
     }
     // 4. Plan.
@@ -215,7 +233,13 @@ export class Rebalancer {
       if (inFlight >= this.maxMoves) break;
       const k = shardKey(m.colocationGroup, m.shard);
       if (busy.has(k)) continue;
-      if (!fresh.some((p) => shardKey(p.colocationGroup, p.shard) === k && p.state === 'in_sync')) continue;
+      if (
+        !fresh.some(
+          (p) => shardKey(p.colocationGroup, p.shard) === k && p.state === 'in_sync' && live(p.nodeId),
+        )
+      ) {
+        continue; // nothing to copy from until a node holding it returns
+      }
       try {
         this.store.planMove(m.colocationGroup, m.shard, m.kind, m.target, m.source);
         busy.add(k);
@@ -248,10 +272,10 @@ export class Rebalancer {
    * catch-up to the shard's lsn, switch in one catalog transaction; the moved-away copy is dropped). A
    * failure fails the move with its reason.
    */
-  async advance(m: MoveRow): Promise<number> {
+  async advance(m: MoveRow, live: (node: string) => boolean): Promise<number> {
     const { colocationGroup: group, shard } = m;
     try {
-      const inSync = this.store.inSync(group, shard);
+      const inSync = this.store.inSync(group, shard).filter((p) => live(p.nodeId));
       const source = inSync.find((p) => p.nodeId === m.sourceNode)?.nodeId ?? inSync[0]?.nodeId;
       if (!source) {
         this.store.failMove(m.id, 'no in-sync placement to copy from');
@@ -270,7 +294,7 @@ export class Rebalancer {
         await this.catchUp(source, m.targetNode, group, shard);
         await this.coordinator.withShardLock(group, shard, async () => {
           await this.coordinator.recoverLocked(group, shard);
-          const src = this.store.inSync(group, shard)[0]?.nodeId;
+          const src = this.store.inSync(group, shard).find((p) => live(p.nodeId))?.nodeId;
           if (!src) throw new Error('no in-sync placement left');
           const lsn = await this.catchUp(src, m.targetNode, group, shard);
           this.store.completeMove(m.id, lsn);

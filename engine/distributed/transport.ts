@@ -19,6 +19,8 @@ export interface PlacementDigest extends PlacementPosition {
 export interface PlacementTransport {
   /** Creates an empty placement (idempotent). */
   create(node: string, group: string, shard: number, epoch: number): Promise<PlacementPosition>;
+  /** The placements the node holds (to find orphans: files the catalog does not list). */
+  list(node: string): Promise<PlacementPosition[]>;
   /** Deletes a placement (idempotent). */
   drop(node: string, group: string, shard: number): Promise<void>;
   /** Applies a batch; `duplicate` when its lsn was already applied. */

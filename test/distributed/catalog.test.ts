@@ -138,14 +138,18 @@ describe('sys_distributed_tables', () => {
     expect(shards('t')).toEqual([]);
   });
 
-  it('sys_shard_status says unavailable, under_replicated or available from in-sync placements', () => {
+  it('sys_shard_status says unavailable, under_replicated or available from in-sync placements on ready nodes', () => {
     create(
-      "INSERT INTO sys_distributed_tables (name, columns, shard_count, replication_factor) VALUES ('t', ?, 3, 2)",
+      "INSERT INTO sys_nodes (id, status) VALUES ('n-1', 'ready'), ('n-2', 'ready'), ('n-3', 'ready'), ('n-4', 'unreachable')",
+    );
+    create(
+      "INSERT INTO sys_distributed_tables (name, columns, shard_count, replication_factor) VALUES ('t', ?, 4, 2)",
       cols,
     );
     create(`INSERT INTO sys_placements (colocation_group, shard, node_id, role, state) VALUES
       ('t', 1, 'n-1', 'primary', 'in_sync'),
-      ('t', 2, 'n-1', 'primary', 'in_sync'), ('t', 2, 'n-2', 'replica', 'in_sync'), ('t', 2, 'n-3', 'replica', 'copying')`);
+      ('t', 2, 'n-1', 'primary', 'in_sync'), ('t', 2, 'n-2', 'replica', 'in_sync'), ('t', 2, 'n-3', 'replica', 'copying'),
+      ('t', 3, 'n-4', 'primary', 'in_sync')`);
     const status = db
       .prepare(
         "SELECT shard, in_sync, status FROM sys_shard_status WHERE colocation_group = 't' ORDER BY shard",
@@ -155,6 +159,7 @@ describe('sys_distributed_tables', () => {
       { shard: 0, in_sync: 0, status: 'unavailable' },
       { shard: 1, in_sync: 1, status: 'under_replicated' },
       { shard: 2, in_sync: 2, status: 'available' },
+      { shard: 3, in_sync: 0, status: 'unavailable' },
     ]);
   });
 

@@ -122,7 +122,7 @@ describe('ShardCoordinator writes', () => {
     expect(down.map((r) => (r as { shard: number }).shard)).toEqual(lost);
     await expect(
       sim.coordinator.query({ colocationGroup: 'kv', shard: lost[0] }, 'SELECT 1', []),
-    ).rejects.toThrow(`table kv: shard ${lost[0]} has no in-sync placement`);
+    ).rejects.toThrow(`table kv: shard ${lost[0]} has no available in-sync placement`);
     const keys = Array.from({ length: 200 }, (_, i) => `z${i * 7919}`);
     const touched = lost.filter((s) => keys.some((k) => shardForValue(k, 4) === s));
     expect(touched).toEqual(lost);
@@ -132,7 +132,7 @@ describe('ShardCoordinator writes', () => {
         ['k', 'v'],
         keys.map((k) => [k, 1]),
       ),
-    ).rejects.toThrow(new RegExp(`table kv: shards ${lost.join(', ')} have no in-sync placement`));
+    ).rejects.toThrow(new RegExp(`table kv: shards ${lost.join(', ')} have no available in-sync placement`));
   });
 
   it('rows pinned to a region are refused when their region is not one of the table', async () => {

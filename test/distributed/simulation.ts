@@ -73,7 +73,7 @@ export class Sim {
       status: string;
     }[];
     for (const r of rows) {
-      if (r.status === 'ready' && !this.rebalancer.mayTerminate(r.id).ok) continue;
+      if (!this.rebalancer.mayTerminate(r.id).ok) continue;
       this.files.get(r.id)?.close();
       this.files.delete(r.id);
       this.db.prepare("UPDATE sys_nodes SET status = 'terminated' WHERE id = ?").run(r.id);
@@ -81,6 +81,16 @@ export class Sim {
       gone.push(r.id);
     }
     return gone;
+  }
+
+  /** Every agent that answers heartbeats (the heartbeat route writes last_heartbeat_at). */
+  heartbeat(): void {
+    for (const id of this.files.keys()) {
+      if (this.transport.isDownNode(id)) continue;
+      this.db
+        .prepare("UPDATE sys_nodes SET last_heartbeat_at = ? WHERE id = ? AND status = 'ready'")
+        .run(this.now, id);
+    }
   }
 
   /** Runs rebalancer passes until one takes no step (at most `max`). @returns passes run. */
