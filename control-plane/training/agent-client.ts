@@ -35,6 +35,11 @@ export class AgentClient {
     private readonly recorder?: ReplyRecorder,
   ) {}
 
+  /** The `Authorization` header value for calls to `node` (its control credential), for streamed calls. */
+  authorization(node: DataNode): string {
+    return `Bearer ${this.tokens.drainToken(node.id, node.launch)}`;
+  }
+
   /** POSTs `body` to the agent. See {@link AgentClient.request}. */
   post<T>(node: DataNode, path: string, body: unknown, timeoutMs: number, signal?: AbortSignal): Promise<T> {
     return this.request<T>('POST', node, path, body, timeoutMs, signal);
@@ -56,7 +61,7 @@ export class AgentClient {
    * @throws InfrabaseError with the agent's code and message, `TIMEOUT`, or `UNAVAILABLE` when unreachable.
    */
   async request<T>(
-    method: 'GET' | 'POST' | 'PUT',
+    method: 'GET' | 'POST' | 'PUT' | 'DELETE',
     node: DataNode,
     path: string,
     body: unknown,
