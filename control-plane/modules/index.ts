@@ -1,6 +1,8 @@
 import type { ControlPlaneModule } from '../service.js';
+import { DataLayer } from '../tables/index.js';
+import { createDistributedModule } from './distributed.js';
 import { metricsModule } from './metrics.js';
-import { nodesModule } from './nodes.js';
+import { nodesModuleWith } from './nodes.js';
 import { trainingModule } from './training.js';
 
 /**
@@ -8,7 +10,13 @@ import { trainingModule } from './training.js';
  * services and HTTP routes (see {@link ControlPlaneModule}).
  */
 export function controlPlaneModules(): ControlPlaneModule[] {
-  return [metricsModule, nodesModule, trainingModule];
+  const data = new DataLayer();
+  return [
+    metricsModule,
+    nodesModuleWith((row) => data.mayTerminate(row.id)),
+    createDistributedModule(data),
+    trainingModule,
+  ];
 }
 
 export { userSqlExtensions } from './extensions.js';
