@@ -9,6 +9,11 @@ export { distributedRoutes, type ShardsQueryReply } from './distributed-routes.j
 export { HttpPlacementTransport } from './http-placement-transport.js';
 export { type LoadCsvOptions, type LoadCsvResult, loadCsv, ROW_ID_COLUMN } from './load-csv.js';
 export {
+  type LoadDistributedOptions,
+  type LoadDistributedResult,
+  loadDistributedCsv,
+} from './load-distributed.js';
+export {
   type ClusterSqlReply,
   type CreateTableBody,
   type RowsBody,

@@ -6,7 +6,7 @@ import { ApiClient, type ControlPlane, loadConfig, startControlPlane } from '../
 import { createLogger } from '../../control-plane/logger.js';
 import { createDistributedModule } from '../../control-plane/modules/distributed.js';
 import { createNodesModule } from '../../control-plane/nodes/index.js';
-import { DataLayer, type ShardsQueryReply } from '../../control-plane/tables/index.js';
+import { DataLayer, loadDistributedCsv, type ShardsQueryReply } from '../../control-plane/tables/index.js';
 import { SHARED_DATA } from '../support/data.js';
 import { stopLocalAgents } from '../support/local-agents.js';
 import { tempDir, waitFor } from '../support/tmp.js';
@@ -169,4 +169,29 @@ describe('distributed tables over real agents', () => {
       expect(sums.size).toBe(1);
     }
   }, 60_000);
+
+  it('infrabase load --shard-by --replicas --shards loads all of Adult: every row once, each shard on 2 nodes', async () => {
+    const r = await loadDistributedCsv(api, 'adult_full', join(SHARED_DATA, 'tabular/adult.csv'), {
+      shardBy: 'education',
+      replicas: 2,
+      shards: 6,
+      batchSize: 5000,
+    });
+    expect(r).toMatchObject({ rows: records.length - 1, shards: 6, replicationFactor: 2 });
+    const q = await api.request<ShardsQueryReply>('POST', '/v1/shards/query', {
+      table: 'adult_full',
+      sql: 'SELECT education, count(*) FROM adult_full GROUP BY education',
+    });
+    // Hashing by education puts each value in exactly one shard: no group appears twice.
+    const groups = q.rows.map((x) => x[1]);
+    expect(new Set(groups).size).toBe(groups.length);
+    expect(q.rows.reduce((n, x) => n + Number(x[2]), 0)).toBe(records.length - 1);
+    const copies = db()
+      .prepare(
+        "SELECT count(*) FROM sys_placements WHERE colocation_group = 'adult_full' AND state = 'in_sync'",
+      )
+      .pluck()
+      .get();
+    expect(copies).toBe(12);
+  }, 120_000);
 });
