@@ -32,12 +32,24 @@ export interface Service {
   stop(): Promise<void> | void;
 }
 
+/** See {@link ControlPlaneModule.sqlWrites}. `admin` is whether the caller holds the admin token. */
+export type SqlWriteRouter = (
+  sql: string,
+  params: unknown[] | Record<string, unknown>,
+  admin: boolean,
+) => Promise<{ changes: number } | undefined>;
+
 /** A module's contribution to the control plane: engine extensions, services and HTTP routes. */
 export interface ControlPlaneModule {
   readonly name: string;
   /** Registered on every connection that runs user SQL, in the main process and the SQL workers. */
   readonly extensions?: readonly EngineExtension[];
   readonly services?: (ctx: ControlPlaneContext) => readonly Service[];
+  /**
+   * Takes `POST /v1/sql` statements that write distributed tables (the data layer); answers `undefined` for
+   * every other statement, which then runs in the SQL worker pool as before.
+   */
+  readonly sqlWrites?: (ctx: ControlPlaneContext) => SqlWriteRouter;
   /** Fastify plugins, registered under the API's auth hook. */
   readonly routes?: (ctx: ControlPlaneContext) => readonly FastifyPluginAsync[];
 }

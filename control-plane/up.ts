@@ -109,7 +109,10 @@ export async function startControlPlane(config: Config, options: StartOptions = 
     const app: FastifyInstance = await buildServer({
       tokens,
       logger,
-      routes: [sqlRoutes(pool), ...modules.flatMap((m) => m.routes?.(context) ?? [])],
+      routes: [
+        sqlRoutes(pool, modules.find((m) => m.sqlWrites)?.sqlWrites?.(context)),
+        ...modules.flatMap((m) => m.routes?.(context) ?? []),
+      ],
     });
     cleanups.push(() => app.close());
     const address = await app.listen({ host: config.host, port: config.port });

@@ -1,5 +1,5 @@
 import type { ControlPlaneModule } from '../service.js';
-import { DataLayer, distributedRoutes } from '../tables/index.js';
+import { DataLayer, distributedRoutes, distributedSqlWrites } from '../tables/index.js';
 
 /**
  * Distributed tables: the data layer service (write coordinator, shard reader, rebalancer loop) and its
@@ -10,5 +10,6 @@ export function createDistributedModule(layer: DataLayer = new DataLayer()): Con
     name: 'distributed',
     services: () => [layer],
     routes: () => [distributedRoutes(() => layer.coordinator)],
+    sqlWrites: () => distributedSqlWrites(() => layer.coordinator),
   };
 }

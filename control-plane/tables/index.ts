@@ -6,6 +6,7 @@
 export { DataLayer, type DataLayerOptions } from './data-layer.js';
 export { assignShards, coerceValue, fnv1a, inferColumnTypes } from './distribute.js';
 export { distributedRoutes, type ShardsQueryReply } from './distributed-routes.js';
+export { distributedSqlWrites } from './distributed-sql.js';
 export { HttpPlacementTransport } from './http-placement-transport.js';
 export { type LoadCsvOptions, type LoadCsvResult, loadCsv, ROW_ID_COLUMN } from './load-csv.js';
 export {

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { decodeParams, encodeValue } from '../../../engine/index.js';
+import type { SqlWriteRouter } from '../../service.js';
 import type { SqlPool } from '../../sql-pool/index.js';
 
 interface SqlBody {
@@ -11,9 +12,10 @@ interface SqlBody {
 /**
  * `POST /v1/sql` with `{ sql, params?, timeoutMs? }` → `{ columns, rows, changes }`. One statement per call;
  * BLOB parameters and values travel as `{"$base64": "..."}`. The read-only token may only run statements
- * that do not write (403 otherwise). Runs in the SQL worker pool under a time limit (504 past it).
+ * that do not write (403 otherwise). Runs in the SQL worker pool under a time limit (504 past it), except
+ * writes of distributed tables, which `writes` (the data layer) replicates to the data nodes.
  */
-export function sqlRoutes(pool: SqlPool): FastifyPluginAsync {
+export function sqlRoutes(pool: SqlPool, writes?: SqlWriteRouter): FastifyPluginAsync {
   return async (app) => {
     app.post<{ Body: SqlBody }>(
       '/v1/sql',
@@ -33,6 +35,8 @@ export function sqlRoutes(pool: SqlPool): FastifyPluginAsync {
       },
       async (request) => {
         const { sql, params, timeoutMs } = request.body;
+        const routed = await writes?.(sql, decodeParams(params), request.scope === 'admin');
+        if (routed) return { columns: [], rows: [], changes: routed.changes };
         const result = await pool.execute({
           sql,
           params: decodeParams(params),
