@@ -3,7 +3,7 @@ import { DataLayer } from '../tables/index.js';
 import { createDistributedModule } from './distributed.js';
 import { metricsModule } from './metrics.js';
 import { nodesModuleWith } from './nodes.js';
-import { trainingModule } from './training.js';
+import { createTrainingModule } from './training.js';
 
 /**
  * Every module the control plane runs, in start order. Each contributes engine extensions, background
@@ -15,7 +15,7 @@ export function controlPlaneModules(): ControlPlaneModule[] {
     metricsModule,
     nodesModuleWith((row) => data.mayTerminate(row.id)),
     createDistributedModule(data),
-    trainingModule,
+    createTrainingModule({}, () => data.coordinator),
   ];
 }
 

@@ -68,26 +68,43 @@ export function distributedRoutes(coordinator: () => ShardCoordinator | undefine
         const c = get();
         const t = c.tables().get(table.toLowerCase());
         if (!t) throw new InfrabaseError('NOT_FOUND', `distributed table '${table}' does not exist`);
-        const shards = [
-          ...Array(t.kind === 'reference' ? 1 : t.shardCount * (t.regions?.length ?? 1)).keys(),
-        ];
-        const settled = await Promise.allSettled(
-          shards.map((shard) => c.query({ colocationGroup: t.colocationGroup, shard }, sql, params ?? [])),
-        );
-        const down = shards.filter((_, i) => settled[i].status === 'rejected');
-        if (down.length > 0) {
-          const first = (settled.find((s) => s.status === 'rejected') as PromiseRejectedResult).reason;
-          if ((first as InfrabaseError).code !== 'UNAVAILABLE') throw first;
-          throw c.unavailable([t.name], down);
-        }
-        const out: ShardsQueryReply = { columns: [], rows: [], shards: shards.length };
-        settled.forEach((s, i) => {
-          if (s.status !== 'fulfilled') return;
-          if (out.columns.length === 0) out.columns = ['_shard', ...s.value.columns];
-          for (const r of s.value.rows) out.rows.push([shards[i], ...r]);
-        });
-        return out;
+        return queryShards(c, t.colocationGroup, sql, params ?? []);
       },
     );
   };
+}
+
+/**
+ * One read-only statement on ONE in-sync copy of every shard of a colocation group, rows tagged `_shard`.
+ * @throws InfrabaseError('UNAVAILABLE') naming the group's tables and every shard without an available copy.
+ */
+export async function queryShards(
+  c: ShardCoordinator,
+  group: string,
+  sql: string,
+  params: readonly unknown[],
+): Promise<ShardsQueryReply> {
+  const tables = [...c.tables().values()].filter((x) => x.colocationGroup === group && x.status === 'active');
+  if (tables.length === 0) throw new InfrabaseError('NOT_FOUND', `colocation group '${group}' has no table`);
+  const t = tables[0];
+  const shards = [...Array(t.kind === 'reference' ? 1 : t.shardCount * (t.regions?.length ?? 1)).keys()];
+  const settled = await Promise.allSettled(
+    shards.map((shard) => c.query({ colocationGroup: group, shard }, sql, params)),
+  );
+  const down = shards.filter((_, i) => settled[i].status === 'rejected');
+  if (down.length > 0) {
+    const first = (settled.find((s) => s.status === 'rejected') as PromiseRejectedResult).reason;
+    if ((first as InfrabaseError).code !== 'UNAVAILABLE') throw first;
+    throw c.unavailable(
+      tables.map((x) => x.name),
+      down,
+    );
+  }
+  const out: ShardsQueryReply = { columns: [], rows: [], shards: shards.length };
+  settled.forEach((s, i) => {
+    if (s.status !== 'fulfilled') return;
+    if (out.columns.length === 0) out.columns = ['_shard', ...s.value.columns];
+    for (const r of s.value.rows) out.rows.push([shards[i], ...r]);
+  });
+  return out;
 }

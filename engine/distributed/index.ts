@@ -36,4 +36,4 @@ export {
 export type { PlacementDigest, PlacementTransport } from './transport.js';
 export type { ColumnSpec, DistributedTable, ShardQueryResult, ShardReader } from './types.js';
 export { isPlainName, validateBatch, type WriteBatch, type WriteOp } from './write-batch.js';
-export { classifyWrite, type DistributedWrite } from './write-statement.js';
+export { classifyRead, classifyWrite, type DistributedWrite } from './write-statement.js';

@@ -109,3 +109,64 @@ export function classifyWrite(
     scratch.close();
   }
 }
+
+/**
+ * The distributed tables a read-only statement reads, from SQLite's own report (prepared against empty copies
+ * of the distributed tables; `OpenRead` root pages of its `EXPLAIN` program), or `undefined` when it is not a
+ * read of distributed tables only. @returns the colocation group to read (one per statement) and the tables.
+ * @throws InfrabaseError('INVALID_ARGUMENT') when it reads tables of two colocation groups (other than
+ *   reference tables): such a join cannot run on the nodes.
+ */
+export function classifyRead(
+  tables: readonly TableRow[],
+  sql: string,
+): { colocationGroup: string; tables: string[] } | undefined {
+  const active = tables.filter((t) => t.status === 'active');
+  if (active.length === 0) return undefined;
+  const scratch = new BetterSqlite3(':memory:');
+  try {
+    for (const t of active) {
+      const cols = t.columns.slice(1).map((c) => `${quote(c.name)} ${c.type}`);
+      scratch.exec(`CREATE TABLE ${quote(t.name)} (_row INTEGER PRIMARY KEY, ${cols.join(', ')})`);
+    }
+    let readonly: boolean;
+    try {
+      readonly = scratch.prepare(sql).readonly;
+    } catch {
+      return undefined;
+    }
+    if (!readonly) return undefined;
+    const roots = new Map(
+      (
+        scratch.prepare("SELECT rootpage, name FROM sqlite_schema WHERE type = 'table'").all() as {
+          rootpage: number;
+          name: string;
+        }[]
+      ).map((r) => [r.rootpage, r.name]),
+    );
+    const program = scratch.prepare(`EXPLAIN ${sql}`).all() as { opcode: string; p2: number; p3: number }[];
+    const read = [
+      ...new Set(
+        program
+          .filter((r) => r.opcode === 'OpenRead' && r.p3 === 0 && roots.has(r.p2))
+          .map((r) => roots.get(r.p2)!),
+      ),
+    ];
+    if (read.length === 0) return undefined;
+    const groups = new Set(
+      read
+        .map((n) => active.find((t) => t.name === n)!)
+        .filter((t) => t.kind === 'distributed')
+        .map((t) => t.colocationGroup),
+    );
+    if (groups.size > 1) {
+      throw new InfrabaseError(
+        'INVALID_ARGUMENT',
+        `tables ${read.join(', ')} are in different colocation groups (${[...groups].join(', ')}): a join runs on the nodes only within one group or with reference tables`,
+      );
+    }
+    return { colocationGroup: groups.size === 1 ? [...groups][0] : 'reference', tables: read };
+  } finally {
+    scratch.close();
+  }
+}

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient, type ControlPlane, loadConfig, startControlPlane } from '../../control-plane/index.js';
 import { createLogger } from '../../control-plane/logger.js';
 import { createDistributedModule } from '../../control-plane/modules/distributed.js';
+import { createTrainingModule } from '../../control-plane/modules/training.js';
 import { createNodesModule } from '../../control-plane/nodes/index.js';
 import { DataLayer, loadDistributedCsv, type ShardsQueryReply } from '../../control-plane/tables/index.js';
 import { SHARED_DATA } from '../support/data.js';
@@ -43,6 +44,7 @@ beforeAll(async () => {
     modules: [
       createNodesModule({ terminationGate: (row) => layer.mayTerminate(row.id) }),
       createDistributedModule(layer),
+      createTrainingModule({}, () => layer.coordinator),
     ],
   });
   cleanup = async () => {
@@ -194,6 +196,15 @@ describe('distributed tables over real agents', () => {
       .get();
     expect(copies).toBe(12);
   }, 120_000);
+
+  it('a --cluster statement over a distributed table reads one in-sync copy per shard: each row once, by _shard', async () => {
+    const r = await api.request<{ columns: string[]; rows: unknown[][] }>('POST', '/v1/sql/cluster', {
+      sql: 'SELECT count(*) AS n FROM adult_full',
+    });
+    expect(r.columns).toEqual(['_shard', 'n']);
+    expect(r.rows.map((x) => x[0])).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(r.rows.reduce((n, x) => n + Number(x[1]), 0)).toBe(records.length - 1);
+  }, 60_000);
 
   it('POST /v1/sql INSERT, UPDATE and DELETE on a distributed table are replicated; reads count each row once', async () => {
     await api.sql(
