@@ -245,4 +245,62 @@ describe('distributed tables over real agents', () => {
     }
     await expect(api.sql("UPDATE kv SET k = 'z'")).rejects.toThrow(/changing the shard key k/);
   }, 60_000);
+
+  it('a SIGKILLed agent: writes go on, its shards re-replicate, and its returning copies are dropped as stale', async () => {
+    const pid = JSON.parse(readFileSync(join(cp.context.config.dataDir, 'nodes', 'd2', 'agent.pid'), 'utf8'))
+      .pid as number;
+    const before = await count();
+    process.kill(pid, 'SIGKILL');
+    // Writes during the outage: acknowledged only once every in-sync copy has them (d2's copies leave first).
+    const extra = rows.slice(0, 200);
+    for (let i = 0; i < extra.length; i += 50) {
+      const r = await api.request<{ rows: number }>('POST', '/v1/tables/adult/insert', {
+        columns: header,
+        rows: extra.slice(i, i + 50),
+      });
+      expect(r.rows).toBe(50);
+    }
+    const status = db().prepare("SELECT status FROM sys_nodes WHERE id = 'd2'").pluck();
+    const active = db()
+      .prepare("SELECT count(*) FROM sys_shard_moves WHERE state NOT IN ('done', 'failed')")
+      .pluck();
+    const replaced = db()
+      .prepare("SELECT count(*) FROM sys_shard_moves WHERE kind = 'replicate' AND state = 'done'")
+      .pluck();
+    await waitFor(
+      () => status.get() === 'ready' && unhealthy() === 0 && active.get() === 0 && Number(replaced.get()) > 0,
+      90_000,
+      100,
+    );
+    expect(await count()).toEqual([
+      before[0] + extra.length,
+      before[1] + extra.reduce((n, r) => n + Number(r[0]), 0),
+    ]);
+    for (const s of db()
+      .prepare("SELECT DISTINCT shard FROM sys_placements WHERE colocation_group = 'adult'")
+      .pluck()
+      .all() as number[]) {
+      const copies = db()
+        .prepare("SELECT node_id FROM sys_placements WHERE colocation_group = 'adult' AND shard = ?")
+        .pluck()
+        .all(s) as string[];
+      expect(copies).toHaveLength(2);
+      const sums = new Set<string>();
+      for (const n of copies) sums.add((await layer.transport!.digest(n, 'adult', s)).checksum);
+      expect(sums.size).toBe(1);
+    }
+    // No orphan: what the returned agent holds is what the catalog lists for it.
+    const listed = db()
+      .prepare("SELECT colocation_group || '/' || shard FROM sys_placements WHERE node_id = 'd2' ORDER BY 1")
+      .pluck()
+      .all() as string[];
+    await waitFor(
+      async () => {
+        const held = (await layer.transport!.list('d2')).map((p) => `${p.colocationGroup}/${p.shard}`).sort();
+        return JSON.stringify(held) === JSON.stringify([...listed].sort());
+      },
+      30_000,
+      100,
+    );
+  }, 150_000);
 });
