@@ -138,7 +138,7 @@ export async function runAgent(options: AgentOptions): Promise<AgentHandle> {
     const faults = parseTrainingFaults(process.env[TRAINING_FAULTS_ENV], options.nodeId); // test hook
     await app.register(shardRoutes({ shard, userSql, controlToken }));
     await app.register(placementRoutes({ placements, tmpDir: dataDir, controlToken }));
-    await app.register(trainingRoutes({ shard, userSql, controlToken, faults }));
+    await app.register(trainingRoutes({ shard, userSql, controlToken, faults, placements }));
     await app.register(modelRoutes({ shard, controlToken }));
     await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
   } catch (err) {

@@ -17,7 +17,7 @@ export function createTrainingModule(
 ): ControlPlaneModule {
   return {
     name: 'training',
-    services: () => [new TrainingCoordinator(options)],
+    services: () => [new TrainingCoordinator({ ...options, shards: options.shards ?? shards })],
     routes: (ctx) => [
       tableRoutes({
         db: ctx.db,

@@ -275,6 +275,28 @@ export class ShardCoordinator implements ShardReader {
     this.clean.add(key);
   }
 
+  /**
+   * Which node reads which shard of a group, for jobs that read every shard once (federated training): each
+   * shard's first in-sync placement (the primary) is assigned to its node, so every row is read exactly once.
+   * @throws UNAVAILABLE naming the group's tables and the shards without an in-sync placement.
+   */
+  assignReads(group: string): Map<string, { colocationGroup: string; shard: number }[]> {
+    const out = new Map<string, { colocationGroup: string; shard: number }[]>();
+    const missing: number[] = [];
+    for (const s of this.store.shards(group)) {
+      const p = this.store.inSync(group, s.shard)[0];
+      if (!p) missing.push(s.shard);
+      else out.set(p.nodeId, [...(out.get(p.nodeId) ?? []), { colocationGroup: group, shard: s.shard }]);
+    }
+    if (missing.length > 0) {
+      const names = [...this.store.tables().values()]
+        .filter((t) => t.colocationGroup === group)
+        .map((t) => t.name);
+      throw this.unavailable(names, missing);
+    }
+    return out;
+  }
+
   /** {@link ShardReader.query}: the primary first, then the other in-sync placements. */
   async query(
     target: { readonly colocationGroup: string; readonly shard: number },

@@ -11,6 +11,7 @@ import { DataLayer, loadDistributedCsv, type ShardsQueryReply } from '../../cont
 import { SHARED_DATA } from '../support/data.js';
 import { stopLocalAgents } from '../support/local-agents.js';
 import { tempDir, waitFor } from '../support/tmp.js';
+import { ADULT_FEATURES, ADULT_SQL, isHoldout, waitForJob } from '../training/cluster.js';
 
 /**
  * Distributed tables over real agent processes (local provider): Adult at replication factor 2 over three
@@ -205,6 +206,25 @@ describe('distributed tables over real agents', () => {
     expect(r.rows.map((x) => x[0])).toEqual([0, 1, 2, 3, 4, 5]);
     expect(r.rows.reduce((n, x) => n + Number(x[1]), 0)).toBe(records.length - 1);
   }, 60_000);
+
+  it('federated training over a distributed table reads each shard once: examples = the training rows', async () => {
+    const sql = ADULT_SQL.replace('FROM adult', 'FROM adult_full');
+    const { rows: job } = await api.sql(
+      `INSERT INTO sys_training_jobs (model_name, training_sql, label_column, feature_columns, rounds, min_shards)
+       VALUES ('adult_dist', ?, 'y', ?, 2, 1) RETURNING id`,
+      [sql, JSON.stringify(ADULT_FEATURES)],
+    );
+    const done = await waitForJob(cp, job[0][0] as number, 120_000);
+    expect(done.status_reason).toBeNull();
+    expect(done.status).toBe('succeeded');
+    let train = 0;
+    for (let id = 1; id < records.length; id++) if (!isHoldout(id)) train++;
+    const rounds = db()
+      .prepare('SELECT examples, participants FROM sys_training_rounds WHERE job_id = ? ORDER BY round')
+      .all(job[0][0]) as { examples: number; participants: string }[];
+    expect(rounds).toHaveLength(2);
+    for (const r of rounds) expect(r.examples).toBe(train);
+  }, 150_000);
 
   it('POST /v1/sql INSERT, UPDATE and DELETE on a distributed table are replicated; reads count each row once', async () => {
     await api.sql(
