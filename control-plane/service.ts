@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import type { ChangeFeed, Clock, Database, EngineExtension } from '../engine/index.js';
+import type { ChangeFeed, Clock, Database, EngineExtension, ShardReader } from '../engine/index.js';
 import type { Config } from './config/index.js';
 
 /** What the control-plane process hands to each long-running service and route plugin. */
@@ -32,12 +32,29 @@ export interface Service {
   stop(): Promise<void> | void;
 }
 
+/** See {@link ControlPlaneModule.sqlWrites}. `admin` is whether the caller holds the admin token. */
+export type SqlWriteRouter = (
+  sql: string,
+  params: unknown[] | Record<string, unknown>,
+  admin: boolean,
+) => Promise<{ changes: number } | undefined>;
+
 /** A module's contribution to the control plane: engine extensions, services and HTTP routes. */
 export interface ControlPlaneModule {
   readonly name: string;
   /** Registered on every connection that runs user SQL, in the main process and the SQL workers. */
   readonly extensions?: readonly EngineExtension[];
   readonly services?: (ctx: ControlPlaneContext) => readonly Service[];
+  /**
+   * Takes `POST /v1/sql` statements that write distributed tables (the data layer); answers `undefined` for
+   * every other statement, which then runs in the SQL worker pool as before.
+   */
+  readonly sqlWrites?: (ctx: ControlPlaneContext) => SqlWriteRouter;
+  /**
+   * The shard reader `POST /v1/sql` plans reads of distributed tables with (the data layer's); called per
+   * statement, undefined while there is none.
+   */
+  readonly shardReader?: (ctx: ControlPlaneContext) => () => ShardReader | undefined;
   /** Fastify plugins, registered under the API's auth hook. */
   readonly routes?: (ctx: ControlPlaneContext) => readonly FastifyPluginAsync[];
 }

@@ -32,6 +32,7 @@ export interface StartOptions {
   /**
    * The data layer's reader of shard placements; with one, `POST /v1/sql` plans statements over distributed
    * tables across shards (docs/distributed-queries.md). Called per statement: undefined means none yet.
+   * Default: the one a module provides ({@link ControlPlaneModule.shardReader}).
    */
   shardReader?: () => ShardReader | undefined;
   logger?: Logger;
@@ -115,15 +116,6 @@ export async function startControlPlane(config: Config, options: StartOptions = 
     cleanups.push(() => pool.close());
     await pool.start();
 
-    const distributedSql = options.shardReader
-      ? {
-          reader: options.shardReader,
-          planner: new DistributedPlanner(),
-          timeouts: { defaultTimeoutMs: config.sql.timeoutMs, maxTimeoutMs: config.sql.maxTimeoutMs },
-        }
-      : undefined;
-    if (distributedSql) cleanups.push(() => distributedSql.planner.close());
-
     let postgres: PgEndpoint | undefined;
     const context: ControlPlaneContext = {
       config,
@@ -136,10 +128,22 @@ export async function startControlPlane(config: Config, options: StartOptions = 
       clock,
       url: () => url,
     };
+    const shardReader = options.shardReader ?? modules.find((m) => m.shardReader)?.shardReader?.(context);
+    const distributedSql = shardReader
+      ? {
+          reader: shardReader,
+          planner: new DistributedPlanner(),
+          timeouts: { defaultTimeoutMs: config.sql.timeoutMs, maxTimeoutMs: config.sql.maxTimeoutMs },
+        }
+      : undefined;
+    if (distributedSql) cleanups.push(() => distributedSql.planner.close());
     const app: FastifyInstance = await buildServer({
       tokens,
       logger,
-      routes: [sqlRoutes(pool, distributedSql), ...modules.flatMap((m) => m.routes?.(context) ?? [])],
+      routes: [
+        sqlRoutes(pool, distributedSql, modules.find((m) => m.sqlWrites)?.sqlWrites?.(context)),
+        ...modules.flatMap((m) => m.routes?.(context) ?? []),
+      ],
       bound,
       bodyLimit: config.http.bodyLimitBytes,
     });

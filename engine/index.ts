@@ -4,6 +4,7 @@
  * or ONNX.
  */
 export * from './catalog/change-log.js';
+export * from './catalog/distributed.js';
 export * from './catalog/models.js';
 export * from './catalog/nodes.js';
 export * from './catalog/nodes-guards.js';

@@ -1,5 +1,6 @@
 import type { Database } from 'better-sqlite3';
 import { changeLogSchema } from './catalog/change-log.js';
+import { distributedSchema } from './catalog/distributed.js';
 import { metricsSchema } from './catalog/metrics.js';
 import { metricsTsIndexSchema } from './catalog/metrics-index.js';
 import { metricsRollupSchema } from './catalog/metrics-rollup.js';
@@ -41,6 +42,11 @@ export const MIGRATIONS: readonly Migration[] = [
     sql: nodesGuardsSchema,
   },
   { version: 8, name: 'sys_models.row_independent from the import probe', sql: modelsRowIndependenceSchema },
+  {
+    version: 9,
+    name: 'distributed tables: shards, placements, moves',
+    sql: distributedSchema,
+  },
 ];
 
 /** The schema version this build expects. */

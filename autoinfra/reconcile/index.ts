@@ -32,6 +32,8 @@ export {
   type ReconcileDeps,
   type ReconcileResult,
   reconcileNode,
+  TERMINATION_GATE_RECHECK_MS,
+  type TerminationGate,
 } from './reconcile-node.js';
 export { Reconciler, type ReconcilerOptions, type ReconcilerSettings } from './reconciler.js';
 export {

@@ -33,6 +33,8 @@ export interface ReconcileDeps {
   readonly userData?: (row: NodeRow, token: string) => string | undefined;
   /** Asks the node's agent to stop accepting work; best effort, must not throw. */
   readonly drain?: (row: NodeRow, signal: AbortSignal) => Promise<void>;
+  /** Asked before a data node is terminated; while it answers no, the DELETE waits (see {@link TerminationGate}). */
+  readonly terminationGate?: TerminationGate;
   readonly signal: AbortSignal;
   /**
    * When each node's instance was last looked up (`provider.get`), ms. With it, a `ready` row with a fresh
@@ -46,6 +48,19 @@ export interface ReconcileDeps {
    */
   readonly registrationTimeoutMs?: number;
 }
+
+/**
+ * The data layer's "may this node be terminated?" for the DELETE finalizer: a data node holding the only
+ * in-sync copies of shards must first have them moved away (docs/distributed-tables.md, "Node lifecycle").
+ * While `ok` is false the node is not drained nor terminated, and `reason` (e.g. "draining: moving 7 of 11
+ * shards") is its `status_reason`. Provided by the control plane so autoinfra does not import the data layer.
+ */
+export type TerminationGate = (
+  row: NodeRow,
+) => { ok: boolean; reason: string } | Promise<{ ok: boolean; reason: string }>;
+
+/** How often a DELETE that the termination gate holds back is asked again, in ms. */
+export const TERMINATION_GATE_RECHECK_MS = 1000;
 
 /** How long to wait before re-checking a node that is terminating, in ms. */
 const TERMINATING_RECHECK_MS = 1000;
@@ -376,6 +391,15 @@ async function finalize(
     return { action: 'removed' };
   }
   if (row.status !== 'terminating') {
+    if (deps.terminationGate && row.role === 'data') {
+      const verdict = await deps.terminationGate(row);
+      if (!verdict.ok) {
+        if (row.status_reason !== verdict.reason) {
+          deps.store.update(row.id, token, { status_reason: verdict.reason }, now(deps));
+        }
+        return { action: 'waiting-for-data', requeueAfterMs: TERMINATION_GATE_RECHECK_MS };
+      }
+    }
     if (row.endpoint && deps.drain) await deps.drain(row, deps.signal);
     deps.store.update(
       row.id,

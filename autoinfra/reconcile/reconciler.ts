@@ -13,7 +13,12 @@ import { OrphanCollector } from './orphan-collector.js';
 import type { Orphan } from './orphans.js';
 import { CapacityCooloff } from './placement.js';
 import { rateLimitedProvider } from './rate-limited-provider.js';
-import { type ReconcileDeps, type ReconcileResult, reconcileNode } from './reconcile-node.js';
+import {
+  type ReconcileDeps,
+  type ReconcileResult,
+  reconcileNode,
+  type TerminationGate,
+} from './reconcile-node.js';
 import { TokenBucket } from './token-bucket.js';
 import { WorkQueue } from './work-queue.js';
 
@@ -46,6 +51,8 @@ export interface ReconcilerOptions extends ReconcilerSettings {
   readonly random?: Random;
   readonly userData?: (row: NodeRow, token: string) => string | undefined;
   readonly drain?: (row: NodeRow, signal: AbortSignal) => Promise<void>;
+  /** The data layer's "may this data node be terminated?" (the DELETE finalizer waits while it says no). */
+  readonly terminationGate?: TerminationGate;
   /** Called after every step, for logs, metrics and tests, with the step's wall time in ms. */
   readonly onStep?: (id: string, outcome: ReconcileResult | { error: unknown }, durationMs: number) => void;
   /** Called for every orphan the collector terminated (or found already gone), with its provider's name. */
@@ -95,6 +102,7 @@ export class Reconciler {
       registrationTimeoutMs: options.registrationTimeoutMs,
       userData: options.userData,
       drain: options.drain,
+      terminationGate: options.terminationGate,
       signal: this.abort.signal,
       lastLookup: new Map(),
     };

@@ -21,6 +21,7 @@ const CLASSES: Readonly<Record<string, ReconcileActionClass>> = {
   booting: 'wait',
   checked: 'wait',
   draining: 'delete',
+  'waiting-for-data': 'wait',
   terminating: 'delete',
   unregistered: 'delete',
   ready: 'mark',

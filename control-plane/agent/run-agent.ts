@@ -9,6 +9,7 @@ import {
   InfrabaseError,
   MAX_TIMER_MS,
   openDatabase,
+  PlacementFiles,
   systemClock,
 } from '../../engine/index.js';
 import {
@@ -27,6 +28,7 @@ import { parseTrainingFaults, TRAINING_FAULTS_ENV } from '../training/index.js';
 import { AgentMesh } from './mesh.js';
 import { modelRoutes } from './model-routes.js';
 import { NodeCredentials } from './node-credentials.js';
+import { placementRoutes } from './placement-routes.js';
 import { checkControlToken, shardRoutes } from './shard-routes.js';
 import { trainingRoutes } from './training-routes.js';
 
@@ -115,6 +117,8 @@ export async function runAgent(options: AgentOptions): Promise<AgentHandle> {
     ...AGENT_SQL_TIMEOUTS,
     registry,
   });
+  // Placements of distributed tables: one SQLite file per (colocation group, shard) under <dataDir>/shards.
+  const placements = new PlacementFiles(join(dataDir, 'shards'));
   try {
     // The shard carries the catalog so sys_models copies and PREDICT work where the rows are.
     shard = openDatabase(join(dataDir, 'shard.db'), {
@@ -138,13 +142,15 @@ export async function runAgent(options: AgentOptions): Promise<AgentHandle> {
     await app.register(metricsRoute(registry));
     const faults = parseTrainingFaults(process.env[TRAINING_FAULTS_ENV], options.nodeId); // test hook
     await app.register(shardRoutes({ shard, userSql, controlToken }));
-    await app.register(trainingRoutes({ shard, userSql, controlToken, faults }));
+    await app.register(placementRoutes({ placements, tmpDir: dataDir, controlToken }));
+    await app.register(trainingRoutes({ shard, userSql, controlToken, faults, placements }));
     await app.register(modelRoutes({ shard, controlToken }));
     await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
   } catch (err) {
     await app.close().catch(() => undefined);
     await userSql.close();
     shard?.close();
+    placements.close();
     release();
     throw err;
   }
@@ -278,6 +284,7 @@ export async function runAgent(options: AgentOptions): Promise<AgentHandle> {
         await app.close();
         await userSql.close();
         shard!.close();
+        placements.close();
         release();
       })();
       return stopped;

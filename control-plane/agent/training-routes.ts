@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { InfrabaseError } from '../../engine/index.js';
+import { InfrabaseError, type PlacementFiles } from '../../engine/index.js';
 import {
   evaluateModel,
   featureMoments,
@@ -26,6 +26,8 @@ import { AGENT_BODY_LIMIT, checkControlToken, type UserSqlRouteOptions } from '.
 export interface TrainingRouteOptions extends UserSqlRouteOptions {
   /** TEST HOOK: faults from `INFRABASE_TEST_TRAINING_FAULTS`, read once at agent start (see test-faults.ts). */
   readonly faults?: readonly TrainingFault[];
+  /** The node's placements of distributed tables, read when a request names `placements`. */
+  readonly placements?: PlacementFiles;
 }
 
 function shardQuery(body: unknown): ShardQuery {
@@ -66,10 +68,37 @@ export function trainingRoutes(options: TrainingRouteOptions): FastifyPluginAsyn
   let trainCalls = 0;
 
   async function rowsFor(q: ShardQuery): Promise<ShardRows> {
+    if (Array.isArray(q.placements)) return placementRows(q);
     const key = JSON.stringify([changes.get(), q.sql, q.label, q.features]);
     let rows = cache.get(key);
     if (!rows) {
       const result = await options.userSql.execute({ sql: q.sql, readOnly: true, timeoutMs: q.timeoutMs });
+      rows = buildShardRows(result, q.label, q.features);
+      cache.clear();
+      cache.set(key, rows);
+    }
+    return rows;
+  }
+
+  /**
+   * `training_sql` over the named placements of distributed tables (each shard assigned to one node only),
+   * their rows concatenated; cached until one of them changes (its lsn).
+   */
+  function placementRows(q: ShardQuery): ShardRows {
+    const files = options.placements;
+    if (!files)
+      throw new InfrabaseError('INVALID_ARGUMENT', 'this agent holds no placements of distributed tables');
+    const at = q.placements!.map((p) => files.get(p.colocationGroup, p.shard).position());
+    const key = JSON.stringify([at, q.sql, q.label, q.features]);
+    let rows = cache.get(key);
+    if (!rows) {
+      const result: { columns: string[]; rows: unknown[][] } = { columns: [], rows: [] };
+      for (const p of q.placements!) {
+        const r = files.query(p.colocationGroup, p.shard, q.sql, []);
+        result.columns = r.columns;
+        result.rows.push(...r.rows);
+      }
+      if (result.columns.length === 0) result.columns = [q.label, ...q.features];
       rows = buildShardRows(result, q.label, q.features);
       cache.clear();
       cache.set(key, rows);

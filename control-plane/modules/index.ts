@@ -1,14 +1,22 @@
 import type { ControlPlaneModule } from '../service.js';
+import { DataLayer } from '../tables/index.js';
+import { createDistributedModule } from './distributed.js';
 import { metricsModule } from './metrics.js';
-import { nodesModule } from './nodes.js';
-import { trainingModule } from './training.js';
+import { nodesModuleWith } from './nodes.js';
+import { createTrainingModule } from './training.js';
 
 /**
  * Every module the control plane runs, in start order. Each contributes engine extensions, background
  * services and HTTP routes (see {@link ControlPlaneModule}).
  */
 export function controlPlaneModules(): ControlPlaneModule[] {
-  return [metricsModule, nodesModule, trainingModule];
+  const data = new DataLayer();
+  return [
+    metricsModule,
+    nodesModuleWith((row) => data.mayTerminate(row.id)),
+    createDistributedModule(data),
+    createTrainingModule({}, () => data.coordinator),
+  ];
 }
 
 export { userSqlExtensions } from './extensions.js';

@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import type { ShardCoordinator } from '../../engine/index.js';
 import { NodeTokens } from '../nodes/index.js';
 import type { ControlPlaneModule } from '../service.js';
 import { tableRoutes } from '../tables/index.js';
@@ -9,15 +10,20 @@ import { AgentClient, type CoordinatorOptions, TrainingCoordinator } from '../tr
  * `/v1/tables/:name/*` load routes and `POST /v1/sql/cluster`. The control plane reaches agents with each
  * node's control credential (see control-plane/nodes NodeTokens).
  */
-export function createTrainingModule(options: CoordinatorOptions = {}): ControlPlaneModule {
+/** @param shards the data layer's shard reader, for cluster statements over distributed tables. */
+export function createTrainingModule(
+  options: CoordinatorOptions = {},
+  shards?: () => ShardCoordinator | undefined,
+): ControlPlaneModule {
   return {
     name: 'training',
-    services: () => [new TrainingCoordinator(options)],
+    services: () => [new TrainingCoordinator({ ...options, shards: options.shards ?? shards })],
     routes: (ctx) => [
       tableRoutes({
         db: ctx.db,
         agents: new AgentClient(NodeTokens.fromDataDir(resolve(ctx.config.dataDir))),
         clock: ctx.clock,
+        shards,
         sqlTimeouts: {
           defaultTimeoutMs: ctx.config.sql.timeoutMs,
           maxTimeoutMs: ctx.config.sql.maxTimeoutMs,

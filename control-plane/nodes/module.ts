@@ -7,6 +7,7 @@ import {
   Reconciler,
   reconcileActionClass,
   reconcileErrorClass,
+  type TerminationGate,
 } from '../../autoinfra/index.js';
 import { cloudMetrics, reconcileMetrics } from '../../metrics/index.js';
 import type { ControlPlaneContext, ControlPlaneModule, Service } from '../service.js';
@@ -27,6 +28,8 @@ export interface NodesModuleOptions {
     ctx: ControlPlaneContext,
     clusterId: string,
   ) => readonly CloudProvider[] | Promise<readonly CloudProvider[]>;
+  /** Asked before a data node is terminated (the data layer's drain of its shards); default: always yes. */
+  readonly terminationGate?: TerminationGate;
 }
 
 const memberships = new WeakMap<ControlPlaneContext, MeshMembership>();
@@ -93,6 +96,7 @@ class ReconcilerService implements Service {
         formatOf: (name) => providers.get(name)?.bootFormat,
       }),
       drain: drainAgent(tokens),
+      terminationGate: this.options.terminationGate,
       onStep: (id, outcome, durationMs) => {
         if (id === 'orphan-collector') {
           ctx.logger.warn(

@@ -1,8 +1,5 @@
-import { createReadStream, statSync } from 'node:fs';
-import { createGunzip } from 'node:zlib';
-import { parse } from 'csv-parse';
-import { InfrabaseError } from '../../engine/index.js';
 import type { ApiClient } from '../client/index.js';
+import { csvBatches } from './csv-batches.js';
 import { coerceValue, inferColumnTypes } from './distribute.js';
 
 /** The column `infrabase load` adds: the record's 1-based position in the file (a stable row id). */
@@ -42,86 +39,42 @@ export async function loadCsv(
   file: string,
   options: LoadCsvOptions = {},
 ): Promise<LoadCsvResult> {
-  let total: number;
-  try {
-    total = statSync(file).size;
-  } catch (err) {
-    throw new InfrabaseError('INVALID_ARGUMENT', `cannot read ${file}: ${(err as Error).message}`);
-  }
-  const batchSize = options.batchSize ?? 2000;
-  const input = createReadStream(file);
-  let bytes = 0;
-  input.on('data', (c) => {
-    bytes += c.length;
-  });
-  const gunzip = file.endsWith('.gz') ? input.pipe(createGunzip()) : undefined;
-  const parser = (gunzip ?? input).pipe(
-    parse({ delimiter: options.delimiter ?? ',', ltrim: true, skip_empty_lines: true, relax_quotes: true }),
-  );
-  gunzip?.on('error', (err) => {
-    input.destroy();
-    parser.destroy(new InfrabaseError('INVALID_ARGUMENT', `cannot gunzip ${file}: ${err.message}`));
-  });
-  let header: string[] | undefined;
   let columns: { name: string; type: string }[] = [];
   let nodes: string[] = [];
-  let batch: string[][] = [];
-  let count = 0;
   let sent = 0;
   const perNode: Record<string, number> = {};
-  const flush = async () => {
-    if (batch.length === 0) return;
+  const batches = csvBatches(file, {
+    delimiter: options.delimiter,
+    batchSize: options.batchSize,
+    requiredColumn: options.shardBy,
+  });
+  for await (const { header, records, bytesRead, totalBytes } of batches) {
+    if (records.length === 0) continue;
     if (nodes.length === 0) {
-      const types = inferColumnTypes(header!, batch);
+      const types = inferColumnTypes(header, records);
       columns = [
         { name: ROW_ID_COLUMN, type: 'INTEGER' },
-        ...header!.map((name, j) => ({ name, type: types[j] })),
+        ...header.map((name, j) => ({ name, type: types[j] })),
       ];
       const created = await client.request<{ nodes: string[] }>(
         'POST',
         `/v1/tables/${encodeURIComponent(table)}/create`,
-        {
-          columns,
-          shardBy: options.shardBy,
-        },
+        { columns, shardBy: options.shardBy },
       );
       nodes = created.nodes;
     }
-    const rows = batch.map((r, i) => [sent + i + 1, ...r.map((v, j) => coerceValue(v, columns[j + 1].type))]);
+    const rows = records.map((r, i) => [
+      sent + i + 1,
+      ...r.map((v, j) => coerceValue(v, columns[j + 1].type)),
+    ]);
     const res = await client.request<{ rows: Record<string, number> }>(
       'POST',
       `/v1/tables/${encodeURIComponent(table)}/rows`,
       { columns: columns.map((c) => c.name), rows, nodes, offset: sent, shardBy: options.shardBy },
     );
     for (const [node, n] of Object.entries(res.rows)) perNode[node] = (perNode[node] ?? 0) + n;
-    sent += batch.length;
-    batch = [];
-    options.onProgress?.(bytes, total, sent);
-  };
-  for await (const record of parser as AsyncIterable<string[]>) {
-    if (!header) {
-      header = record.map((h) => h.trim());
-      if (options.shardBy !== undefined && !header.includes(options.shardBy)) {
-        input.destroy();
-        throw new InfrabaseError(
-          'INVALID_ARGUMENT',
-          `--shard-by column '${options.shardBy}' is not in the header; columns: ${header.join(', ')}`,
-        );
-      }
-      continue;
-    }
-    count++;
-    if (record.length !== header.length) {
-      input.destroy();
-      throw new InfrabaseError(
-        'INVALID_ARGUMENT',
-        `record ${count} of ${file} has ${record.length} fields; the header has ${header.length}`,
-      );
-    }
-    batch.push(record);
-    if (batch.length >= batchSize) await flush();
+    sent += records.length;
+    options.onProgress?.(bytesRead, totalBytes, sent);
   }
-  if (!header) throw new InfrabaseError('INVALID_ARGUMENT', `${file} is empty: expected a header row`);
-  await flush();
   return { table, rows: sent, perNode, columns };
 }

@@ -1,9 +1,16 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { type Clock, type Database, InfrabaseError } from '../../engine/index.js';
+import {
+  type Clock,
+  classifyRead,
+  type Database,
+  InfrabaseError,
+  type ShardCoordinator,
+} from '../../engine/index.js';
 import { requireAdmin } from '../server/index.js';
 import { type StatementTimeouts, statementTimeout } from '../sql-pool/index.js';
 import { type AgentClient, type DataNode, readyDataNodes } from '../training/index.js';
 import { assignShards } from './distribute.js';
+import { queryShards } from './distributed-routes.js';
 import { referencedModels, syncModels } from './model-sync.js';
 
 export interface TableRoutesOptions {
@@ -12,6 +19,11 @@ export interface TableRoutesOptions {
   readonly clock: Clock;
   /** Per-node time limit of one agent call, ms. Default 60000. */
   readonly agentTimeoutMs?: number;
+  /**
+   * The data layer's shard reader: a cluster statement that reads distributed tables runs on one in-sync copy
+   * per shard through it (rows tagged `_shard`) instead of on every node's per-node table.
+   */
+  readonly shards?: () => ShardCoordinator | undefined;
   /** Time limits of a cluster statement (`sql.timeoutMs`, `sql.maxTimeoutMs`), enforced on each node. */
   readonly sqlTimeouts: StatementTimeouts;
 }
@@ -60,7 +72,10 @@ function nodesByIds(db: Database, ids: readonly string[]): DataNode[] {
  *   ready data node and resets its `sys_tables` rows;
  * - `POST /v1/tables/:name/rows` {@link RowsBody} → `{ rows: { <node>: n } }`: spreads a batch over the
  *   load's nodes (hash of `shardBy`, else round-robin by position) and adds the counts to `sys_tables`;
- * - `POST /v1/sql/cluster` `{ sql, timeoutMs? }` → {@link ClusterSqlReply}: one read-only statement on every
+ * - `POST /v1/sql/cluster` `{ sql, timeoutMs? }` → {@link ClusterSqlReply}: a statement that reads distributed
+ *   tables (SQLite's report over empty copies says so) runs on ONE in-sync copy per shard, rows tagged
+ *   `_shard` first — every row once, `UNAVAILABLE` naming table and shards otherwise; any other statement runs
+ *   as one read-only statement on every
  *   ready data node (read token allowed), rows prefixed with the node id in `_node`; the models its PREDICT
  *   calls name are copied to the nodes first. Each node kills the statement past `timeoutMs` (default and
  *   ceiling as for `POST /v1/sql`) and answers `TIMEOUT`.
@@ -161,6 +176,13 @@ export function tableRoutes(options: TableRoutesOptions): FastifyPluginAsync {
       const sql = req.body?.sql;
       if (typeof sql !== 'string' || sql.trim() === '') {
         throw new InfrabaseError('INVALID_ARGUMENT', 'body must be {"sql": "<one read-only statement>"}');
+      }
+      const coordinator = options.shards?.();
+      const read = coordinator && classifyRead([...coordinator.tables().values()], sql);
+      if (coordinator && read) {
+        const r = await queryShards(coordinator, read.colocationGroup, sql, []);
+        const reply: ClusterSqlReply = { columns: r.columns, rows: r.rows, nodes: [], failures: [] };
+        return reply;
       }
       const nodes = readyDataNodes(db);
       if (nodes.length === 0) throw new InfrabaseError('UNAVAILABLE', 'no ready data node to query');

@@ -37,6 +37,11 @@ export class AgentClient {
     private readonly recorder?: ReplyRecorder,
   ) {}
 
+  /** The `Authorization` header value for calls to `node` (a fresh control token), for streamed calls. */
+  authorization(node: DataNode): string {
+    return `Bearer ${this.tokens.controlToken(node.id, node.launch, Date.now())}`;
+  }
+
   /** POSTs `body` to the agent. See {@link AgentClient.request}. */
   post<T>(node: DataNode, path: string, body: unknown, timeoutMs: number, signal?: AbortSignal): Promise<T> {
     return this.request<T>('POST', node, path, body, timeoutMs, signal);
@@ -58,7 +63,7 @@ export class AgentClient {
    * @throws InfrabaseError with the agent's code and message, `TIMEOUT`, or `UNAVAILABLE` when unreachable.
    */
   async request<T>(
-    method: 'GET' | 'POST' | 'PUT',
+    method: 'GET' | 'POST' | 'PUT' | 'DELETE',
     node: DataNode,
     path: string,
     body: unknown,
@@ -72,7 +77,7 @@ export class AgentClient {
         method,
         headers: {
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-          authorization: `Bearer ${this.tokens.controlToken(node.id, node.launch, Date.now())}`,
+          authorization: this.authorization(node),
         },
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: signal ? AbortSignal.any([signal, timeout]) : timeout,

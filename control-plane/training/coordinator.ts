@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import type { Change } from '../../engine/index.js';
+import { type Change, classifyRead, type ShardCoordinator } from '../../engine/index.js';
 import { type TrainingMetrics, trainingMetrics } from '../../metrics/index.js';
 import type { RoundRecord } from '../../ml/index.js';
 import { NodeTokens } from '../nodes/index.js';
@@ -12,6 +12,8 @@ export interface CoordinatorOptions {
   readonly recorder?: ReplyRecorder;
   /** Called after every recorded round. */
   readonly onRound?: (jobId: number, record: RoundRecord) => void;
+  /** The data layer's shard reader: jobs over distributed tables read one in-sync copy of each shard. */
+  readonly shards?: () => ShardCoordinator | undefined;
 }
 
 /**
@@ -69,6 +71,11 @@ export class TrainingCoordinator implements Service {
           if (n > 3) break; // the job's row could not be updated; the next change or resync retries
           await runTrainingJob(
             {
+              placementsFor: (sql) => {
+                const c = this.options.shards?.();
+                const read = c && classifyRead([...c.tables().values()], sql);
+                return c && read ? c.assignReads(read.colocationGroup) : undefined;
+              },
               db: this.ctx!.db,
               agents: this.agents!,
               clock: this.ctx!.clock,

@@ -29,6 +29,11 @@ export interface RunJobDeps {
   agents: AgentClient;
   clock: Clock;
   metrics?: TrainingMetrics;
+  /**
+   * For `training_sql` over a distributed table: the placements each node reads (one in-sync copy per shard,
+   * each assigned once), or undefined for the per-node tables of the older load.
+   */
+  placementsFor?: (sql: string) => Map<string, { colocationGroup: string; shard: number }[]> | undefined;
   /** How long to wait for `min_shards` ready data nodes before failing the job, ms (default: the round timeout). */
   nodeWaitMs?: number;
   onRound?: (jobId: number, record: RoundRecord) => void;
@@ -43,7 +48,14 @@ function httpShardClient(
   signal: AbortSignal,
   parameters: number,
 ): ShardClient {
-  const query = { sql: plan.sql, label: plan.label, features: plan.features, timeoutMs };
+  const assigned = deps.placementsFor?.(plan.sql);
+  const query = {
+    sql: plan.sql,
+    label: plan.label,
+    features: plan.features,
+    timeoutMs,
+    ...(assigned ? { placements: assigned.get(node.id) ?? [] } : {}),
+  };
   return {
     async train(ins) {
       const r = await deps.agents.post<TrainReply>(
@@ -127,9 +139,16 @@ async function shardMoments(
     features: plan.features,
     timeoutMs: row.round_timeout_ms,
   };
+  const assigned = deps.placementsFor?.(plan.sql);
   const settled = await Promise.allSettled(
     nodes.map((n) =>
-      deps.agents.post<MomentsReply>(n, '/v1/training/moments', query, row.round_timeout_ms, signal),
+      deps.agents.post<MomentsReply>(
+        n,
+        '/v1/training/moments',
+        assigned ? { ...query, placements: assigned.get(n.id) ?? [] } : query,
+        row.round_timeout_ms,
+        signal,
+      ),
     ),
   );
   const holding = new Set<string>();

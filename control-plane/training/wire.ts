@@ -19,6 +19,11 @@ import {
 export interface ShardQuery {
   /** `training_sql`, run read-only on the node's shard. */
   sql: string;
+  /**
+   * When `training_sql` reads a distributed table: the placements this node reads (one in-sync copy of each
+   * shard is assigned to exactly one node, so no row is counted twice). Absent: the node's own shard.
+   */
+  placements?: { colocationGroup: string; shard: number }[];
   label: string;
   features: string[];
   /** Time limit of the query on the node, ms (the agent's default when absent). */

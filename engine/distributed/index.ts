@@ -1,2 +1,39 @@
+export { ShardCoordinator, type WriteResult } from './coordinator.js';
+export { evaluateWrite } from './evaluate-write.js';
 export { HASH_SPACE, shardForHash, shardForValue, shardHash, shardHashRange } from './hash.js';
+export { LocalPlacementTransport } from './local-transport.js';
+export {
+  type ApplyOutcome,
+  DEFAULT_LOG_RETENTION,
+  PlacementFile,
+  type PlacementPosition,
+} from './placement-file.js';
+export { PlacementFiles, REFERENCE_GROUP } from './placement-files.js';
+export {
+  type PlacementPlan,
+  type PlannedMove,
+  type PlannerNode,
+  type PlannerPlacement,
+  type PlannerShard,
+  planPlacements,
+  shardKey,
+} from './placement-planner.js';
+export {
+  type DataNodeRow,
+  dataNodeState,
+  Rebalancer,
+  type RebalancerOptions,
+  type TerminationVerdict,
+} from './rebalancer.js';
+export {
+  DistributedStore,
+  type MoveRow,
+  type PlacementRow,
+  type ShardRow,
+  shardStatus,
+  type TableRow,
+} from './store.js';
+export type { PlacementDigest, PlacementTransport } from './transport.js';
 export type { ColumnSpec, DistributedTable, ShardQueryResult, ShardReader } from './types.js';
+export { isPlainName, validateBatch, type WriteBatch, type WriteOp } from './write-batch.js';
+export { classifyRead, classifyWrite, type DistributedWrite } from './write-statement.js';

@@ -270,6 +270,25 @@ describe('reconcileNode', () => {
     expect(store.get('n-1')).toBeUndefined();
   });
 
+  it('on DELETE of a data node waits while the termination gate says no, with its reason, then terminates', async () => {
+    insert('n-1');
+    await settle('n-1');
+    let verdict = { ok: false, reason: 'draining: moving 7 of 11 shards' };
+    const gated = { ...deps, terminationGate: () => verdict };
+    db.exec(`DELETE FROM sys_nodes WHERE id = 'n-1'`);
+    expect(await reconcileNode(gated, 'n-1')).toEqual({ action: 'waiting-for-data', requeueAfterMs: 1000 });
+    expect(row('n-1')).toMatchObject({
+      desired_state: 'terminated',
+      status_reason: 'draining: moving 7 of 11 shards',
+    });
+    expect(drained).toEqual([]);
+    expect(cloud.count('delete')).toBe(0);
+    verdict = { ok: true, reason: 'holds no in-sync placement' };
+    for (let i = 0; i < 20 && store.get('n-1'); i++) await reconcileNode(gated, 'n-1');
+    expect(cloud.all()).toMatchObject([{ id: 'i-00000001', state: 'terminated' }]);
+    expect(store.get('n-1')).toBeUndefined();
+  });
+
   it('on DELETE during a launch terminates the instance found by its node tag', async () => {
     insert('n-1');
     await reconcileNode(deps, 'n-1');

@@ -1,17 +1,23 @@
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
-import { loadCsv } from '../../tables/index.js';
+import { loadCsv, loadDistributedCsv } from '../../tables/index.js';
 import { type ConnectionFlags, connect, connectionOptions } from '../connection.js';
 import { renderTable } from '../format.js';
 import { integerFlag } from '../numeric-flags.js';
 
 interface LoadFlags extends ConnectionFlags {
   shardBy?: string;
+  replicas?: number;
+  shards?: number;
   delimiter?: string;
   batchSize?: number;
 }
 
-/** `infrabase load TABLE FILE.csv [--shard-by COLUMN]`: spreads a CSV over the ready data nodes. */
+/**
+ * `infrabase load TABLE FILE.csv [--shard-by COLUMN] [--replicas N] [--shards N]`: with `--replicas` or
+ * `--shards`, creates a distributed table (replicated shards, docs/distributed-tables.md) and loads it;
+ * otherwise spreads the CSV over the ready data nodes one shard per node, as before.
+ */
 export function registerLoad(program: Command): void {
   connectionOptions(
     program
@@ -21,9 +27,28 @@ export function registerLoad(program: Command): void {
       .argument('<file>', 'a CSV file with a header row')
       .option('--shard-by <column>', 'hash this column to pick the node (default: round-robin)')
       .option('--delimiter <char>', 'field delimiter (leading spaces after it are trimmed)', ',')
-      .option('--batch-size <n>', 'rows per request', integerFlag(1), 2000),
+      .option('--batch-size <n>', 'rows per request', integerFlag(1), 2000)
+      .option(
+        '--replicas <n>',
+        'distributed table: copies of each shard on distinct data nodes',
+        integerFlag(1),
+      )
+      .option('--shards <n>', 'distributed table: number of shards (default 32)', integerFlag(1)),
   ).action(async (table: string, file: string, flags: LoadFlags) => {
     const client = connect(flags);
+    if (flags.replicas !== undefined || flags.shards !== undefined) {
+      const r = await loadDistributedCsv(client, table, file, {
+        shardBy: flags.shardBy,
+        replicas: flags.replicas,
+        shards: flags.shards,
+        delimiter: flags.delimiter,
+        batchSize: flags.batchSize,
+      });
+      process.stdout.write(
+        `loaded ${r.rows} rows into ${table}: ${r.shards} shards by ${flags.shardBy ? `hash of ${flags.shardBy}` : 'hash of _row'}, ${r.replicationFactor} cop${r.replicationFactor === 1 ? 'y' : 'ies'} each\n`,
+      );
+      return;
+    }
     const bar = new SingleBar({
       format: `${table} [{bar}] {percentage}% | {rows} rows`,
       stream: process.stderr,

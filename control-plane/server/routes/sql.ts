@@ -7,6 +7,7 @@ import {
   InfrabaseError,
   readsDistributedTable,
 } from '../../../engine/index.js';
+import type { SqlWriteRouter } from '../../service.js';
 import { type SqlPool, type StatementTimeouts, statementTimeout } from '../../sql-pool/index.js';
 import { useSqlBodyParser } from '../sql-body.js';
 
@@ -34,9 +35,14 @@ export interface DistributedSql {
  * it), on a guarded connection (400 for what no token may run, docs/api.md).
  * A statement that reads a distributed or reference table goes through the distributed planner instead
  * (docs/distributed-queries.md): pushed to one placement per shard and merged here; a shape it cannot answer
- * exactly is a 400 naming it; a shard without placement is a 503.
+ * exactly is a 400 naming it; a shard without placement is a 503. A write of a distributed table is not run in
+ * the pool: `writes` (the data layer) routes it by shard key and replicates it to the data nodes.
  */
-export function sqlRoutes(pool: SqlPool, distributed?: DistributedSql): FastifyPluginAsync {
+export function sqlRoutes(
+  pool: SqlPool,
+  distributed?: DistributedSql,
+  writes?: SqlWriteRouter,
+): FastifyPluginAsync {
   return async (app) => {
     useSqlBodyParser(app);
     app.post<{ Body: SqlBody }>(
@@ -57,6 +63,8 @@ export function sqlRoutes(pool: SqlPool, distributed?: DistributedSql): FastifyP
       },
       async (request) => {
         const { sql, params, timeoutMs } = request.body;
+        const routed = await writes?.(sql, decodeParams(params), request.scope === 'admin');
+        if (routed) return { columns: [], rows: [], changes: routed.changes };
         const reader = distributed?.reader();
         if (distributed && reader && readsDistributedTable(sql, reader.tables())) {
           const limit = statementTimeout(timeoutMs, distributed.timeouts);

@@ -75,6 +75,8 @@ export class Ec2InstanceStore {
   constructor(
     private readonly now: () => number,
     readonly timing: Ec2Timing,
+    /** The private address of the n-th instance (default 10.0.x.y). */
+    private readonly privateIpOf: (seq: number) => string = (n) => `10.0.${(n >> 8) & 255}.${n & 255}`,
   ) {}
 
   /** The state at the current time, or `gone` once a terminated instance has aged out. */
@@ -120,7 +122,7 @@ export class Ec2InstanceStore {
       userData: req.userData,
       tags: req.tags,
       clientToken: req.clientToken,
-      privateIp: `10.0.${(this.seq >> 8) & 255}.${this.seq & 255}`,
+      privateIp: this.privateIpOf(this.seq),
       publicIp: `198.51.100.${this.seq % 250}`,
       launchedAt: this.now(),
     };

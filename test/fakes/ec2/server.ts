@@ -29,6 +29,8 @@ export interface FakeEc2Options {
   random?: Random;
   timing?: Partial<Ec2Timing>;
   faults?: FaultOptions;
+  /** The private address of the n-th instance (default 10.0.x.y); loopback when its agent runs on this host. */
+  privateIp?: (seq: number) => string;
 }
 
 const MUTATING = new Set(['RunInstances', 'TerminateInstances']);
@@ -54,12 +56,16 @@ export class FakeEc2Server {
     this.region = options.region ?? 'us-east-1';
     this.clock = options.clock ?? systemClock;
     this.faults = new Faults(this.clock, options.random ?? seededRandom(1), options.faults);
-    this.store = new Ec2InstanceStore(() => this.clock.now(), {
-      bootMs: 50,
-      shutdownMs: 50,
-      retentionMs: 60_000,
-      ...options.timing,
-    });
+    this.store = new Ec2InstanceStore(
+      () => this.clock.now(),
+      {
+        bootMs: 50,
+        shutdownMs: 50,
+        retentionMs: 60_000,
+        ...options.timing,
+      },
+      options.privateIp,
+    );
     this.http = new LoopbackServer((req, res) => void this.handle(req, res));
   }
 

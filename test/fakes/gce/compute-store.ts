@@ -71,6 +71,8 @@ export class ComputeStore {
   constructor(
     private readonly now: () => number,
     readonly timing: GceTiming,
+    /** The private address of the n-th instance (default 10.128.x.y). */
+    private readonly networkIpOf: (seq: number) => string = (n) => `10.128.${(n >> 8) & 255}.${n & 255}`,
   ) {}
 
   /** PROVISIONING → STAGING → RUNNING; STOPPING while being deleted; `gone` after the delete finished. */
@@ -144,7 +146,7 @@ export class ComputeStore {
       machineType: `${BASE}/projects/${project}/zones/${zone}/machineTypes/${type}`,
       labels: { ...(body.labels ?? {}) },
       metadata: (body.metadata?.items ?? []).map((m) => ({ key: m.key ?? '', value: m.value ?? '' })),
-      networkIP: `10.128.${(this.seq >> 8) & 255}.${this.seq & 255}`,
+      networkIP: this.networkIpOf(this.seq),
       createdAt: this.now(),
     };
     this.instances.set(key, instance);

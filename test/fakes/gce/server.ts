@@ -26,6 +26,8 @@ export interface FakeComputeOptions {
   /** Longest time `zoneOperations.wait` blocks before answering with a running operation (GCE: 2 min). */
   maxWaitMs?: number;
   faults?: FaultOptions;
+  /** The private address of the n-th instance (default 10.128.x.y); loopback when its agent runs on this host. */
+  privateIp?: (seq: number) => string;
 }
 
 const MUTATING = new Set(['instances.insert', 'instances.delete']);
@@ -48,12 +50,16 @@ export class FakeComputeServer {
   private constructor(options: FakeComputeOptions) {
     this.clock = options.clock ?? systemClock;
     this.faults = new Faults(this.clock, options.random ?? seededRandom(1), options.faults);
-    this.store = new ComputeStore(() => this.clock.now(), {
-      insertMs: 20,
-      bootMs: 20,
-      deleteMs: 20,
-      ...options.timing,
-    });
+    this.store = new ComputeStore(
+      () => this.clock.now(),
+      {
+        insertMs: 20,
+        bootMs: 20,
+        deleteMs: 20,
+        ...options.timing,
+      },
+      options.privateIp,
+    );
     this.maxWaitMs = options.maxWaitMs ?? 2_000;
     this.http = new LoopbackServer((req, res) => void this.handle(req, res));
   }

@@ -51,6 +51,9 @@ export interface CloudUnderTest {
  * Starts the test server of `kind` on 127.0.0.1 (real clock; boot and operation times of a few ms).
  * @param faults fault injection to start with (latency, throttling bucket, drop rate).
  */
+/** The machines these clouds run are local agent processes, so each instance's private address is loopback. */
+const LOOPBACK = '127.0.0.1';
+
 export async function startCloud(kind: CloudKind, faults: FaultOptions = {}): Promise<CloudUnderTest> {
   return kind === 'aws' ? startEc2(faults) : startCompute(faults);
 }
@@ -59,6 +62,7 @@ async function startEc2(faults: FaultOptions): Promise<CloudUnderTest> {
   const ec2 = await FakeEc2Server.start({
     faults,
     timing: { bootMs: 20, shutdownMs: 20, retentionMs: 3_600_000 },
+    privateIp: () => LOOPBACK,
   });
   const closers: (() => Promise<void>)[] = [];
   const tag = (tags: { key: string; value: string }[], key: string) => tags.find((t) => t.key === key)?.value;
@@ -103,6 +107,7 @@ async function startCompute(faults: FaultOptions): Promise<CloudUnderTest> {
   const gce: ComputeServer = await FakeComputeServer.start({
     faults,
     timing: { insertMs: 5, bootMs: 5, deleteMs: 5 },
+    privateIp: () => LOOPBACK,
   });
   const closers: (() => Promise<void>)[] = [];
   return {

@@ -1,0 +1,496 @@
+import type { Database } from 'better-sqlite3';
+import type { MoveKind, MoveState, PlacementRole, PlacementState } from '../catalog/distributed.js';
+import type { Clock } from '../clock.js';
+import { InfrabaseError } from '../errors.js';
+import type { MoveRow, PlacementRow, ShardRow, TableRow } from './catalog-rows.js';
+import type { ColumnSpec } from './types.js';
+
+export {
+  type MoveRow,
+  type PlacementRow,
+  type ShardRow,
+  shardStatus,
+  type TableRow,
+} from './catalog-rows.js';
+
+const SHARD_KEY = (g: string, s: number) => `${g}/${s}`;
+
+/**
+ * The one writer of `sys_shards`, `sys_placements` and `sys_shard_moves` (and of `sys_distributed_tables`'
+ * `next_row`), through the named transitions of docs/distributed-tables.md. Every transition is one short
+ * synchronous IMMEDIATE transaction that re-reads the rows it checks, so a transition that no longer applies
+ * (a move already failed, a placement already gone) throws `CONFLICT` and changes nothing.
+ */
+export class DistributedStore {
+  constructor(
+    private readonly db: Database,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Tables by lower-cased name (dropping ones included; see `status`). */
+  tables(): Map<string, TableRow> {
+    const rows = this.db
+      .prepare(
+        `SELECT name, kind, columns, shard_key, shard_count, replication_factor, region_column, regions,
+                colocation_group, status FROM sys_distributed_tables ORDER BY name`,
+      )
+      .all() as Record<string, unknown>[];
+    return new Map(
+      rows.map((r) => [
+        String(r.name).toLowerCase(),
+        {
+          name: String(r.name),
+          kind: r.kind as 'distributed' | 'reference',
+          shardKey: (r.shard_key as string | null) ?? '_row',
+          shardCount: Number(r.shard_count),
+          colocationGroup: String(r.colocation_group),
+          columns: [
+            { name: '_row', type: 'INTEGER' },
+            ...(JSON.parse(String(r.columns)) as ColumnSpec[]),
+          ] as ColumnSpec[],
+          replicationFactor: Number(r.replication_factor),
+          regionColumn: (r.region_column as string | null) ?? null,
+          regions: r.regions ? (JSON.parse(String(r.regions)) as string[]) : null,
+          status: r.status as 'active' | 'dropping',
+        },
+      ]),
+    );
+  }
+
+  /** Shards of a group (all groups when omitted), ordered by group and shard. */
+  shards(group?: string): ShardRow[] {
+    return this.db
+      .prepare(
+        `SELECT colocation_group AS colocationGroup, shard, region, hash_min AS hashMin, hash_max AS hashMax,
+                epoch, lsn FROM sys_shards WHERE @g IS NULL OR colocation_group = @g
+         ORDER BY colocation_group, shard`,
+      )
+      .all({ g: group ?? null }) as ShardRow[];
+  }
+
+  /** One shard. @throws InfrabaseError('NOT_FOUND') when it does not exist. */
+  shard(group: string, shard: number): ShardRow {
+    const row = this.db
+      .prepare(
+        `SELECT colocation_group AS colocationGroup, shard, region, hash_min AS hashMin, hash_max AS hashMax,
+                epoch, lsn FROM sys_shards WHERE colocation_group = ? AND shard = ?`,
+      )
+      .get(group, shard) as ShardRow | undefined;
+    if (!row)
+      throw new InfrabaseError('NOT_FOUND', `shard ${shard} of colocation group '${group}' does not exist`);
+    return row;
+  }
+
+  /** Placements, optionally of one group / shard, ordered by group, shard, primary first, node. */
+  placements(group?: string, shard?: number): PlacementRow[] {
+    return this.db
+      .prepare(
+        `SELECT colocation_group AS colocationGroup, shard, node_id AS nodeId, role, state,
+                state_reason AS stateReason, epoch, rows, bytes, checksum FROM sys_placements
+         WHERE (@g IS NULL OR colocation_group = @g) AND (@s IS NULL OR shard = @s)
+         ORDER BY colocation_group, shard, role = 'replica', node_id`,
+      )
+      .all({ g: group ?? null, s: shard ?? null }) as PlacementRow[];
+  }
+
+  /** The in-sync placements of a shard, primary first. */
+  inSync(group: string, shard: number): PlacementRow[] {
+    return this.placements(group, shard).filter((p) => p.state === 'in_sync');
+  }
+
+  /** Moves that are neither done nor failed, oldest first. */
+  activeMoves(): MoveRow[] {
+    return this.moves("state NOT IN ('done', 'failed')");
+  }
+
+  /** One move. @throws InfrabaseError('NOT_FOUND'). */
+  move(id: number): MoveRow {
+    const [m] = this.moves('id = ?', id);
+    if (!m) throw new InfrabaseError('NOT_FOUND', `shard move ${id} does not exist`);
+    return m;
+  }
+
+  private moves(where: string, ...params: unknown[]): MoveRow[] {
+    return this.db
+      .prepare(
+        `SELECT id, colocation_group AS colocationGroup, shard, kind, source_node AS sourceNode,
+                target_node AS targetNode, state, reason, bytes, snapshot_lsn AS snapshotLsn
+         FROM sys_shard_moves WHERE ${where} ORDER BY id`,
+      )
+      .all(...params) as MoveRow[];
+  }
+
+  /**
+   * Reserves `count` consecutive `_row` ids of a table (its `next_row` counter): ids are assigned here, once,
+   * never by a replica. @returns the first id. @throws NOT_FOUND for an unknown or dropping table.
+   */
+  allocateRowIds(table: string, count: number): number {
+    if (!Number.isInteger(count) || count < 0) {
+      throw new InfrabaseError(
+        'INVALID_ARGUMENT',
+        `row id count must be a non-negative integer; got ${count}`,
+      );
+    }
+    return this.db
+      .transaction(() => {
+        const row = this.db
+          .prepare("SELECT next_row FROM sys_distributed_tables WHERE name = ? AND status = 'active'")
+          .get(table) as { next_row: number } | undefined;
+        if (!row) throw new InfrabaseError('NOT_FOUND', `distributed table '${table}' does not exist`);
+        this.db
+          .prepare('UPDATE sys_distributed_tables SET next_row = next_row + ?, updated_at = ? WHERE name = ?')
+          .run(count, this.clock.now(), table);
+        return row.next_row;
+      })
+      .immediate();
+  }
+
+  /**
+   * `createInitialPlacements`: a shard that never had a write (lsn 0) and has no placement gets empty in-sync
+   * placements on `nodes` (the first is primary) under a new epoch. No copy is needed: empty is in sync.
+   * @returns the new epoch. @throws CONFLICT when the shard has a placement or a write already.
+   */
+  createInitialPlacements(group: string, shard: number, nodes: readonly string[]): number {
+    if (nodes.length === 0 || new Set(nodes).size !== nodes.length) {
+      throw new InfrabaseError(
+        'INVALID_ARGUMENT',
+        `initial placements need distinct nodes; got ${nodes.join(', ')}`,
+      );
+    }
+    return this.tx(() => {
+      const s = this.shard(group, shard);
+      if (s.lsn !== 0 || this.placements(group, shard).length > 0) {
+        throw new InfrabaseError(
+          'CONFLICT',
+          `shard ${SHARD_KEY(group, shard)} already has placements or writes`,
+        );
+      }
+      const epoch = s.epoch + 1;
+      const ins = this.db.prepare(
+        `INSERT INTO sys_placements (colocation_group, shard, node_id, role, state, epoch, rows, bytes, created_at, updated_at)
+         VALUES (?, ?, ?, ?, 'in_sync', ?, 0, 0, ?, ?)`,
+      );
+      const now = this.clock.now();
+      nodes.forEach((n, i) => {
+        ins.run(group, shard, n, i === 0 ? 'primary' : 'replica', epoch, now, now);
+      });
+      this.setEpoch(group, shard, epoch);
+      return epoch;
+    });
+  }
+
+  /**
+   * `planMove`: records the intent to copy a shard to `target` (state `planned`) and inserts the target
+   * placement as `copying` (not in sync: it receives no writes). For `kind = 'move'` the source is the
+   * placement that will be dropped once the target is in sync.
+   * @returns the move id. @throws CONFLICT when the shard already has an unfinished move, the target already
+   *   holds a placement of the shard, or the source is not in sync.
+   */
+  planMove(group: string, shard: number, kind: MoveKind, target: string, source?: string): number {
+    return this.tx(() => {
+      this.shard(group, shard);
+      if (
+        this.moves("colocation_group = ? AND shard = ? AND state NOT IN ('done', 'failed')", group, shard)
+          .length
+      ) {
+        throw new InfrabaseError(
+          'CONFLICT',
+          `shard ${SHARD_KEY(group, shard)} already has a move in progress`,
+        );
+      }
+      const placements = this.placements(group, shard);
+      if (placements.some((p) => p.nodeId === target)) {
+        throw new InfrabaseError('CONFLICT', `node ${target} already holds shard ${SHARD_KEY(group, shard)}`);
+      }
+      if (source !== undefined && !placements.some((p) => p.nodeId === source && p.state === 'in_sync')) {
+        throw new InfrabaseError(
+          'CONFLICT',
+          `node ${source} holds no in-sync placement of ${SHARD_KEY(group, shard)}`,
+        );
+      }
+      if (kind === 'move' && source === undefined) {
+        throw new InfrabaseError('INVALID_ARGUMENT', 'a move needs a source node');
+      }
+      const now = this.clock.now();
+      this.db
+        .prepare(
+          `INSERT INTO sys_placements (colocation_group, shard, node_id, role, state, state_reason, created_at, updated_at)
+           VALUES (?, ?, ?, 'replica', 'copying', 'waiting for its copy', ?, ?)`,
+        )
+        .run(group, shard, target, now, now);
+      return Number(
+        this.db
+          .prepare(
+            `INSERT INTO sys_shard_moves (colocation_group, shard, kind, source_node, target_node, created_at, updated_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?)`,
+          )
+          .run(group, shard, kind, source ?? null, target, now, now).lastInsertRowid,
+      );
+    });
+  }
+
+  /** `startCopy`: planned → copying, from `source` (an in-sync placement chosen now for a replicate move). */
+  startCopy(id: number, source: string): void {
+    this.tx(() => {
+      const m = this.expectMove(id, ['planned', 'copying']);
+      if (!this.inSync(m.colocationGroup, m.shard).some((p) => p.nodeId === source)) {
+        throw new InfrabaseError('CONFLICT', `move ${id}: source ${source} is not in sync`);
+      }
+      const now = this.clock.now();
+      this.db
+        .prepare(
+          "UPDATE sys_shard_moves SET state = 'copying', source_node = ?, started_at = COALESCE(started_at, ?), updated_at = ? WHERE id = ?",
+        )
+        .run(source, now, now, id);
+    });
+  }
+
+  /** `startCatchUp`: copying → catching_up once the target installed a snapshot holding writes up to `snapshotLsn`. */
+  startCatchUp(id: number, snapshotLsn: number, bytes: number): void {
+    this.tx(() => {
+      const m = this.expectMove(id, ['copying']);
+      const now = this.clock.now();
+      this.db
+        .prepare(
+          "UPDATE sys_shard_moves SET state = 'catching_up', snapshot_lsn = ?, bytes = ?, updated_at = ? WHERE id = ?",
+        )
+        .run(snapshotLsn, bytes, now, id);
+      this.setPlacement(
+        m.colocationGroup,
+        m.shard,
+        m.targetNode,
+        'catching_up',
+        `snapshot at lsn ${snapshotLsn}`,
+      );
+    });
+  }
+
+  /**
+   * `completeMove`: catching_up → done. The caller holds the shard's write lock and the target has applied
+   * every write up to the shard's lsn. In one transaction the target becomes in_sync under a new epoch; for a
+   * `move` the source becomes `dropping` (and hands over the primary role). @returns the new epoch.
+   */
+  completeMove(id: number, appliedLsn: number): number {
+    return this.tx(() => {
+      const m = this.expectMove(id, ['catching_up']);
+      const s = this.shard(m.colocationGroup, m.shard);
+      if (appliedLsn !== s.lsn) {
+        throw new InfrabaseError('CONFLICT', `move ${id}: target at lsn ${appliedLsn}, shard at ${s.lsn}`);
+      }
+      const epoch = s.epoch + 1;
+      const now = this.clock.now();
+      this.db
+        .prepare(
+          `UPDATE sys_placements SET state = 'in_sync', state_reason = NULL, epoch = ?, updated_at = ?
+           WHERE colocation_group = ? AND shard = ? AND node_id = ?`,
+        )
+        .run(epoch, now, m.colocationGroup, m.shard, m.targetNode);
+      if (m.kind === 'move' && m.sourceNode) {
+        const wasPrimary = this.placements(m.colocationGroup, m.shard).some(
+          (p) => p.nodeId === m.sourceNode && p.role === 'primary',
+        );
+        this.setPlacement(m.colocationGroup, m.shard, m.sourceNode, 'dropping', `moved to ${m.targetNode}`);
+        if (wasPrimary) this.setRole(m.colocationGroup, m.shard, m.targetNode, 'primary');
+      }
+      this.ensurePrimary(m.colocationGroup, m.shard);
+      this.db
+        .prepare("UPDATE sys_shard_moves SET state = 'done', finished_at = ?, updated_at = ? WHERE id = ?")
+        .run(now, now, id);
+      this.setEpoch(m.colocationGroup, m.shard, epoch);
+      return epoch;
+    });
+  }
+
+  /** `failMove`: any unfinished state → failed with `reason`; the target placement becomes `dropping`. */
+  failMove(id: number, reason: string): void {
+    this.tx(() => {
+      const m = this.expectMove(id, ['planned', 'copying', 'catching_up']);
+      const now = this.clock.now();
+      this.db
+        .prepare(
+          "UPDATE sys_shard_moves SET state = 'failed', reason = ?, finished_at = ?, updated_at = ? WHERE id = ?",
+        )
+        .run(reason, now, now, id);
+      const target = this.placements(m.colocationGroup, m.shard).find((p) => p.nodeId === m.targetNode);
+      if (target && target.state !== 'in_sync') {
+        this.setPlacement(
+          m.colocationGroup,
+          m.shard,
+          m.targetNode,
+          'dropping',
+          `move ${id} failed: ${reason}`,
+        );
+      }
+    });
+  }
+
+  /**
+   * `removeFromInSync`: the placements on `nodes` missed a write or their node is gone; they become
+   * `out_of_sync` with `reason`, the epoch grows, and an in-sync replica is promoted if the primary left.
+   * Must commit BEFORE any write is acknowledged without them. Removing the last in-sync placement is
+   * allowed (the shard is then unavailable). @returns the new epoch.
+   */
+  removeFromInSync(group: string, shard: number, nodes: readonly string[], reason: string): number {
+    return this.tx(() => {
+      const s = this.shard(group, shard);
+      const now = this.clock.now();
+      const upd = this.db.prepare(
+        `UPDATE sys_placements SET state = 'out_of_sync', role = 'replica', state_reason = ?, updated_at = ?
+         WHERE colocation_group = ? AND shard = ? AND node_id = ? AND state = 'in_sync'`,
+      );
+      let changed = 0;
+      for (const n of nodes) changed += upd.run(reason, now, group, shard, n).changes;
+      if (changed === 0) return s.epoch;
+      this.ensurePrimary(group, shard);
+      this.setEpoch(group, shard, s.epoch + 1);
+      return s.epoch + 1;
+    });
+  }
+
+  /**
+   * `recordWrite` when some in-sync placements did not acknowledge: in ONE transaction they leave the
+   * in-sync set (epoch bump, primary promoted if needed) and the lsn is recorded. Commits before the write
+   * is acknowledged. @returns the new epoch.
+   */
+  recordWriteWithout(
+    group: string,
+    shard: number,
+    lsn: number,
+    failed: readonly string[],
+    reason: string,
+  ): number {
+    return this.tx(() => {
+      const epoch = this.removeFromInSync(group, shard, failed, reason);
+      this.recordWrite(group, shard, lsn);
+      return epoch;
+    });
+  }
+
+  /** Tables whose `create_table` has not yet been applied on every shard of their group. */
+  tablesWithoutSchema(): string[] {
+    return (
+      this.db
+        .prepare(
+          "SELECT name FROM sys_distributed_tables WHERE schema_applied = 0 AND status = 'active' ORDER BY name",
+        )
+        .all() as { name: string }[]
+    ).map((r) => r.name);
+  }
+
+  /** `markSchemaApplied`: every shard of the table's group has the table. */
+  markSchemaApplied(table: string): void {
+    this.db
+      .prepare('UPDATE sys_distributed_tables SET schema_applied = 1, updated_at = ? WHERE name = ?')
+      .run(this.clock.now(), table);
+  }
+
+  /** `recordWrite`: the shard's last acknowledged write is `lsn` (every in-sync placement applied it). */
+  recordWrite(group: string, shard: number, lsn: number): void {
+    this.tx(() => {
+      const s = this.shard(group, shard);
+      if (lsn < s.lsn)
+        throw new InfrabaseError(
+          'CONFLICT',
+          `shard ${SHARD_KEY(group, shard)} is at lsn ${s.lsn}; got ${lsn}`,
+        );
+      this.db
+        .prepare('UPDATE sys_shards SET lsn = ?, updated_at = ? WHERE colocation_group = ? AND shard = ?')
+        .run(lsn, this.clock.now(), group, shard);
+    });
+  }
+
+  /** `markDropping`: an out-of-sync placement (or one on a dead node) is to be deleted from its agent. */
+  markDropping(group: string, shard: number, node: string, reason: string): void {
+    this.tx(() => {
+      const p = this.placements(group, shard).find((x) => x.nodeId === node);
+      if (!p) return;
+      if (p.state === 'in_sync') {
+        throw new InfrabaseError(
+          'CONFLICT',
+          `placement ${SHARD_KEY(group, shard)} on ${node} is in sync; remove it from the in-sync set first`,
+        );
+      }
+      this.setPlacement(group, shard, node, 'dropping', reason);
+    });
+  }
+
+  /** `dropPlacement`: the agent deleted the file (or the node is gone); the row goes. Only `dropping` rows. */
+  dropPlacement(group: string, shard: number, node: string): void {
+    this.tx(() => {
+      this.db
+        .prepare(
+          "DELETE FROM sys_placements WHERE colocation_group = ? AND shard = ? AND node_id = ? AND state = 'dropping'",
+        )
+        .run(group, shard, node);
+    });
+  }
+
+  /** `recordStats`: rows, bytes and checksum a placement reported (observed; no state change). */
+  recordStats(
+    group: string,
+    shard: number,
+    node: string,
+    stats: { rows: number; bytes: number; checksum?: string },
+  ): void {
+    this.db
+      .prepare(
+        `UPDATE sys_placements SET rows = ?, bytes = ?, checksum = COALESCE(?, checksum), updated_at = ?
+         WHERE colocation_group = ? AND shard = ? AND node_id = ?`,
+      )
+      .run(stats.rows, stats.bytes, stats.checksum ?? null, this.clock.now(), group, shard, node);
+  }
+
+  private expectMove(id: number, states: readonly MoveState[]): MoveRow {
+    const m = this.move(id);
+    if (!states.includes(m.state)) {
+      throw new InfrabaseError('CONFLICT', `move ${id} is ${m.state}; expected ${states.join(' or ')}`);
+    }
+    return m;
+  }
+
+  private setPlacement(
+    group: string,
+    shard: number,
+    node: string,
+    state: PlacementState,
+    reason: string | null,
+  ) {
+    this.db
+      .prepare(
+        `UPDATE sys_placements SET state = ?, state_reason = ?, role = CASE WHEN ? = 'in_sync' THEN role ELSE 'replica' END,
+                updated_at = ? WHERE colocation_group = ? AND shard = ? AND node_id = ?`,
+      )
+      .run(state, reason, state, this.clock.now(), group, shard, node);
+  }
+
+  private setRole(group: string, shard: number, node: string, role: PlacementRole) {
+    if (role === 'primary') {
+      this.db
+        .prepare(
+          "UPDATE sys_placements SET role = 'replica' WHERE colocation_group = ? AND shard = ? AND role = 'primary'",
+        )
+        .run(group, shard);
+    }
+    this.db
+      .prepare('UPDATE sys_placements SET role = ? WHERE colocation_group = ? AND shard = ? AND node_id = ?')
+      .run(role, group, shard, node);
+  }
+
+  /** `promotePrimary` when the shard has in-sync placements but no primary: the first in-sync by node id. */
+  private ensurePrimary(group: string, shard: number) {
+    const ps = this.placements(group, shard);
+    if (ps.some((p) => p.role === 'primary')) return;
+    const next = ps.find((p) => p.state === 'in_sync');
+    if (next) this.setRole(group, shard, next.nodeId, 'primary');
+  }
+
+  private setEpoch(group: string, shard: number, epoch: number) {
+    this.db
+      .prepare('UPDATE sys_shards SET epoch = ?, updated_at = ? WHERE colocation_group = ? AND shard = ?')
+      .run(epoch, this.clock.now(), group, shard);
+  }
+
+  private tx<T>(fn: () => T): T {
+    return this.db.transaction(fn).immediate();
+  }
+}

@@ -1,0 +1,156 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Sim } from './simulation.js';
+
+let sim: Sim;
+beforeEach(() => {
+  sim = new Sim({ maxConcurrentMoves: 2 });
+});
+afterEach(() => sim.close());
+
+const perNode = () =>
+  sim.db
+    .prepare(
+      "SELECT n.id, (SELECT count(*) FROM sys_placements p WHERE p.node_id = n.id AND p.state = 'in_sync') AS c FROM sys_nodes n WHERE n.desired_state = 'running' ORDER BY n.id",
+    )
+    .all() as { id: string; c: number }[];
+
+const answer = async (sql: string) => {
+  const rows: unknown[][] = [];
+  for (const s of sim.store.shards('kv')) {
+    rows.push(...(await sim.coordinator.query({ colocationGroup: 'kv', shard: s.shard }, sql, [])).rows);
+  }
+  return rows.sort((a, b) => Number(a[0]) - Number(b[0]));
+};
+
+async function loadKv(rf: number, shards: number, rows = 300) {
+  sim.db
+    .prepare(
+      `INSERT INTO sys_distributed_tables (name, columns, shard_count, replication_factor)
+       VALUES ('kv', '[{"name":"k","type":"TEXT"},{"name":"v","type":"INTEGER"}]', ?, ?)`,
+    )
+    .run(shards, rf);
+  await sim.settle();
+  await sim.coordinator.insert(
+    'kv',
+    ['k', 'v'],
+    Array.from({ length: rows }, (_, i) => [`k${i}`, i]),
+  );
+}
+
+describe('rebalancing', () => {
+  it('scale-out: a 5th node gets its share (counts within one) and queries answer the same throughout', async () => {
+    for (let i = 0; i < 4; i++) sim.addNode(`n-${i}`);
+    await loadKv(2, 32);
+    const before = await answer('SELECT _row, k, v FROM kv');
+    expect(before).toHaveLength(300);
+    sim.addNode('n-4');
+    let passes = 0;
+    while ((await sim.rebalancer.pass()) > 0) {
+      passes++;
+      expect(await answer('SELECT _row, k, v FROM kv')).toEqual(before);
+    }
+    const counts = perNode().map((r) => r.c);
+    expect(Math.max(...counts) - Math.min(...counts)).toBeLessThanOrEqual(1);
+    expect(perNode().find((r) => r.id === 'n-4')!.c).toBeGreaterThanOrEqual(12);
+    expect(passes).toBeGreaterThan(1);
+    const moves = sim.db
+      .prepare(
+        'SELECT kind, state, count(*) AS n, sum(bytes) > 0 AS hasBytes FROM sys_shard_moves GROUP BY kind, state',
+      )
+      .all();
+    expect(moves).toEqual([
+      { kind: 'move', state: 'done', n: perNode().find((r) => r.id === 'n-4')!.c, hasBytes: 1 },
+    ]);
+    await sim.digests();
+  });
+
+  it('a DELETEd node is drained first: the gate says "moving X of Y shards", then lets it go once empty', async () => {
+    for (let i = 0; i < 3; i++) sim.addNode(`n-${i}`);
+    await loadKv(2, 6);
+    sim.deleteNode('n-0');
+    const held = sim.store.placements().filter((p) => p.nodeId === 'n-0').length;
+    expect(sim.rebalancer.mayTerminate('n-0')).toEqual({
+      ok: false,
+      reason: `draining: moving ${held} of ${held} shards`,
+    });
+    await sim.rebalancer.pass();
+    await sim.rebalancer.pass();
+    await sim.rebalancer.pass();
+    const verdict = sim.rebalancer.mayTerminate('n-0');
+    expect(verdict.reason).toMatch(new RegExp(`^draining: moving \\d+ of ${held} shards$`));
+    await sim.settle();
+    expect(sim.rebalancer.mayTerminate('n-0')).toEqual({ ok: true, reason: 'holds no in-sync placement' });
+    expect(await answer('SELECT count(*) FROM kv').then((r) => r.reduce((n, x) => n + Number(x[0]), 0))).toBe(
+      300,
+    );
+  });
+
+  it('a DELETE that would leave fewer nodes than the replication factor waits, until force_delete', async () => {
+    for (let i = 0; i < 2; i++) sim.addNode(`n-${i}`);
+    await loadKv(2, 4);
+    sim.deleteNode('n-1');
+    await sim.settle();
+    expect(sim.rebalancer.mayTerminate('n-1')).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(
+        /cannot hold the replication factor of kv; add a data node, or set labels/,
+      ),
+    });
+    sim.db.prepare(`UPDATE sys_nodes SET labels = '{"force_delete": true}' WHERE id = 'n-1'`).run();
+    expect(sim.rebalancer.mayTerminate('n-1')).toEqual({ ok: true, reason: 'force_delete label set' });
+  });
+
+  it('a killed node’s shards re-replicate from the surviving copies', async () => {
+    for (let i = 0; i < 3; i++) sim.addNode(`n-${i}`);
+    await loadKv(2, 6);
+    sim.killNode('n-1');
+    await sim.settle();
+    expect(sim.store.placements().filter((p) => p.nodeId === 'n-1')).toEqual([]);
+    expect(
+      sim.db.prepare("SELECT count(*) AS n FROM sys_shard_status WHERE status <> 'available'").get(),
+    ).toEqual({ n: 0 });
+    const d = await sim.digests();
+    expect([...d.values()].reduce((n, x) => n + x.rows, 0)).toBe(300);
+  });
+
+  it('region pins: rows stay on nodes of their region through a join and a drain', async () => {
+    for (const [id, region] of [
+      ['n-a', 'eu-west'],
+      ['n-b', 'eu-west'],
+      ['n-c', 'us-east'],
+      ['n-d', 'us-east'],
+    ])
+      sim.addNode(id, { region });
+    sim.db
+      .prepare(
+        `INSERT INTO sys_distributed_tables (name, columns, shard_key, shard_count, replication_factor, region_column, regions)
+         VALUES ('p', '[{"name":"k","type":"TEXT"},{"name":"region","type":"TEXT"}]', 'k', 4, 2, 'region', '["eu-west","us-east"]')`,
+      )
+      .run();
+    await sim.settle();
+    await sim.coordinator.insert(
+      'p',
+      ['k', 'region'],
+      Array.from({ length: 100 }, (_, i) => [`k${i}`, i % 2 ? 'eu-west' : 'us-east']),
+    );
+    const check = async () => {
+      for (const pl of sim.store.placements('p')) {
+        const region = (
+          sim.db.prepare('SELECT region FROM sys_nodes WHERE id = ?').get(pl.nodeId) as { region: string }
+        ).region;
+        const rows = (
+          await sim.transport.query(pl.nodeId, 'p', pl.shard, 'SELECT DISTINCT region FROM p', [])
+        ).rows.flat();
+        for (const r of rows) expect(r).toBe(region);
+      }
+    };
+    await check();
+    sim.addNode('n-e', { region: 'eu-west' });
+    sim.deleteNode('n-c');
+    await sim.settle();
+    await check();
+    expect(sim.store.placements().some((p) => p.nodeId === 'n-e')).toBe(true);
+    // n-c held us-east copies and is the only other us-east node: the DELETE waits.
+    expect(sim.rebalancer.mayTerminate('n-c').reason).toMatch(/in region us-east cannot hold/);
+  });
+});
