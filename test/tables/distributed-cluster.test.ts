@@ -207,6 +207,30 @@ describe('distributed tables over real agents', () => {
     expect(r.rows.reduce((n, x) => n + Number(x[1]), 0)).toBe(records.length - 1);
   }, 60_000);
 
+  it('a plain SELECT over a distributed table answers as one table, planned across the shards', async () => {
+    const adult = records.slice(1);
+    const ageAt = header.indexOf('age');
+    const eduAt = header.indexOf('education');
+    const total = await api.sql('SELECT count(*), sum(age), min(age), max(age) FROM adult_full');
+    expect(total.rows).toEqual([
+      [
+        adult.length,
+        adult.reduce((n, r) => n + Number(r[ageAt]), 0),
+        Math.min(...adult.map((r) => Number(r[ageAt]))),
+        Math.max(...adult.map((r) => Number(r[ageAt]))),
+      ],
+    ]);
+    const byEducation = new Map<string, number>();
+    for (const r of adult) byEducation.set(r[eduAt], (byEducation.get(r[eduAt]) ?? 0) + 1);
+    const top = [...byEducation].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, 3);
+    const grouped = await api.sql(
+      'SELECT education, count(*) AS n FROM adult_full GROUP BY education ORDER BY n DESC, education LIMIT 3',
+    );
+    expect(grouped.rows).toEqual(top);
+    const plan = await api.sql('EXPLAIN SELECT count(*) FROM adult_full');
+    expect(JSON.stringify(plan.rows)).toContain('adult_full');
+  }, 60_000);
+
   it('federated training over a distributed table reads each shard once: examples = the training rows', async () => {
     const sql = ADULT_SQL.replace('FROM adult', 'FROM adult_full');
     const { rows: job } = await api.sql(
@@ -287,8 +311,15 @@ describe('distributed tables over real agents', () => {
     const replaced = db()
       .prepare("SELECT count(*) FROM sys_shard_moves WHERE kind = 'replicate' AND state = 'done'")
       .pluck();
+    // Settled: d2 back, every shard available, no move running, and d2's stale copies gone from the catalog.
+    const notInSync = db().prepare("SELECT count(*) FROM sys_placements WHERE state <> 'in_sync'").pluck();
     await waitFor(
-      () => status.get() === 'ready' && unhealthy() === 0 && active.get() === 0 && Number(replaced.get()) > 0,
+      () =>
+        status.get() === 'ready' &&
+        unhealthy() === 0 &&
+        active.get() === 0 &&
+        notInSync.get() === 0 &&
+        Number(replaced.get()) > 0,
       90_000,
       100,
     );
