@@ -21,6 +21,7 @@ import {
   sqlMetrics,
 } from '../../metrics/index.js';
 import { mlExtension } from '../../ml/index.js';
+import { userSqlExtensions } from '../modules/extensions.js';
 import type { ControlTokenCheck, HeartbeatReply, JoinReply } from '../nodes/index.js';
 import { createErrorHandler } from '../server/index.js';
 import { SqlPool, type StatementTimeouts } from '../sql-pool/index.js';
@@ -118,7 +119,10 @@ export async function runAgent(options: AgentOptions): Promise<AgentHandle> {
     registry,
   });
   // Placements of distributed tables: one SQLite file per (colocation group, shard) under <dataDir>/shards.
-  const placements = new PlacementFiles(join(dataDir, 'shards'));
+  // Shard queries score PREDICT with the models the control plane copied into shard.db's sys_models.
+  const placements = new PlacementFiles(join(dataDir, 'shards'), {
+    query: { extensions: userSqlExtensions(), modelsPath: join(dataDir, 'shard.db') },
+  });
   try {
     // The shard carries the catalog so sys_models copies and PREDICT work where the rows are.
     shard = openDatabase(join(dataDir, 'shard.db'), {
