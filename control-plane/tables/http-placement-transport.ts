@@ -88,7 +88,8 @@ export class HttpPlacementTransport implements PlacementTransport {
   }
   /**
    * Runs a shard's statement on the node. The models it scores with (`PREDICT('name', …)` and kin) are copied to
-   * the node's `sys_models` first, as for `/v1/sql/cluster`, so the agent's shard query can load them.
+   * the node's `sys_models` first, as for `/v1/sql/cluster`, so the agent's shard query can load them; the
+   * agent runs it in its placement SQL worker under this transport's time limit.
    */
   async query(
     node: string,
@@ -99,7 +100,9 @@ export class HttpPlacementTransport implements PlacementTransport {
   ): Promise<ShardQueryResult> {
     const target = this.node(node);
     await syncModels(this.db, this.agents, target, referencedModels(sql), this.timeoutMs);
-    return this.agents.post(target, this.path(group, shard, '/query'), { sql, params }, this.timeoutMs);
+    // The agent's worker stops the statement when this call gives up on it.
+    const body = { sql, params, timeoutMs: this.timeoutMs };
+    return this.agents.post(target, this.path(group, shard, '/query'), body, this.timeoutMs);
   }
   async evaluate(
     node: string,

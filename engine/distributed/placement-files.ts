@@ -171,7 +171,11 @@ export class PlacementFiles {
    */
   query(group: string, shard: number, sql: string, params: unknown): ShardQueryResult {
     const path = this.path(group, shard);
-    this.get(group, shard);
+    // Only the file's presence: a query may run in another process (the agent's placement SQL worker), which
+    // must not open the placement for writing.
+    if (!this.open.has(path) && !existsSync(path)) {
+      throw new InfrabaseError('NOT_FOUND', `this node holds no placement of ${group}/${shard}`);
+    }
     const db = new BetterSqlite3(path, { readonly: true, fileMustExist: true });
     try {
       const ref = this.path(REFERENCE_GROUP, 0);
