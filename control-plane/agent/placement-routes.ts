@@ -5,10 +5,16 @@ import { pipeline } from 'node:stream/promises';
 import type { FastifyPluginAsync } from 'fastify';
 import { evaluateWrite, InfrabaseError, type PlacementFiles } from '../../engine/index.js';
 import type { ControlTokenCheck } from '../nodes/index.js';
+import type { SqlPool } from '../sql-pool/index.js';
 import { AGENT_BODY_LIMIT, checkControlToken } from './shard-routes.js';
 
 export interface PlacementRouteOptions {
   readonly placements: PlacementFiles;
+  /**
+   * Runs the shard queries (`…/query`) in a worker process under a time limit, with PREDICT (a pool started
+   * with placement-worker-main.js over the agent's data dir).
+   */
+  readonly placementSql: SqlPool;
   /** Where snapshots are written before they are sent or installed. */
   readonly tmpDir: string;
   /** How the agent checks the control plane's credential (see `AgentRouteOptions.controlToken`). */
@@ -40,7 +46,8 @@ let snapshots = 0;
  * - `GET …/log?after=N` → `{batches}` (409 when trimmed);
  * - `GET …/snapshot` → the placement file as `application/octet-stream`, a consistent copy made with the
  *   backup API; `PUT …/snapshot` (octet-stream body) installs one → position;
- * - `POST …/query` `{sql, params}` → `{columns, rows}` (one read-only statement, reference tables attached);
+ * - `POST …/query` `{sql, params, timeoutMs?}` → `{columns, rows}`: one read-only statement, reference tables
+ *   attached, `PREDICT` with the node's model copies, run by `placementSql` (504 `TIMEOUT` past its limit);
  * - `POST …/evaluate` `{sql, params, shardKeys}` → `{ops}`: the row images an UPDATE/DELETE would make.
  */
 export function placementRoutes(options: PlacementRouteOptions): FastifyPluginAsync {
@@ -97,22 +104,27 @@ export function placementRoutes(options: PlacementRouteOptions): FastifyPluginAs
         rmSync(tmp, { force: true });
       }
     });
-    app.post<P & { Body: { sql?: unknown; params?: unknown } }>(
+    app.post<P & { Body: { sql?: unknown; params?: unknown; timeoutMs?: unknown } }>(
       '/v1/placements/:group/:shard/query',
       guarded,
       async (req) => {
         if (typeof req.body?.sql !== 'string') {
           throw new InfrabaseError(
             'INVALID_ARGUMENT',
-            'body must be {"sql": "<one read-only statement>", "params"?: [...]}',
+            'body must be {"sql": "<one read-only statement>", "params"?: [...], "timeoutMs"?: <ms>}',
           );
         }
-        return placements.query(
-          req.params.group,
-          shardOf(req.params.shard),
-          req.body.sql,
-          req.body.params ?? [],
-        );
+        const group = req.params.group;
+        const shard = shardOf(req.params.shard);
+        placements.path(group, shard); // refuses a group or shard that is not accepted, before any worker runs
+        const r = await options.placementSql.execute({
+          sql: req.body.sql,
+          params: (req.body.params ?? []) as unknown[],
+          readOnly: true,
+          timeoutMs: req.body.timeoutMs as number | undefined,
+          placement: { group, shard },
+        });
+        return { columns: r.columns, rows: r.rows };
       },
     );
     app.post<P & { Body: { sql?: unknown; params?: unknown[]; shardKeys?: Record<string, string> } }>(

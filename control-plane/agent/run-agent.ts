@@ -5,6 +5,7 @@ import type { Registry } from 'prom-client';
 import { acquireAgentLock } from '../../autoinfra/providers/local/index.js';
 import {
   type Clock,
+  compiledPath,
   type Database,
   InfrabaseError,
   MAX_TIMER_MS,
@@ -37,6 +38,9 @@ import { trainingRoutes } from './training-routes.js';
  * Node.js keeps as the ceiling (the control plane checks a user's `timeoutMs` against its own `sql` config).
  */
 export const AGENT_SQL_TIMEOUTS: StatementTimeouts = { defaultTimeoutMs: 30_000, maxTimeoutMs: MAX_TIMER_MS };
+
+/** The entry point of the agent's placement SQL worker (compiled JavaScript). */
+const PLACEMENT_WORKER_SCRIPT = compiledPath(import.meta.url, './placement-worker-main.js');
 
 /** How often the agent rewrites its stored node token as heartbeats refresh it, ms. */
 const NODE_TOKEN_SAVE_INTERVAL_MS = 60_000;
@@ -119,6 +123,15 @@ export async function runAgent(options: AgentOptions): Promise<AgentHandle> {
   });
   // Placements of distributed tables: one SQLite file per (colocation group, shard) under <dataDir>/shards.
   const placements = new PlacementFiles(join(dataDir, 'shards'));
+  // Their read-only shard queries run in a worker process too (time limit, PREDICT with the models the control
+  // plane copied into shard.db's sys_models); see placement-worker-main.ts.
+  const placementSql = new SqlPool({
+    dbPath: dataDir,
+    size: 1,
+    ...AGENT_SQL_TIMEOUTS,
+    registry,
+    workerScript: PLACEMENT_WORKER_SCRIPT,
+  });
   try {
     // The shard carries the catalog so sys_models copies and PREDICT work where the rows are.
     shard = openDatabase(join(dataDir, 'shard.db'), {
@@ -142,13 +155,14 @@ export async function runAgent(options: AgentOptions): Promise<AgentHandle> {
     await app.register(metricsRoute(registry));
     const faults = parseTrainingFaults(process.env[TRAINING_FAULTS_ENV], options.nodeId); // test hook
     await app.register(shardRoutes({ shard, userSql, controlToken }));
-    await app.register(placementRoutes({ placements, tmpDir: dataDir, controlToken }));
+    await app.register(placementRoutes({ placements, placementSql, tmpDir: dataDir, controlToken }));
     await app.register(trainingRoutes({ shard, userSql, controlToken, faults, placements }));
     await app.register(modelRoutes({ shard, controlToken }));
     await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
   } catch (err) {
     await app.close().catch(() => undefined);
     await userSql.close();
+    await placementSql.close();
     shard?.close();
     placements.close();
     release();
@@ -283,6 +297,7 @@ export async function runAgent(options: AgentOptions): Promise<AgentHandle> {
         await mesh.stop().catch(() => undefined);
         await app.close();
         await userSql.close();
+        await placementSql.close();
         shard!.close();
         placements.close();
         release();

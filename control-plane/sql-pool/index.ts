@@ -1,3 +1,4 @@
+export { exitWithParent } from './parent-watch.js';
 export {
   SqlPool,
   type SqlPoolOptions,
@@ -5,3 +6,4 @@ export {
   type StatementTimeouts,
   statementTimeout,
 } from './pool.js';
+export type { PlacementRef, WorkerMessage, WorkerRequest } from './protocol.js';

@@ -5,7 +5,7 @@ import type { Registry } from 'prom-client';
 import { compiledPath, InfrabaseError, isInfrabaseError, type QueryResult } from '../../engine/index.js';
 import type { CatalogContext } from '../pg/catalog/index.js';
 import { SqlPoolMetrics } from './pool-metrics.js';
-import type { WorkerMessage, WorkerRequest } from './protocol.js';
+import type { PlacementRef, WorkerMessage, WorkerRequest } from './protocol.js';
 import { guessStatementKind, type StatementKind } from './statement-kind.js';
 
 /** A statement's time limits, ms: the default and the largest a request may ask for. */
@@ -75,6 +75,11 @@ export interface SqlRequest {
    * database instead of the control plane's, for this session.
    */
   catalog?: CatalogContext;
+  /**
+   * Run `sql` on this placement file instead (pools started with the agent's placement worker,
+   * control-plane/agent/placement-worker-main.ts); the statement must read.
+   */
+  placement?: PlacementRef;
 }
 
 interface Job {
@@ -162,6 +167,7 @@ export class SqlPool {
           ...(req.mode ? { mode: req.mode } : {}),
           ...(req.declaredTypes ? { declaredTypes: true } : {}),
           ...(req.catalog ? { catalog: req.catalog } : {}),
+          ...(req.placement ? { placement: req.placement } : {}),
         },
         timeoutMs,
         resolve,

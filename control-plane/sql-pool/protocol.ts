@@ -17,6 +17,14 @@ export interface WorkerRequest {
   readonly declaredTypes?: boolean;
   /** Run `sql` on the worker's pg_catalog database for this session (Postgres protocol catalog queries). */
   readonly catalog?: CatalogContext;
+  /** Run `sql` on this placement (a node agent's placement worker only; other workers refuse it). */
+  readonly placement?: PlacementRef;
+}
+
+/** A placement of a distributed table on a node: colocation group and shard id. */
+export interface PlacementRef {
+  readonly group: string;
+  readonly shard: number;
 }
 
 /** What a worker reports with every answer, for the pool's metrics. */

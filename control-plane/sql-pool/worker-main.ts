@@ -60,6 +60,7 @@ process.on('message', (req: WorkerRequest) => {
   let answer: WorkerMessage;
   try {
     if (!guard) throw guardMissing!;
+    if (req.placement) throw new InfrabaseError('INVALID_ARGUMENT', 'this SQL worker holds no placements');
     const result = req.catalog
       ? runCatalogStatement(db, req.sql, req.params, req.catalog, req.mode)
       : req.mode === 'describe'

@@ -10,6 +10,7 @@ import {
   type WriteOp,
 } from '../../engine/index.js';
 import type { AgentClient, DataNode } from '../training/index.js';
+import { referencedModels, syncModels } from './model-sync.js';
 
 /**
  * The {@link PlacementTransport} of the control plane: the agents' placement API
@@ -85,19 +86,23 @@ export class HttpPlacementTransport implements PlacementTransport {
   digest(node: string, group: string, shard: number): Promise<PlacementDigest> {
     return this.agents.get(this.node(node), this.path(group, shard, '/digest'), this.timeoutMs);
   }
-  query(
+  /**
+   * Runs a shard's statement on the node. The models it scores with (`PREDICT('name', …)` and kin) are copied to
+   * the node's `sys_models` first, as for `/v1/sql/cluster`, so the agent's shard query can load them; the
+   * agent runs it in its placement SQL worker under this transport's time limit.
+   */
+  async query(
     node: string,
     group: string,
     shard: number,
     sql: string,
     params: readonly unknown[],
   ): Promise<ShardQueryResult> {
-    return this.agents.post(
-      this.node(node),
-      this.path(group, shard, '/query'),
-      { sql, params },
-      this.timeoutMs,
-    );
+    const target = this.node(node);
+    await syncModels(this.db, this.agents, target, referencedModels(sql), this.timeoutMs);
+    // The agent's worker stops the statement when this call gives up on it.
+    const body = { sql, params, timeoutMs: this.timeoutMs };
+    return this.agents.post(target, this.path(group, shard, '/query'), body, this.timeoutMs);
   }
   async evaluate(
     node: string,

@@ -8,7 +8,12 @@ export {
   PlacementFile,
   type PlacementPosition,
 } from './placement-file.js';
-export { PlacementFiles, REFERENCE_GROUP } from './placement-files.js';
+export {
+  MODELS_SCHEMA,
+  PlacementFiles,
+  type PlacementQueryExtensions,
+  REFERENCE_GROUP,
+} from './placement-files.js';
 export {
   type PlacementPlan,
   type PlannedMove,

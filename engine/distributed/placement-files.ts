@@ -2,13 +2,28 @@ import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { fromSqliteError, InfrabaseError } from '../errors.js';
-import { decodeParams, encodeValue } from '../query.js';
+import type { EngineExtension } from '../extension.js';
+import { decodeParams, encodeValue, executeStatement } from '../query.js';
 import { DEFAULT_LOG_RETENTION, PlacementFile, type PlacementPosition } from './placement-file.js';
 import type { ShardQueryResult } from './types.js';
 import { isPlainName } from './write-batch.js';
 
 /** The colocation group of reference tables; its shard 0 is attached as `ref` when another shard is queried. */
 export const REFERENCE_GROUP = 'reference';
+
+/** Schema name under which a shard query sees the node's model catalog (`sys_models`), when one is given. */
+export const MODELS_SCHEMA = 'models';
+
+/** What a node's shard queries may call beyond SQLite's own functions (PREDICT and its kin). */
+export interface PlacementQueryExtensions {
+  /** Registered on each query's connection; their interceptors and `beforeStatement` hooks run too. */
+  readonly extensions: readonly EngineExtension[];
+  /**
+   * The node's database holding `sys_models` (the agent's shard.db, where the control plane copies the models a
+   * query names), attached (read-only, as the connection is) as {@link MODELS_SCHEMA}; the extensions see it as the connection's path.
+   */
+  readonly modelsPath: string;
+}
 
 /**
  * The placements of one agent: `<root>/<group>/<shard>.db`, one {@link PlacementFile} each, opened on first
@@ -20,12 +35,19 @@ export class PlacementFiles {
 
   private readonly retention: number;
 
-  /** @param options.logRetention batches kept per placement for catch-up (default {@link DEFAULT_LOG_RETENTION}). */
+  private readonly queryExtensions?: PlacementQueryExtensions;
+
+  /**
+   * @param options.logRetention batches kept per placement for catch-up (default {@link DEFAULT_LOG_RETENTION}).
+   * @param options.query extensions of shard queries (the agent passes the ml extension, so PREDICT runs where
+   *   the rows are); without it a shard query has SQLite's functions only.
+   */
   constructor(
     readonly root: string,
-    options: { logRetention?: number } = {},
+    options: { logRetention?: number; query?: PlacementQueryExtensions } = {},
   ) {
     this.retention = options.logRetention ?? DEFAULT_LOG_RETENTION;
+    this.queryExtensions = options.query;
     mkdirSync(root, { recursive: true });
   }
 
@@ -141,16 +163,29 @@ export class PlacementFiles {
   /**
    * Runs one read-only statement on a placement, with the reference placement (when this node holds one)
    * attached read-only as `ref`, so unqualified names resolve to the shard's tables, then reference tables.
+   * With query extensions, the node's model catalog is attached read-only as {@link MODELS_SCHEMA} and the
+   * statement runs through `executeStatement` with them (PREDICT batched, the models it names loaded first).
+   * The connection is opened read-only for this statement and closed after it.
    * @throws INVALID_ARGUMENT for a statement that writes; NOT_FOUND when the placement is not here;
-   *   SQL errors as SQLite reports them.
+   *   SQL errors as SQLite reports them; MODEL_ERROR / NOT_FOUND from PREDICT.
    */
   query(group: string, shard: number, sql: string, params: unknown): ShardQueryResult {
     const path = this.path(group, shard);
-    this.get(group, shard);
+    // Only the file's presence: a query may run in another process (the agent's placement SQL worker), which
+    // must not open the placement for writing.
+    if (!this.open.has(path) && !existsSync(path)) {
+      throw new InfrabaseError('NOT_FOUND', `this node holds no placement of ${group}/${shard}`);
+    }
     const db = new BetterSqlite3(path, { readonly: true, fileMustExist: true });
     try {
       const ref = this.path(REFERENCE_GROUP, 0);
       if (group !== REFERENCE_GROUP && existsSync(ref)) db.prepare('ATTACH DATABASE ? AS ref').run(ref);
+      const q = this.queryExtensions;
+      if (q) {
+        db.prepare(`ATTACH DATABASE ? AS ${MODELS_SCHEMA}`).run(q.modelsPath);
+        for (const ext of q.extensions)
+          ext.register?.(db, { path: q.modelsPath, role: 'agent', readonly: true });
+      }
       const stmt = db.prepare(sql);
       if (!stmt.reader || !stmt.readonly) {
         throw new InfrabaseError(
@@ -159,6 +194,14 @@ export class PlacementFiles {
         );
       }
       const decoded = decodeParams(params);
+      if (q) {
+        const r = executeStatement(
+          db,
+          { sql, params: decoded },
+          { readOnly: true, extensions: q.extensions },
+        );
+        return { columns: r.columns, rows: r.rows.map((row) => row.map(encodeValue)) };
+      }
       const rows = (
         Array.isArray(decoded) ? stmt.raw().all(...decoded) : stmt.raw().all(decoded)
       ) as unknown[][];

@@ -250,6 +250,48 @@ describe('distributed tables over real agents', () => {
     for (const r of rounds) expect(r.examples).toBe(train);
   }, 150_000);
 
+  // The model trained above scores on the shards: the planner pushes PREDICT down, the control plane copies
+  // 'adult_dist' to each agent first, and each agent's placement query registers PREDICT.
+  const FEATURES_SQL = `age, "education-num", "capital-gain", "capital-loss", "hours-per-week",
+    sex = 'Male', "marital-status" = 'Married-civ-spouse'`;
+  /** Each sampled row's PREDICT and label, scored one row at a time on the control plane's own connection. */
+  const scoredHere = async () => {
+    const { rows: sample } = await api.sql(
+      `SELECT ${FEATURES_SQL}, Y = '>50K' FROM adult_full WHERE _row % 5 = 0 ORDER BY _row`,
+    );
+    const score = db().prepare(`SELECT PREDICT('adult_dist', ?, ?, ?, ?, ?, ?, ?)`).pluck();
+    return sample.map((r) => ({ p: Number(score.get(...r.slice(0, 7))), y: Number(r[7]) }));
+  };
+
+  it('a plain SELECT scoring PREDICT over a distributed table equals PREDICT row by row', async () => {
+    const local = await scoredHere();
+    expect(local.length).toBeGreaterThan(1000);
+    const accuracy = local.filter((x) => x.p === x.y).length / local.length;
+    const r = await api.sql(
+      `SELECT avg(PREDICT('adult_dist', ${FEATURES_SQL}) = (Y = '>50K')) AS accuracy, count(*) AS n
+         FROM adult_full WHERE _row % 5 = 0`,
+    );
+    expect(r.columns).toEqual(['accuracy', 'n']);
+    expect(r.rows).toHaveLength(1);
+    expect(r.rows[0][1]).toBe(local.length);
+    expect(r.rows[0][0] as number).toBeCloseTo(accuracy, 12);
+    // A trained model, not a constant: it beats always answering the majority class.
+    const positives = local.filter((x) => x.y === 1).length / local.length;
+    expect(accuracy).toBeGreaterThan(Math.max(positives, 1 - positives));
+  }, 120_000);
+
+  it('PREDICT in a GROUP BY over a distributed table: the counts per predicted class', async () => {
+    const local = await scoredHere();
+    const byClass = new Map<number, number>();
+    for (const x of local) byClass.set(x.p, (byClass.get(x.p) ?? 0) + 1);
+    const r = await api.sql(
+      `SELECT PREDICT('adult_dist', ${FEATURES_SQL}) AS predicted, count(*) AS n
+         FROM adult_full WHERE _row % 5 = 0 GROUP BY predicted ORDER BY predicted`,
+    );
+    expect(r.rows.map((x) => [Number(x[0]), x[1]])).toEqual([...byClass].sort((a, b) => a[0] - b[0]));
+    expect(r.rows.length).toBe(2);
+  }, 120_000);
+
   it('POST /v1/sql INSERT, UPDATE and DELETE on a distributed table are replicated; reads count each row once', async () => {
     await api.sql(
       `INSERT INTO sys_distributed_tables (name, columns, shard_key, shard_count, replication_factor)
