@@ -2,7 +2,7 @@ import type { Database } from 'better-sqlite3';
 import type { Clock } from '../clock.js';
 import { isInfrabaseError } from '../errors.js';
 import type { ShardCoordinator } from './coordinator.js';
-import { type PlannerNode, planPlacements, shardKey } from './placement-planner.js';
+import { type PlacementPlan, type PlannerNode, planPlacements, shardKey } from './placement-planner.js';
 import type { DistributedStore, MoveRow } from './store.js';
 import type { PlacementTransport } from './transport.js';
 
@@ -150,6 +150,80 @@ export class Rebalancer {
       }
     }
     // 4. Plan.
+    const { plan, shards, rf } = this.plan(nodes);
+    // 4a. New shards (never written, no placement) get their first placements at once, empty and in sync.
+    for (const s of shards) {
+      const k = shardKey(s.colocationGroup, s.shard);
+      const want = plan.desired.get(k) ?? [];
+      if (s.lsn === 0 && want.length > 0 && this.store.placements(s.colocationGroup, s.shard).length === 0) {
+        try {
+          await Promise.all(
+            want.map((n) => this.transport.create(n, s.colocationGroup, s.shard, s.epoch + 1)),
+          );
+          this.store.createInitialPlacements(s.colocationGroup, s.shard, want);
+          steps++;
+        } catch (err) {
+          if (!isInfrabaseError(err)) throw err;
+        }
+      }
+    }
+    // 4b. Tables whose schema is not on every shard yet: a create_table batch per shard.
+    for (const name of this.store.tablesWithoutSchema()) {
+      const t = this.store.tables().get(name.toLowerCase())!;
+      const group = this.store.shards(t.colocationGroup);
+      const ready = group.every((s) => this.store.inSync(s.colocationGroup, s.shard).length > 0);
+      if (!ready) continue;
+      try {
+        for (const s of group) {
+          await this.coordinator.writeBatch(
+            s.colocationGroup,
+            s.shard,
+            async () => [{ op: 'create_table', table: t.name, columns: t.columns.slice(1) }],
+            [t.name],
+          );
+        }
+        this.store.markSchemaApplied(t.name);
+        steps++;
+      } catch (err) {
+        if (!isInfrabaseError(err)) throw err;
+      }
+    }
+    // 4c. Moves, up to the concurrency limit, one per shard.
+    steps += this.startMoves(plan, live);
+    const busy = new Set(this.store.activeMoves().map((m) => shardKey(m.colocationGroup, m.shard)));
+    // 4d. Excess copies (replication factor lowered, or a copy beyond it) leave the in-sync set — only while
+    // the shard keeps `replication_factor` in-sync copies on live nodes without it, so never the last one.
+    for (const e of plan.excess) {
+      const want = rf.get(e.colocationGroup) ?? 1;
+      const p = this.store.placements(e.colocationGroup, e.shard).find((x) => x.nodeId === e.nodeId);
+      if (!p || busy.has(shardKey(e.colocationGroup, e.shard))) continue;
+      if (p.state !== 'in_sync') {
+        this.store.markDropping(e.colocationGroup, e.shard, e.nodeId, 'not needed');
+        steps++;
+        continue;
+      }
+      await this.coordinator.withShardLock(e.colocationGroup, e.shard, async () => {
+        const others = this.store
+          .inSync(e.colocationGroup, e.shard)
+          .filter((x) => x.nodeId !== e.nodeId && live(x.nodeId));
+        if (others.length < want) return;
+        this.store.removeFromInSync(
+          e.colocationGroup,
+          e.shard,
+          [e.nodeId],
+          `excess copy: ${others.length} other in-sync copies for replication factor ${want}`,
+        );
+        steps++;
+      });
+    }
+    return steps;
+  }
+
+  /**
+   * Asks the pure planner for the desired placements from the catalog as it is now (placements being dropped
+   * or out of sync do not count). Synchronous: callable inside a catalog transaction.
+   */
+  private plan(nodes: readonly PlannerNode[]) {
     const tables = [...this.store.tables().values()].filter((t) => t.status === 'active');
     const rf = new Map<string, number>();
     const reference = new Set<string>();
@@ -184,48 +258,16 @@ export class Rebalancer {
           inSync: p.state === 'in_sync',
         })),
     );
-    // 4a. New shards (never written, no placement) get their first placements at once, empty and in sync.
-    for (const s of shards) {
-      const k = shardKey(s.colocationGroup, s.shard);
-      const want = plan.desired.get(k) ?? [];
-      if (
-        s.lsn === 0 &&
-        want.length > 0 &&
-        !placements.some((p) => p.colocationGroup === s.colocationGroup && p.shard === s.shard)
-      ) {
-        try {
-          await Promise.all(
-            want.map((n) => this.transport.create(n, s.colocationGroup, s.shard, s.epoch + 1)),
-          );
-          this.store.createInitialPlacements(s.colocationGroup, s.shard, want);
-          steps++;
-        } catch (err) {
-          if (!isInfrabaseError(err)) throw err;
-        }
-      }
-    }
-    // 4b. Tables whose schema is not on every shard yet: a create_table batch per shard.
-    for (const name of this.store.tablesWithoutSchema()) {
-      const t = this.store.tables().get(name.toLowerCase())!;
-      const group = this.store.shards(t.colocationGroup);
-      const ready = group.every((s) => this.store.inSync(s.colocationGroup, s.shard).length > 0);
-      if (!ready) continue;
-      try {
-        for (const s of group) {
-          await this.coordinator.writeBatch(
-            s.colocationGroup,
-            s.shard,
-            async () => [{ op: 'create_table', table: t.name, columns: t.columns.slice(1) }],
-            [t.name],
-          );
-        }
-        this.store.markSchemaApplied(t.name);
-        steps++;
-      } catch (err) {
-        if (!isInfrabaseError(err)) throw err;
-      }
-    }
-    // 4c. Moves, up to the concurrency limit, one per shard.
+    return { plan, shards, rf };
+  }
+
+  /**
+   * Plans new moves from `plan`, up to the concurrency limit and one per shard, each from a shard that has
+   * an in-sync copy on a live node. Synchronous, so it can commit in the same transaction as the move that
+   * finished (see {@link Rebalancer.advance}). @returns moves planned.
+   */
+  private startMoves(plan: PlacementPlan, live: (node: string) => boolean): number {
+    let planned = 0;
     let inFlight = this.store.activeMoves().length;
     const busy = new Set(this.store.activeMoves().map((m) => shardKey(m.colocationGroup, m.shard)));
     const fresh = this.store.placements();
@@ -244,26 +286,12 @@ export class Rebalancer {
         this.store.planMove(m.colocationGroup, m.shard, m.kind, m.target, m.source);
         busy.add(k);
         inFlight++;
-        steps++;
+        planned++;
       } catch (err) {
         if (!isInfrabaseError(err, 'CONFLICT')) throw err;
       }
     }
-    // 4d. Excess copies (replication factor lowered) leave once the shard keeps enough in-sync copies.
-    for (const e of plan.excess) {
-      const inSync = this.store.inSync(e.colocationGroup, e.shard);
-      const want = rf.get(e.colocationGroup) ?? 1;
-      const p = this.store.placements(e.colocationGroup, e.shard).find((x) => x.nodeId === e.nodeId);
-      if (!p || busy.has(shardKey(e.colocationGroup, e.shard))) continue;
-      if (p.state !== 'in_sync') this.store.markDropping(e.colocationGroup, e.shard, e.nodeId, 'not needed');
-      else if (inSync.length > want) {
-        await this.coordinator.withShardLock(e.colocationGroup, e.shard, async () => {
-          this.store.removeFromInSync(e.colocationGroup, e.shard, [e.nodeId], 'replication factor lowered');
-        });
-      }
-      steps++;
-    }
-    return steps;
+    return planned;
   }
 
   /**
@@ -297,7 +325,18 @@ export class Rebalancer {
           const src = this.store.inSync(group, shard).find((p) => live(p.nodeId))?.nodeId;
           if (!src) throw new Error('no in-sync placement left');
           const lsn = await this.catchUp(src, m.targetNode, group, shard);
-          this.store.completeMove(m.id, lsn);
+          // The next moves are planned in the transaction that finishes this one: no observer of the
+          // catalog ever sees "no move in flight" while the planner still wants one.
+          this.db
+            .transaction(() => {
+              this.store.completeMove(m.id, lsn);
+              const nodes = this.nodes();
+              const ok = new Set(
+                nodes.filter((n) => n.state === 'ready' || n.state === 'draining').map((n) => n.id),
+              );
+              this.startMoves(this.plan(nodes).plan, (n) => ok.has(n));
+            })
+            .immediate();
         });
         const done = this.store.placements(group, shard).find((p) => p.nodeId === m.sourceNode);
         if (m.kind === 'move' && m.sourceNode && done?.state === 'dropping') {

@@ -188,6 +188,10 @@ describe('seeded chaos over the data layer', () => {
       // Copies identical, replication factor met, no moves left, no orphaned files.
       const digests = await s.digests();
       expect([...digests.values()].every((d) => d.copies === 2)).toBe(true);
+      for (const sh of s.store.shards('adult')) {
+        const copies = s.store.placements('adult', sh.shard).map((p) => p.nodeId);
+        expect(copies.length, `shard ${sh.shard} on ${copies.join(', ')}`).toBeLessThanOrEqual(2);
+      }
       expect(healthy()).toBe(true);
       expect(s.store.activeMoves()).toEqual([]);
       const listed = new Set(s.store.placements().map((p) => `${p.nodeId}|${p.colocationGroup}/${p.shard}`));

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { planPlacements } from '../../engine/index.js';
 import { Sim } from './simulation.js';
 
 let sim: Sim;
@@ -111,6 +112,103 @@ describe('rebalancing', () => {
     ).toEqual({ n: 0 });
     const d = await sim.digests();
     expect([...d.values()].reduce((n, x) => n + x.rows, 0)).toBe(300);
+  });
+
+  it('a killed node that returns: whenever the catalog looks settled it is, with exactly replication_factor copies', async () => {
+    // The real-process flake: an observer polling "no move in flight, every copy in sync" caught the gap
+    // between a pass finishing its moves and planning the next ones (balance moves onto the returned node),
+    // then saw a shard with 3 copies. Every transport call is a point where such an observer can look.
+    for (let i = 0; i < 3; i++) sim.addNode(`n-${i}`);
+    await loadKv(2, 8);
+    const seen: string[] = [];
+    const observe = () => {
+      const placements = sim.store.placements();
+      const unhealthy = sim.db
+        .prepare("SELECT count(*) FROM sys_shard_status WHERE status <> 'available'")
+        .pluck()
+        .get();
+      if (unhealthy !== 0 || sim.store.activeMoves().length > 0) return;
+      if (placements.some((p) => p.state !== 'in_sync')) return;
+      const shards = sim.store.shards('kv');
+      const plan = planPlacements(
+        sim.rebalancer.nodes(),
+        shards.map((s) => ({ ...s, replicationFactor: 2 })),
+        placements.map((p) => ({ ...p, inSync: true })),
+      );
+      for (const m of plan.moves) seen.push(`settled, yet planned: ${m.kind} ${m.shard} to ${m.target}`);
+      for (const s of shards) {
+        const n = placements.filter((p) => p.shard === s.shard).length;
+        if (n !== 2) seen.push(`settled, yet shard ${s.shard} has ${n} copies`);
+      }
+    };
+    const t = sim.transport as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
+    for (const name of ['create', 'list', 'drop', 'apply', 'position', 'logSince', 'copy', 'digest']) {
+      const call = t[name].bind(sim.transport);
+      t[name] = async (...a: unknown[]) => {
+        observe();
+        return call(...a);
+      };
+    }
+    // The victim holds an even number of copies, so its last two re-replications finish in one pass (as
+    // with two moves at a time on the real cluster) and nothing else is in flight right after.
+    const victim = perNode().find((r) => r.c % 2 === 0)!.id;
+    sim.killNode(victim);
+    // Writes go on: every shard is written, so the victim's copies leave the in-sync set and re-replicate.
+    await sim.coordinator.insert(
+      'kv',
+      ['k', 'v'],
+      Array.from({ length: 80 }, (_, i) => [`x${i}`, i]),
+    );
+    // Re-replication onto the two survivors until its last copies are in flight…
+    for (let i = 0; i < 100; i++) {
+      await sim.rebalancer.pass();
+      const moving = new Set(sim.store.activeMoves().map((m) => m.shard));
+      const short = sim.store
+        .shards('kv')
+        .filter((s) => sim.store.inSync('kv', s.shard).length < 2 && !moving.has(s.shard));
+      if (short.length === 0 && moving.size === 2) break;
+    }
+    expect(sim.store.activeMoves().map((m) => m.kind)).toContain('replicate');
+    // …then the agent returns (its disk holds the stale copies): it is empty for the catalog and gets its
+    // share by moves once the re-replication is done.
+    sim.transport.down(victim, false);
+    sim.db
+      .prepare("UPDATE sys_nodes SET status = 'ready', last_heartbeat_at = ? WHERE id = ?")
+      .run(sim.now, victim);
+    await sim.settle();
+    expect(seen).toEqual([]);
+    for (const s of sim.store.shards('kv')) {
+      expect(sim.store.placements('kv', s.shard).map((p) => p.state)).toEqual(['in_sync', 'in_sync']);
+    }
+    expect(perNode().find((r) => r.id === victim)!.c).toBeGreaterThan(0);
+    expect(
+      sim.db
+        .prepare("SELECT count(*) FROM sys_shard_moves WHERE kind = 'move' AND target_node = ?")
+        .pluck()
+        .get(victim),
+    ).toBeGreaterThan(0);
+    expect(sim.files.get(victim)!.list().length).toBe(perNode().find((r) => r.id === victim)!.c);
+    expect([...(await sim.digests()).values()].reduce((n, x) => n + x.rows, 0)).toBe(380);
+  });
+
+  it('an in-sync copy beyond the replication factor is trimmed, never the last live in-sync copy', async () => {
+    for (let i = 0; i < 3; i++) sim.addNode(`n-${i}`);
+    await loadKv(3, 4);
+    sim.db.prepare("UPDATE sys_distributed_tables SET replication_factor = 2 WHERE name = 'kv'").run();
+    await sim.settle();
+    for (const s of sim.store.shards('kv')) {
+      expect(sim.store.placements('kv', s.shard).map((p) => p.state)).toEqual(['in_sync', 'in_sync']);
+    }
+    // RF 1 while a node dies: each shard keeps one in-sync copy, on a live node, and no row is lost.
+    sim.db.prepare("UPDATE sys_distributed_tables SET replication_factor = 1 WHERE name = 'kv'").run();
+    sim.killNode('n-2');
+    await sim.settle();
+    for (const s of sim.store.shards('kv')) {
+      expect(sim.store.placements('kv', s.shard).map((p) => [p.state, p.nodeId === 'n-2'])).toEqual([
+        ['in_sync', false],
+      ]);
+    }
+    expect([...(await sim.digests()).values()].reduce((n, x) => n + x.rows, 0)).toBe(300);
   });
 
   it('region pins: rows stay on nodes of their region through a join and a drain', async () => {
