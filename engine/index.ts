@@ -18,6 +18,7 @@ export * from './distributed/index.js';
 export * from './errors.js';
 export * from './extension.js';
 export * from './migrations.js';
+export { compileSqliteExtension } from './native/compile-extension.js';
 export * from './native/guard.js';
 export * from './now.js';
 export * from './planner/index.js';

@@ -4,48 +4,14 @@
  * links). Without a compiler it prints why and exits 0: PREDICT then batches in JavaScript, correct but
  * slower (docs/predict.md).
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { compileSqliteExtension } from '../../../engine/index.js';
 import { NATIVE_LIBRARY_PATH } from './library.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const root = join(here, '..', '..', '..', '..');
-const source = join(root, 'ml', 'predict', 'native', 'batch.c');
-const include = join(
-  dirname(createRequire(import.meta.url).resolve('better-sqlite3/package.json')),
-  'deps',
-  'sqlite3',
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
+compileSqliteExtension(
+  join(root, 'ml', 'predict', 'native', 'batch.c'),
+  NATIVE_LIBRARY_PATH,
+  'PREDICT batches in JavaScript: the native batch library was not built',
 );
-const compiler = process.env.CC ?? 'cc';
-
-function main(): number {
-  if (!existsSync(join(include, 'sqlite3ext.h'))) {
-    console.warn(`infrabase: PREDICT batches in JavaScript: no sqlite3ext.h in ${include}`);
-    return 0;
-  }
-  mkdirSync(dirname(NATIVE_LIBRARY_PATH), { recursive: true });
-  const link = process.platform === 'darwin' ? ['-dynamiclib'] : ['-shared'];
-  const args = [
-    '-O2',
-    '-fPIC',
-    ...link,
-    '-Wall',
-    '-Wextra',
-    '-I',
-    include,
-    source,
-    '-o',
-    NATIVE_LIBRARY_PATH,
-  ];
-  const result = spawnSync(compiler, args, { stdio: 'inherit' });
-  if (result.error || result.status !== 0) {
-    const why = result.error ? result.error.message : `${compiler} exited with ${result.status}`;
-    console.warn(`infrabase: PREDICT batches in JavaScript: the native batch library was not built (${why})`);
-  }
-  return 0;
-}
-
-process.exitCode = main();
