@@ -7,9 +7,9 @@ import { existsSync } from 'node:fs';
 import { scalingPoliciesExtension } from '../../autoinfra/policies/index.js';
 import { openDatabase } from '../../engine/index.js';
 import { countReversals, readTrace, replay, scaleActions, TRACES_DIR } from '../autoinfra/policies/replay.js';
-import { SHARED_DATA } from '../support/data.js';
 import { tempDir } from '../support/tmp.js';
 import { machineLine, writeSection } from './metrics-report.js';
+import { SHARED_DATA } from './shared-data.js';
 
 const TRACES = [
   'nab_cpu_utilization_asg_misconfiguration.csv',

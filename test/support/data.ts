@@ -4,7 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import type { Rows } from '../../ml/training/index.js';
 
-function repoRoot(): string {
+/** The repository's root folder (the nearest folder above this file with a package.json). */
+export function repoRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
   return dir;
@@ -19,12 +20,6 @@ export const EXAMPLES = resolve(repoRoot(), 'examples');
 
 /** UCI Adult (32,561 rows), gzip-compressed; `infrabase load` and {@link readDataFile} decompress it. */
 export const ADULT_CSV = join(EXAMPLES, 'tabular/adult.csv.gz');
-
-/**
- * The larger data set some benchmarks read beyond examples/ (see its PROVENANCE.md): `../shared/data` beside the
- * repository when present; `INFRABASE_SHARED_DATA` overrides it. Not needed by `npm test`.
- */
-export const SHARED_DATA = process.env.INFRABASE_SHARED_DATA ?? resolve(repoRoot(), '../shared/data');
 
 /** The bytes of a data file, gunzipped when its name ends in `.gz`. */
 export function readDataFile(path: string): Buffer {
