@@ -1,28 +1,14 @@
 import { InfrabaseError } from '../../engine/index.js';
-import type { Dtype } from '../onnx/index.js';
+import { type Dtype, NUMERIC_DTYPES } from '../onnx/index.js';
 import { fromFloat16Bits, toFloat16Bits } from './float16.js';
 import type { TensorData, TensorValue } from './ort-session.js';
 
 /**
- * Element types onnxruntime-node 1.30 can feed and return (its binding refuses bfloat16, complex, float8 and
- * 4-bit types with "Unsupported tensor type"). A model with an input or output of another type is refused at
- * import.
+ * Element types onnxruntime-node 1.30 can feed and return: the numeric ones PREDICT builds from SQL, and string
+ * (its binding refuses bfloat16, complex, float8 and 4-bit types with "Unsupported tensor type"). A model with
+ * an input or output of another type is refused at import.
  */
-export const FEEDABLE_DTYPES: ReadonlySet<string> = new Set<Dtype>([
-  'float32',
-  'float64',
-  'float16',
-  'int8',
-  'uint8',
-  'int16',
-  'uint16',
-  'int32',
-  'uint32',
-  'int64',
-  'uint64',
-  'bool',
-  'string',
-]);
+export const FEEDABLE_DTYPES: ReadonlySet<string> = new Set([...NUMERIC_DTYPES, 'string']);
 
 /** Integer ranges, inclusive, as BigInt so int64/uint64 are exact. */
 const INT_RANGES: Partial<Record<Dtype, readonly [bigint, bigint]>> = {
