@@ -5,6 +5,8 @@ import type { PlacementTransport } from './transport.js';
 import type { ShardQueryResult, ShardReader } from './types.js';
 import type { WriteOp } from './write-batch.js';
 
+/** How many times a read re-reads a shard's in-sync set after its placement moved away under it. */
+const QUERY_CATALOG_READS = 3;
 /** What a write did: rows changed per shard (`group/shard`), and the shards whose in-sync set shrank. */
 export interface WriteResult {
   readonly rows: number;
@@ -297,25 +299,34 @@ export class ShardCoordinator implements ShardReader {
     return out;
   }
 
-  /** {@link ShardReader.query}: the primary first, then the other in-sync placements. */
+  /**
+   * {@link ShardReader.query}: the primary first, then the other in-sync placements. A placement its node no
+   * longer holds (`NOT_FOUND`: a move switched it away after the in-sync set was read) sends the read back to
+   * the catalog for the current in-sync set, up to {@link QUERY_CATALOG_READS} times.
+   */
   async query(
     target: { readonly colocationGroup: string; readonly shard: number },
     sql: string,
     params: readonly unknown[],
   ): Promise<ShardQueryResult> {
     const { colocationGroup: group, shard } = target;
-    const inSync = this.store.inSync(group, shard);
     const names = [...this.store.tables().values()]
       .filter((t) => t.colocationGroup === group)
       .map((t) => t.name);
     let last: unknown;
-    for (const p of inSync) {
-      try {
-        return await this.transport.query(p.nodeId, group, shard, sql, params);
-      } catch (err) {
-        if (!isInfrabaseError(err, 'UNAVAILABLE') && !isInfrabaseError(err, 'TIMEOUT')) throw err;
-        last = err;
+    for (let read = 0; read < QUERY_CATALOG_READS; read++) {
+      let moved = false;
+      for (const p of this.store.inSync(group, shard)) {
+        try {
+          return await this.transport.query(p.nodeId, group, shard, sql, params);
+        } catch (err) {
+          const gone = isInfrabaseError(err, 'NOT_FOUND');
+          if (!gone && !isInfrabaseError(err, 'UNAVAILABLE') && !isInfrabaseError(err, 'TIMEOUT')) throw err;
+          moved ||= gone;
+          last = err;
+        }
       }
+      if (!moved) break;
     }
     throw this.unavailable(
       names.length ? names : [group],

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { shardForValue } from '../../engine/index.js';
+import { InfrabaseError, shardForValue } from '../../engine/index.js';
 import { Sim } from './simulation.js';
 
 let sim: Sim;
@@ -98,6 +98,28 @@ describe('ShardCoordinator writes', () => {
     f.fence(sim.store.shard('kv', 0).epoch + 5);
     await expect(sim.coordinator.insert('kv', ['k', 'v'], [['x', 1]])).rejects.toThrow(/stale epoch/);
     expect(sim.store.inSync('kv', 0)).toHaveLength(2);
+  });
+
+  it('a read whose placement moved away under it reads the shard again from the current in-sync set', async () => {
+    for (const id of ['n-a', 'n-b']) sim.addNode(id);
+    createTable(1, 1);
+    await sim.settle();
+    await sim.coordinator.insert(
+      'kv',
+      ['k', 'v'],
+      [
+        ['x', 1],
+        ['y', 2],
+      ],
+    );
+    // The node answers as an agent whose placement file a move just dropped.
+    const query = sim.transport.query.bind(sim.transport);
+    let gone = 1;
+    sim.transport.query = async (...args: Parameters<typeof query>) => {
+      if (gone-- > 0) throw new InfrabaseError('NOT_FOUND', `this node holds no placement of kv/0`);
+      return query(...args);
+    };
+    expect(await count()).toBe(2);
   });
 
   it('replication factor 1 and a dead node: queries and writes fail naming the table and shards', async () => {
