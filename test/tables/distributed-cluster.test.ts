@@ -2,16 +2,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiClient, type ControlPlane, loadConfig, startControlPlane } from '../../control-plane/index.js';
-import { createLogger } from '../../control-plane/logger.js';
+import type { ApiClient, ControlPlane } from '../../control-plane/index.js';
 import { createDistributedModule } from '../../control-plane/modules/distributed.js';
 import { createTrainingModule } from '../../control-plane/modules/training.js';
 import { createNodesModule } from '../../control-plane/nodes/index.js';
 import { DataLayer, loadDistributedCsv, type ShardsQueryReply } from '../../control-plane/tables/index.js';
 import { ADULT_CSV, readDataFile } from '../support/data.js';
-import { stopLocalAgents } from '../support/local-agents.js';
-import { tempDir, waitFor } from '../support/tmp.js';
-import { ADULT_FEATURES, ADULT_SQL, isHoldout, waitForJob } from '../training/cluster.js';
+import { waitFor } from '../support/tmp.js';
+import { ADULT_FEATURES, ADULT_SQL, isHoldout, startCluster, waitForJob } from '../training/cluster.js';
 
 /**
  * Distributed tables over real agent processes (local provider): Adult at replication factor 2 over three
@@ -29,35 +27,15 @@ let cleanup: () => Promise<void>;
 const layer = new DataLayer({ intervalMs: 100, maxConcurrentMoves: 2 });
 
 beforeAll(async () => {
-  const tmp = tempDir('infrabase-dist-');
-  const config = loadConfig({
-    env: {},
-    flags: {
-      dataDir: tmp.dir,
-      port: 0,
-      log: { level: 'silent' },
-      mesh: { mode: 'off' },
-      reconciler: { heartbeatIntervalMs: 300, heartbeatTimeoutMs: 5000, resyncIntervalMs: 1000 },
-    },
-  });
-  cp = await startControlPlane(config, {
-    logger: createLogger('silent'),
+  const cluster = await startCluster(3, {
     modules: [
       createNodesModule({ terminationGate: (row) => layer.mayTerminate(row.id) }),
       createDistributedModule(layer),
       createTrainingModule({}, () => layer.coordinator),
     ],
   });
-  cleanup = async () => {
-    await cp.stop();
-    await stopLocalAgents(tmp.dir);
-    tmp.cleanup();
-  };
-  api = new ApiClient(cp.url, cp.tokens.admin);
-  const insert = cp.context.db.prepare("INSERT INTO sys_nodes (id, role) VALUES (?, 'data')");
-  for (const id of ['d1', 'd2', 'd3']) insert.run(id);
-  const ready = cp.context.db.prepare("SELECT count(*) FROM sys_nodes WHERE status = 'ready'").pluck();
-  await waitFor(() => ready.get() === 3, 30_000, 50);
+  ({ cp, api } = cluster);
+  cleanup = () => cluster.close();
 }, 60_000);
 afterAll(async () => {
   await cleanup?.();

@@ -1,5 +1,11 @@
 import { parse } from 'csv-parse/sync';
-import { ApiClient, type ControlPlane, loadConfig, startControlPlane } from '../../control-plane/index.js';
+import {
+  ApiClient,
+  type ControlPlane,
+  type ControlPlaneModule,
+  loadConfig,
+  startControlPlane,
+} from '../../control-plane/index.js';
 import { createLogger } from '../../control-plane/logger.js';
 import { createTrainingModule } from '../../control-plane/modules/training.js';
 import { createNodesModule } from '../../control-plane/nodes/index.js';
@@ -76,7 +82,12 @@ export interface TestCluster {
  */
 export async function startCluster(
   nodes: number,
-  options: { faults?: string; recorder?: (node: string, path: string, body: unknown) => void } = {},
+  options: {
+    faults?: string;
+    recorder?: (node: string, path: string, body: unknown) => void;
+    /** The control plane's modules; default nodes + training. */
+    modules?: readonly ControlPlaneModule[];
+  } = {},
 ): Promise<TestCluster> {
   const tmp = tempDir('infrabase-train-');
   const config = loadConfig({
@@ -93,7 +104,7 @@ export async function startCluster(
   else delete process.env[TRAINING_FAULTS_ENV];
   const cp = await startControlPlane(config, {
     logger: createLogger('silent'),
-    modules: [createNodesModule(), createTrainingModule({ recorder: options.recorder })],
+    modules: options.modules ?? [createNodesModule(), createTrainingModule({ recorder: options.recorder })],
   });
   const close = async () => {
     await cp.stop();
