@@ -9,7 +9,7 @@ import {
   reconcileErrorClass,
   type TerminationGate,
 } from '../../autoinfra/index.js';
-import { cloudMetrics, reconcileMetrics } from '../../metrics/index.js';
+import { cloudMetrics, ingestMetrics, reconcileMetrics } from '../../metrics/index.js';
 import type { ControlPlaneContext, ControlPlaneModule, Service } from '../service.js';
 import { bootData } from './boot-data.js';
 import { drainAgent } from './drain.js';
@@ -149,6 +149,7 @@ export function createNodesModule(options: NodesModuleOptions = {}): ControlPlan
         clock: ctx.clock,
         heartbeatIntervalMs: ctx.config.reconciler.heartbeatIntervalMs,
         mesh: meshMembership(ctx),
+        ingest: ingestMetrics(ctx.registry),
       }),
       nodeHealthRoute(ctx.db),
     ],

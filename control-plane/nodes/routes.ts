@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { NodeRow } from '../../autoinfra/index.js';
 import { type Clock, type Database, InfrabaseError } from '../../engine/index.js';
-import { ingestNodeMetrics, type NodeMetricSample } from '../../metrics/index.js';
+import { type IngestMetrics, ingestNodeMetrics, type NodeMetricSample } from '../../metrics/index.js';
 import type { MeshMembership } from './mesh-membership.js';
 import type { MeshHeartbeatReply, MeshJoinReply } from './mesh-protocol.js';
 import type { NodeTokenClaims, NodeTokens } from './node-tokens.js';
@@ -20,6 +20,8 @@ export interface NodeRoutesOptions {
   readonly heartbeatIntervalMs: number;
   /** The WireGuard mesh (joins get addresses, heartbeats get peer lists); absent: no mesh. */
   readonly mesh?: MeshMembership;
+  /** Counts heartbeat samples (`infrabase_metrics_samples_ingested_total{source="heartbeat"}`). */
+  readonly ingest: IngestMetrics;
 }
 
 /** Body of `POST /v1/nodes/join` and `POST /v1/nodes/heartbeat`. */
@@ -213,7 +215,7 @@ export function nodeRoutes(options: NodeRoutesOptions): FastifyPluginAsync {
           endpoint: body.endpoint ?? null,
           now,
         });
-        if (body.metrics?.length) ingestNodeMetrics(db, row.id, body.metrics, now);
+        if (body.metrics?.length) ingestNodeMetrics(db, row.id, body.metrics, now, options.ingest);
       })();
       const out: HeartbeatReply = {
         nodeToken: tokens.nodeToken(row.id, row.idempotency_token!, now),

@@ -149,6 +149,17 @@ describe('metrics wired into a running control plane', () => {
     expect(sampleValue(samples, 'infrabase_cloud_api_call_duration_seconds_count', labels)).toBe(1);
   });
 
+  it('counts the heartbeat samples the control plane stored for its node', () => {
+    const stored = cp.context.db
+      .prepare('SELECT count(*) FROM sys_metrics WHERE node_id IS NOT NULL')
+      .pluck()
+      .get() as number;
+    const counted = sampleValue(samples, 'infrabase_metrics_samples_ingested_total', { source: 'heartbeat' });
+    expect(counted).toBeGreaterThan(0);
+    // the page was read after the heartbeats it counts were stored; later ones only add rows
+    expect(counted).toBeLessThanOrEqual(stored);
+  });
+
   it('serves a page that promtool check metrics accepts', () => {
     const result = spawnSync('promtool', ['check', 'metrics'], { input: page, encoding: 'utf8' });
     expect(result.stderr + result.stdout).toBe('');

@@ -13,6 +13,7 @@ import {
 } from '../../../control-plane/nodes/index.js';
 import { errorHandler } from '../../../control-plane/server/index.js';
 import { type Clock, type Database, isInfrabaseError, openDatabase } from '../../../engine/index.js';
+import { createRegistry, ingestMetrics } from '../../../metrics/index.js';
 import { tempDir, waitFor } from '../../support/tmp.js';
 
 const T0 = Date.UTC(2030, 0, 1);
@@ -70,7 +71,9 @@ beforeEach(async () => {
   tokens = new NodeTokens(Buffer.alloc(32, 1));
   app = Fastify();
   app.setErrorHandler(errorHandler);
-  await app.register(nodeRoutes({ db, tokens, clock, heartbeatIntervalMs: 1000 }));
+  await app.register(
+    nodeRoutes({ db, tokens, clock, heartbeatIntervalMs: 1000, ingest: ingestMetrics(createRegistry()) }),
+  );
 });
 
 afterEach(async () => {

@@ -13,6 +13,7 @@ import {
 import { errorHandler } from '../../../control-plane/server/index.js';
 import { AgentClient, readyDataNodes } from '../../../control-plane/training/index.js';
 import { type Clock, type Database, openDatabase } from '../../../engine/index.js';
+import { createRegistry, ingestMetrics } from '../../../metrics/index.js';
 import { tempDir } from '../../support/tmp.js';
 
 const LAUNCH = 'n-1-1-0';
@@ -66,7 +67,9 @@ beforeEach(async () => {
   tokens = new NodeTokens(Buffer.alloc(32, 3));
   app = Fastify();
   app.setErrorHandler(errorHandler);
-  await app.register(nodeRoutes({ db, tokens, clock, heartbeatIntervalMs: 1000 }));
+  await app.register(
+    nodeRoutes({ db, tokens, clock, heartbeatIntervalMs: 1000, ingest: ingestMetrics(createRegistry()) }),
+  );
   good = await listener();
   rogue = await listener();
 });
