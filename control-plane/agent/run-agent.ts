@@ -76,7 +76,7 @@ export interface AgentHandle {
   /** Resolves after the first successful heartbeat. */
   readonly firstHeartbeat: Promise<void>;
   readonly shard: Database;
-  /** The agent's registry (default label `node_id`), served at `GET /metrics`. */
+  /** The agent's registry, served at `GET /metrics` (no `node_id` label: Prometheus adds it as a target label). */
   readonly registry: Registry;
   /** SQL metrics on that registry; shard SQL routes count statements here (the heartbeat's query rate). */
   readonly sql: SqlMetrics;
@@ -86,7 +86,7 @@ export interface AgentHandle {
 
 /**
  * The node agent (`infrabase agent`): takes the node's agent lock, opens `<dataDir>/shard.db`, serves
- * `GET /healthz` and `POST /v1/drain` and `GET /metrics` (a per-agent registry with default label `node_id`) on `host:port`, joins the control plane with the join token
+ * `GET /healthz` and `POST /v1/drain` and `GET /metrics` (a per-agent registry) on `host:port`, joins the control plane with the join token
  * (`POST /v1/nodes/join`; a restarted agent presents the node token it stored instead) and heartbeats every `heartbeatIntervalMs` (`POST /v1/nodes/heartbeat`) with the
  * node token the join returned, each heartbeat carrying `collectNodeMetrics()` (CPU utilisation 0–1, memory,
  * load, query rate from `sql.statements`). Join and heartbeats retry forever (bounded backoff up to 5 s) until `stop`.
@@ -111,7 +111,9 @@ export async function runAgent(options: AgentOptions): Promise<AgentHandle> {
   const abort = new AbortController();
   let draining = false;
   let controlKey: string | undefined;
-  const registry = createRegistry({ defaultLabels: { node_id: options.nodeId } });
+  // No node_id label on the series: Prometheus attaches it as a target label from the control plane's
+  // service discovery (GET /v1/prometheus/targets), and a label of the agent's own would collide with it.
+  const registry = createRegistry();
   const sql = sqlMetrics(registry);
   // Cluster queries and training_sql run in a worker process (started on first use), killed past their time
   // limit, so a runaway statement cannot stop the heartbeats; the control plane sets the limit of each call.

@@ -1,9 +1,23 @@
 import { scalingPoliciesExtension } from '../../autoinfra/index.js';
-import { MetricsSampler, metricsRoute, nodesMetrics, RetentionJob } from '../../metrics/index.js';
+import {
+  MetricsSampler,
+  metricsRoute,
+  nodesMetrics,
+  prometheusTargetsRoute,
+  RetentionJob,
+} from '../../metrics/index.js';
 import type { ControlPlaneModule } from '../service.js';
 
+/** `host:port` of a URL, with the scheme's default port when it names none. */
+function hostPort(url: string): string {
+  const u = new URL(url);
+  return `${u.hostname}:${u.port || (u.protocol === 'https:' ? '443' : '80')}`;
+}
+
 /**
- * Metrics: `/metrics` (public, as Prometheus scrapes it), the `infrabase_nodes` gauge, the sampler that writes
+ * Metrics: `/metrics` (public, as Prometheus scrapes it), Prometheus service discovery at
+ * `GET /v1/prometheus/targets` (read-only token; the control plane at its advertised URL and every ready
+ * node's agent), the `infrabase_nodes` gauge, the sampler that writes
  * this process's series into `sys_metrics`, retention with 1-minute rollups, and the autoscaling policies'
  * SQL triggers on `sys_metrics`.
  */
@@ -12,7 +26,12 @@ export const metricsModule: ControlPlaneModule = {
   extensions: [scalingPoliciesExtension],
   routes: (ctx) => {
     nodesMetrics(ctx.registry, ctx.db);
-    return [metricsRoute(ctx.registry, { config: { auth: 'public' } })];
+    return [
+      metricsRoute(ctx.registry, { config: { auth: 'public' } }),
+      prometheusTargetsRoute(ctx.db, {
+        controlPlaneAddress: () => hostPort(ctx.config.advertiseUrl ?? ctx.url()),
+      }),
+    ];
   },
   services: (ctx) => {
     const onError = (err: unknown) => ctx.logger.warn({ err }, 'metrics job failed; retrying');

@@ -1,1 +1,2 @@
 export * from './metrics-route.js';
+export * from './prometheus-targets.js';

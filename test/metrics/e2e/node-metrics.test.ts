@@ -92,15 +92,27 @@ describe('node metrics end to end (local provider)', () => {
     );
   });
 
-  it("serves the agent's /metrics with its node_id label, and promtool check metrics accepts it", async () => {
+  it("serves the agent's /metrics without a node_id label of its own, and promtool check metrics accepts it", async () => {
     const res = await fetch(`http://${node.endpoint}/metrics`);
     expect(res.status).toBe(200);
     const page = await res.text();
-    expect(page).toContain(`node_id="${node.id}"`);
+    expect(page).not.toContain('node_id=');
     expect(page).toContain('infrabase_sql_statements_total');
     const r = promtool(page);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
+  });
+
+  it('lists the control plane and the ready node for Prometheus http_sd, with the read-only token only', async () => {
+    const url = new URL('/v1/prometheus/targets', cp.url);
+    expect((await fetch(url)).status).toBe(401);
+    const res = await fetch(url, { headers: { authorization: `Bearer ${cp.tokens.read}` } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(await res.json()).toEqual([
+      { targets: [new URL(cp.url).host], labels: { role: 'control-plane' } },
+      { targets: [node.endpoint], labels: { node_id: node.id, role: 'data', provider: 'local' } },
+    ]);
   });
 
   it("passes promtool check metrics on the control plane's /metrics", async () => {
