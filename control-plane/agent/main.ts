@@ -23,7 +23,7 @@ runAgentProcess({
   dataDir: values['data-dir'],
   controlPlaneUrl: values['control-plane-url'],
   host: values.host,
-  port: values.port === undefined ? undefined : Number(values.port),
+  port: values.port === undefined ? undefined : Number(values.port), // checked by runAgentProcess
   heartbeatIntervalMs: values['heartbeat-interval-ms'] ? Number(values['heartbeat-interval-ms']) : undefined,
   config: values.config,
 }).catch((err) => {

@@ -13,7 +13,8 @@ export interface AgentProcessOptions {
   heartbeatIntervalMs?: number;
   /**
    * The agent config file (YAML, `/etc/infrabase/agent.yaml` as the cloud bootstrap writes it): `dataDir`, and
-   * under `agent`: `nodeId`, `controlPlaneUrl`, `joinToken`, `heartbeatIntervalMs` (network's `agentConfigDocument`).
+   * under `agent`: `nodeId`, `controlPlaneUrl`, `joinToken`, `heartbeatIntervalMs`, `port` (network's
+   * `agentConfigDocument`).
    */
   config?: string;
 }
@@ -31,6 +32,10 @@ export async function runAgentProcess(options: AgentProcessOptions): Promise<voi
   const joinToken = process.env.INFRABASE_JOIN_TOKEN || file.joinToken;
   const dataDir = options.dataDir ?? file.dataDir ?? (nodeId ? `/var/lib/infrabase/${nodeId}` : undefined);
   const heartbeatIntervalMs = options.heartbeatIntervalMs ?? file.heartbeatIntervalMs;
+  const port = options.port ?? file.port;
+  if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) {
+    throw new InfrabaseError('INVALID_ARGUMENT', `agent port ${port} must be an integer from 0 to 65535`);
+  }
   const missing = Object.entries({ nodeId, controlPlaneUrl, joinToken })
     .filter(([, v]) => !v)
     .map(([k]) => k);
@@ -49,7 +54,7 @@ export async function runAgentProcess(options: AgentProcessOptions): Promise<voi
       joinToken: joinToken!,
       dataDir,
       host: options.host,
-      port: options.port,
+      port,
       heartbeatIntervalMs,
       onError: (err) => process.stderr.write(`${new Date().toISOString()} ${(err as Error).message}\n`),
     });
@@ -74,6 +79,7 @@ interface BootConfig {
   controlPlaneUrl?: string;
   joinToken?: string;
   heartbeatIntervalMs?: number;
+  port?: number;
   dataDir?: string;
 }
 
@@ -99,6 +105,7 @@ export function readBootConfig(path: string): BootConfig {
     joinToken: 'string',
     dataDir: 'string',
     heartbeatIntervalMs: 'number',
+    port: 'number',
   } as const;
   for (const [k, type] of Object.entries(types)) {
     if (out[k] !== undefined && typeof out[k] !== type) {
@@ -113,6 +120,7 @@ export function readBootConfig(path: string): BootConfig {
     controlPlaneUrl: out.controlPlaneUrl as string | undefined,
     joinToken: out.joinToken as string | undefined,
     heartbeatIntervalMs: out.heartbeatIntervalMs as number | undefined,
+    port: out.port as number | undefined,
     dataDir: out.dataDir as string | undefined,
   };
 }

@@ -136,6 +136,11 @@ export const configSchema = z.object({
       concurrency: z.number().int().min(1).max(256).default(8),
       resyncIntervalMs: ms(30_000),
       heartbeatIntervalMs: ms(2_000),
+      /**
+       * The port agents listen on (their API and `/metrics`), sent in the boot data; 0: each agent picks a free
+       * one. Local agents share the host's ports unless a `launcher` puts each in its own network namespace.
+       */
+      agentPort: z.number().int().min(0).max(65535).default(0),
       /** A ready node with no heartbeat for this long becomes `unreachable`. */
       heartbeatTimeoutMs: ms(10_000),
       /** A launched node with no heartbeat this long after its launch began is deleted and launched again. */

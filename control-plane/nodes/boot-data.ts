@@ -22,6 +22,8 @@ export interface NodeBoot {
   readonly joinTokenExpiresAt: number;
   /** ms. */
   readonly heartbeatIntervalMs: number;
+  /** The port the agent listens on (`reconciler.agentPort`); 0 or absent: a free one. */
+  readonly agentPort?: number;
   /** npm package spec a cloud node installs the agent from; default this build's, `infrabase@<VERSION>`. */
   readonly agentPackage?: string;
 }
@@ -38,7 +40,7 @@ export function joinTokenExpiry(row: NodeRow, ttlMs: number): number {
 
 /**
  * Renders a launch's boot data in `format`: `agent-json` → `{"controlPlaneUrl","joinToken",
- * "heartbeatIntervalMs"}` (the local provider starts the agent itself), `cloud-config` → cloud-init user data
+ * "heartbeatIntervalMs"}` (and `"agentPort"` when not 0) (the local provider starts the agent itself), `cloud-config` → cloud-init user data
  * from `renderCloudInit`, `startup-script` → the GCE script from `renderGceStartupScript` (both install Node.js
  * and the agent of this build's version unless `agentPackage` says otherwise, write `/etc/infrabase/agent.yaml` and start `infrabase-agent.service`). Pure and
  * deterministic: equal inputs give equal bytes.
@@ -52,6 +54,7 @@ export function renderBootData(format: BootFormat, boot: NodeBoot): string {
         controlPlaneUrl: boot.controlPlaneUrl,
         joinToken: boot.joinToken,
         heartbeatIntervalMs: boot.heartbeatIntervalMs,
+        ...(boot.agentPort ? { agentPort: boot.agentPort } : {}),
       });
     case 'cloud-config':
       return renderCloudInit({ agentPackage: AGENT_PACKAGE, ...boot });
@@ -71,6 +74,8 @@ export interface BootDataOptions {
   readonly controlPlaneUrl: () => string;
   /** ms. */
   readonly heartbeatIntervalMs: number;
+  /** The port agents listen on; 0 or absent: each picks a free one. */
+  readonly agentPort?: number;
   /** ms; default {@link DEFAULT_JOIN_TOKEN_TTL_MS}. */
   readonly joinTokenTtlMs?: number;
   /** The boot format of a row's provider (`CloudProvider.bootFormat`, default `agent-json`). */
@@ -91,6 +96,7 @@ export function bootData(options: BootDataOptions): (row: NodeRow, token: string
       joinToken: options.tokens.joinToken(row.id, token, expiresAt),
       joinTokenExpiresAt: expiresAt,
       heartbeatIntervalMs: options.heartbeatIntervalMs,
+      agentPort: options.agentPort,
     });
   };
 }

@@ -92,6 +92,7 @@ class ReconcilerService implements Service {
         tokens,
         controlPlaneUrl: () => ctx.config.advertiseUrl ?? ctx.url(),
         heartbeatIntervalMs: r.heartbeatIntervalMs,
+        agentPort: r.agentPort,
         joinTokenTtlMs: r.joinTokenTtlMs,
         formatOf: (name) => providers.get(name)?.bootFormat,
       }),

@@ -16,6 +16,8 @@ export interface AgentBootstrap {
   readonly joinTokenExpiresAt?: number;
   /** Heartbeat period until the control plane's join reply says otherwise, ms. Default: the agent's (2000). */
   readonly heartbeatIntervalMs?: number;
+  /** TCP port the agent serves its API and `/metrics` on; 0 or absent: a free one the agent picks. */
+  readonly agentPort?: number;
   /** npm package spec to install, default `infrabase@latest`. */
   readonly agentPackage?: string;
   /** Node.js version to install from nodejs.org, default `20.19.5`. */
@@ -45,8 +47,8 @@ const VERSION = /^\d+\.\d+\.\d+$/;
  */
 export function validateAgentBootstrap(
   spec: AgentBootstrap,
-): Required<Omit<AgentBootstrap, 'joinTokenExpiresAt' | 'heartbeatIntervalMs'>> &
-  Pick<AgentBootstrap, 'joinTokenExpiresAt' | 'heartbeatIntervalMs'> {
+): Required<Omit<AgentBootstrap, 'joinTokenExpiresAt' | 'heartbeatIntervalMs' | 'agentPort'>> &
+  Pick<AgentBootstrap, 'joinTokenExpiresAt' | 'heartbeatIntervalMs' | 'agentPort'> {
   let url: URL;
   try {
     url = new URL(spec.controlPlaneUrl);
@@ -83,6 +85,10 @@ export function validateAgentBootstrap(
       throw new InfrabaseError('INVALID_ARGUMENT', `${k} ${v} must be a positive integer of ms`);
     }
   }
+  const port = spec.agentPort;
+  if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) {
+    throw new InfrabaseError('INVALID_ARGUMENT', `agentPort ${port} must be an integer from 0 to 65535`);
+  }
   const agentPackage = spec.agentPackage ?? 'infrabase@latest';
   if (!PACKAGE.test(agentPackage)) {
     throw new InfrabaseError(
@@ -103,8 +109,8 @@ export function validateAgentBootstrap(
 
 /**
  * The agent's configuration file (YAML, read by `infrabase agent --config`): `dataDir`, and under `agent`
- * `nodeId`, `controlPlaneUrl`, `joinToken`, `joinTokenExpiresAt` (ms) and `heartbeatIntervalMs` (ms) when
- * given; `mesh.mode`.
+ * `nodeId`, `controlPlaneUrl`, `joinToken`, `joinTokenExpiresAt` (ms), `heartbeatIntervalMs` (ms) and `port`
+ * (a non-zero `agentPort`) when given; `mesh.mode`.
  */
 export function agentConfigDocument(spec: AgentBootstrap): Record<string, unknown> {
   const v = validateAgentBootstrap(spec);
@@ -116,6 +122,7 @@ export function agentConfigDocument(spec: AgentBootstrap): Record<string, unknow
       joinToken: v.joinToken,
       ...(v.joinTokenExpiresAt !== undefined ? { joinTokenExpiresAt: v.joinTokenExpiresAt } : {}),
       ...(v.heartbeatIntervalMs !== undefined ? { heartbeatIntervalMs: v.heartbeatIntervalMs } : {}),
+      ...(v.agentPort ? { port: v.agentPort } : {}),
     },
     mesh: { mode: v.meshMode },
   };

@@ -25,6 +25,8 @@ export interface LocalBootConfig {
   readonly joinToken: string;
   /** ms. */
   readonly heartbeatIntervalMs?: number;
+  /** The port the agent listens on; 0 or absent: a free one. */
+  readonly agentPort?: number;
 }
 
 export interface LocalProviderOptions {
@@ -214,7 +216,7 @@ export class LocalProvider implements CloudProvider {
       '--host',
       this.host,
       '--port',
-      '0',
+      String(boot.agentPort ?? 0),
     ];
     if (boot.heartbeatIntervalMs !== undefined)
       args.push('--heartbeat-interval-ms', String(boot.heartbeatIntervalMs));
