@@ -5,6 +5,7 @@ import {
   nodesMetrics,
   prometheusTargetsRoute,
   RetentionJob,
+  shardsMetrics,
 } from '../../metrics/index.js';
 import type { ControlPlaneModule } from '../service.js';
 
@@ -17,7 +18,7 @@ function hostPort(url: string): string {
 /**
  * Metrics: `/metrics` (public, as Prometheus scrapes it), Prometheus service discovery at
  * `GET /v1/prometheus/targets` (read-only token; the control plane at its advertised URL and every ready
- * node's agent), the `infrabase_nodes` gauge, the sampler that writes
+ * node's agent), the `infrabase_nodes` and `infrabase_shard_*` gauges, the sampler that writes
  * this process's series into `sys_metrics`, retention with 1-minute rollups, and the autoscaling policies'
  * SQL triggers on `sys_metrics`.
  */
@@ -26,6 +27,7 @@ export const metricsModule: ControlPlaneModule = {
   extensions: [scalingPoliciesExtension],
   routes: (ctx) => {
     nodesMetrics(ctx.registry, ctx.db);
+    shardsMetrics(ctx.registry, ctx.db);
     return [
       metricsRoute(ctx.registry, { config: { auth: 'public' } }),
       prometheusTargetsRoute(ctx.db, {

@@ -5,5 +5,6 @@ export * from './nodes.js';
 export * from './pg.js';
 export * from './predict.js';
 export * from './reconcile.js';
+export * from './shards.js';
 export * from './sql.js';
 export * from './training.js';

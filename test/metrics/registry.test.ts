@@ -10,6 +10,7 @@ import {
   nodesMetrics,
   predictMetrics,
   reconcileMetrics,
+  shardsMetrics,
   sqlMetrics,
   trainingMetrics,
 } from '../../metrics/index.js';
@@ -37,6 +38,17 @@ function fullRegistry() {
   cloud.calls.inc({ provider: 'aws', operation: 'create', outcome: 'throttled' });
   cloud.duration.observe({ provider: 'aws', operation: 'create' }, 0.2);
   nodesMetrics(registry, db);
+  db.prepare(
+    "INSERT INTO sys_shards (colocation_group, shard, hash_min, hash_max) VALUES ('t', 0, 0, 4294967295)",
+  ).run();
+  db.prepare(
+    `INSERT INTO sys_placements (colocation_group, shard, node_id, role, state)
+     VALUES ('t', 0, 'n-1', 'primary', 'in_sync'), ('t', 0, 'n-2', 'replica', 'copying')`,
+  ).run();
+  db.prepare(
+    "INSERT INTO sys_shard_moves (colocation_group, shard, kind, target_node, state) VALUES ('t', 0, 'replicate', 'n-2', 'copying')",
+  ).run();
+  shardsMetrics(registry, db);
   const training = trainingMetrics(registry);
   training.rounds.inc({ strategy: 'fedavg', outcome: 'ok' });
   training.duration.observe({ strategy: 'fedavg' }, 4);
@@ -66,6 +78,8 @@ describe('the metrics registry', () => {
       'infrabase_reconcile_total',
       'infrabase_cloud_api_calls_total',
       'infrabase_nodes',
+      'infrabase_shard_placements',
+      'infrabase_shard_moves',
       'infrabase_training_rounds_total',
       'infrabase_metrics_samples_ingested_total',
       'process_cpu_seconds_total',
@@ -97,6 +111,20 @@ describe('the metrics registry', () => {
     const registry = createRegistry({ processMetrics: false });
     expect(sqlMetrics(registry)).toBe(sqlMetrics(registry));
     expect(ingestMetrics(registry).samples).toBe(ingestMetrics(registry).samples);
+  });
+
+  it('reads the shard placement and move gauges from the catalog at scrape time', async () => {
+    const { registry, db } = fullRegistry();
+    const before = await registry.metrics();
+    expect(before).toContain('infrabase_shard_placements{role="replica",state="copying"} 1');
+    expect(before).toContain('infrabase_shard_moves{kind="replicate",state="copying"} 1');
+    db.prepare("UPDATE sys_placements SET state = 'in_sync' WHERE node_id = 'n-2'").run();
+    db.prepare("UPDATE sys_shard_moves SET state = 'done'").run();
+    const page = await registry.metrics();
+    db.close();
+    expect(page).toContain('infrabase_shard_placements{role="replica",state="in_sync"} 1');
+    expect(page).toContain('infrabase_shard_moves{kind="replicate",state="done"} 1');
+    expect(page).not.toContain('state="copying"');
   });
 
   it('reads infrabase_nodes from sys_nodes at scrape time', async () => {
