@@ -1,12 +1,13 @@
-import { type Logger, pino } from 'pino';
+import { type DestinationStream, type Logger, pino } from 'pino';
 
 export type { Logger } from 'pino';
 
 /**
- * Structured JSON logs (pino), one line per event, to stderr so command output on stdout stays clean.
- * Never log tokens, keys or credentials: the `redact` paths below are a second guard, not the first.
+ * Structured JSON logs (pino), one line per event, to stderr so command output on stdout stays clean
+ * (`destination` replaces stderr, e.g. in tests). Never log tokens, keys or credentials: the `redact` paths
+ * below are a second guard, not the first.
  */
-export function createLogger(level: string, name = 'infrabase'): Logger {
+export function createLogger(level: string, name = 'infrabase', destination?: DestinationStream): Logger {
   return pino(
     {
       name,
@@ -24,6 +25,6 @@ export function createLogger(level: string, name = 'infrabase'): Logger {
         censor: '[redacted]',
       },
     },
-    pino.destination({ fd: 2, sync: false }),
+    destination ?? pino.destination({ fd: 2, sync: false }),
   );
 }

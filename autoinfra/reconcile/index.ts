@@ -29,6 +29,7 @@ export {
 export { rateLimitedProvider } from './rate-limited-provider.js';
 export {
   bootingRecheckMs,
+  type NodeLifecycleEvent,
   type ReconcileDeps,
   type ReconcileResult,
   reconcileNode,

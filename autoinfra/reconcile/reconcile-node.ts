@@ -18,6 +18,50 @@ export interface ReconcileResult {
   readonly requeueAfterMs?: number;
   /** What the step did, for logs and tests. */
   readonly action: string;
+  /** The node lifecycle event the step recorded, if any (the control plane logs it at info level). */
+  readonly event?: NodeLifecycleEvent;
+}
+
+/**
+ * A change in a node's life, as one step recorded it: `launch` (a new attempt's token written), `launched` (the
+ * provider created the instance), `ready` (a heartbeat seen by the reconciler), `unreachable`, `replace` (the
+ * instance vanished or never registered; a new attempt follows), `drain` (a DELETE began: drained, now
+ * terminating), `terminated` (instances gone, row removed), `failed` (a terminal error). Fields carry ids and
+ * the reason, never tokens or user data.
+ */
+export interface NodeLifecycleEvent {
+  readonly kind:
+    | 'launch'
+    | 'launched'
+    | 'ready'
+    | 'unreachable'
+    | 'replace'
+    | 'drain'
+    | 'terminated'
+    | 'failed';
+  /** One sentence, e.g. "instance local-1a2b vanished (not found) outside infrabase; replacing it". */
+  readonly message: string;
+  /** The launch (`sys_nodes.idempotency_token`: node id, attempt and placement; not a credential). */
+  readonly launch?: string | null;
+  readonly provider: string;
+  readonly instanceId?: string | null;
+  readonly attempt?: number;
+}
+
+function lifecycle(
+  row: NodeRow,
+  kind: NodeLifecycleEvent['kind'],
+  message: string,
+  extra: Partial<NodeLifecycleEvent> = {},
+): NodeLifecycleEvent {
+  return {
+    kind,
+    message,
+    provider: row.provider,
+    launch: row.idempotency_token,
+    instanceId: row.instance_id,
+    ...extra,
+  };
 }
 
 /** Everything one reconcile step needs; the shell builds it once. */
@@ -115,7 +159,7 @@ function now(deps: ReconcileDeps): number {
 
 function fail(deps: ReconcileDeps, row: NodeRow, reason: string): ReconcileResult {
   deps.store.update(row.id, row.idempotency_token, { status: 'failed', status_reason: reason }, now(deps));
-  return { action: 'failed' };
+  return { action: 'failed', event: lifecycle(row, 'failed', reason) };
 }
 
 function startAttempt(deps: ReconcileDeps, row: NodeRow): ReconcileResult {
@@ -135,6 +179,7 @@ function startAttempt(deps: ReconcileDeps, row: NodeRow): ReconcileResult {
   const generation = row.attempts + 1;
   const token = idempotencyToken(row.id, generation, choice.index);
   const reasonPrefix = row.status_reason && row.status === 'pending' ? `${row.status_reason}; ` : '';
+  const launching = `launching ${describePlacement(choice.placement)} (attempt ${generation})`;
   // Intent first: the token is committed before the create call, so a crash after the call reuses it.
   const ok = deps.store.update(
     row.id,
@@ -143,7 +188,7 @@ function startAttempt(deps: ReconcileDeps, row: NodeRow): ReconcileResult {
       idempotency_token: token,
       attempts: generation,
       status: 'provisioning',
-      status_reason: `${reasonPrefix}launching ${describePlacement(choice.placement)} (attempt ${generation})`,
+      status_reason: `${reasonPrefix}${launching}`,
       endpoint: null,
       agent_port: null,
       last_heartbeat_at: null,
@@ -152,7 +197,12 @@ function startAttempt(deps: ReconcileDeps, row: NodeRow): ReconcileResult {
     },
     t,
   );
-  return { action: ok ? 'token-written' : 'raced', requeue: true };
+  if (!ok) return { action: 'raced', requeue: true };
+  return {
+    action: 'token-written',
+    requeue: true,
+    event: lifecycle(row, 'launch', launching, { launch: token, attempt: generation, instanceId: null }),
+  };
 }
 
 function specFor(deps: ReconcileDeps, row: NodeRow, token: string): NodeSpec {
@@ -243,7 +293,14 @@ function recordInstance(
     },
     t,
   );
-  return { action: 'created', requeueAfterMs: fresh ? deps.heartbeatTimeoutMs : BOOTING_RECHECK_MS };
+  return {
+    action: 'created',
+    requeueAfterMs: fresh ? deps.heartbeatTimeoutMs : BOOTING_RECHECK_MS,
+    event: lifecycle(row, 'launched', `instance ${instance.id} ${instance.state}`, {
+      launch: token,
+      instanceId: instance.id,
+    }),
+  };
 }
 
 async function observe(deps: ReconcileDeps, provider: CloudProvider, row: NodeRow): Promise<ReconcileResult> {
@@ -271,6 +328,7 @@ async function observe(deps: ReconcileDeps, provider: CloudProvider, row: NodeRo
   else deps.lastLookup?.delete(row.id);
   if (!instance || instance.state === 'terminated' || instance.state === 'stopping') {
     // Terminated outside infrabase: record it and start a new attempt (new token) on the next step.
+    const reason = `instance ${row.instance_id} vanished (${instance ? instance.state : 'not found'}) outside infrabase; replacing it`;
     deps.store.update(
       row.id,
       token,
@@ -278,30 +336,27 @@ async function observe(deps: ReconcileDeps, provider: CloudProvider, row: NodeRo
         instance_id: null,
         idempotency_token: null,
         status: 'pending',
-        status_reason: `instance ${row.instance_id} vanished (${instance ? instance.state : 'not found'}) outside infrabase; replacing it`,
+        status_reason: reason,
         endpoint: null,
         agent_port: null,
         last_heartbeat_at: null,
       },
       t,
     );
-    return { action: 'vanished', requeue: true };
+    return { action: 'vanished', requeue: true, event: lifecycle(row, 'replace', reason) };
   }
   // a heartbeat may have arrived during the lookup: judge freshness from the row as it is now
   const last = deps.store.get(row.id)?.last_heartbeat_at ?? row.last_heartbeat_at;
   const fresh = last !== null && t - last < deps.heartbeatTimeoutMs;
   if (row.status === 'ready' || row.status === 'unreachable') {
     if (!fresh && row.status === 'ready') {
-      deps.store.update(
-        row.id,
-        token,
-        {
-          status: 'unreachable',
-          status_reason: `no heartbeat for ${last === null ? 'ever' : `${t - last} ms`} (timeout ${deps.heartbeatTimeoutMs} ms)`,
-        },
-        t,
-      );
-      return { action: 'unreachable', requeueAfterMs: deps.heartbeatTimeoutMs };
+      const reason = `no heartbeat for ${last === null ? 'ever' : `${t - last} ms`} (timeout ${deps.heartbeatTimeoutMs} ms)`;
+      deps.store.update(row.id, token, { status: 'unreachable', status_reason: reason }, t);
+      return {
+        action: 'unreachable',
+        requeueAfterMs: deps.heartbeatTimeoutMs,
+        event: lifecycle(row, 'unreachable', reason),
+      };
     }
     if (fresh && row.status === 'unreachable') {
       deps.store.update(row.id, token, { status: 'ready', status_reason: 'heartbeat resumed' }, t);
@@ -313,7 +368,11 @@ async function observe(deps: ReconcileDeps, provider: CloudProvider, row: NodeRo
   }
   if (fresh) {
     deps.store.update(row.id, token, { status: 'ready', status_reason: 'heartbeat received' }, t);
-    return { action: 'ready', requeueAfterMs: last! + deps.heartbeatTimeoutMs - t + 1 };
+    return {
+      action: 'ready',
+      requeueAfterMs: last! + deps.heartbeatTimeoutMs - t + 1,
+      event: lifecycle(row, 'ready', 'heartbeat received'),
+    };
   }
   // registration is timed from when the instance was recorded (the row turned booting), not from the launch's
   // first create call, which cloud retries may have delayed
@@ -361,6 +420,7 @@ async function replaceUnregistered(
   } catch (err) {
     if (!isInfrabaseError(err, 'NOT_FOUND')) throw err;
   }
+  const reason = `instance ${row.instance_id} did not register (no heartbeat ${ageMs} ms after it booted, timeout ${deps.registrationTimeoutMs} ms); replacing it`;
   deps.store.update(
     row.id,
     row.idempotency_token,
@@ -368,14 +428,14 @@ async function replaceUnregistered(
       instance_id: null,
       idempotency_token: null,
       status: 'pending',
-      status_reason: `instance ${row.instance_id} did not register (no heartbeat ${ageMs} ms after it booted, timeout ${deps.registrationTimeoutMs} ms); replacing it`,
+      status_reason: reason,
       endpoint: null,
       agent_port: null,
     },
     now(deps),
   );
   deps.lastLookup?.delete(row.id);
-  return { action: 'unregistered', requeue: true };
+  return { action: 'unregistered', requeue: true, event: lifecycle(row, 'replace', reason) };
 }
 
 async function finalize(
@@ -388,7 +448,10 @@ async function finalize(
   if (row.status === 'terminated' || token === null) {
     if (row.status !== 'terminated') deps.store.update(row.id, token, { status: 'terminated' }, t);
     deps.store.remove(row.id);
-    return { action: 'removed' };
+    return {
+      action: 'removed',
+      event: lifecycle(row, 'terminated', 'no instance was launched; row removed'),
+    };
   }
   if (row.status !== 'terminating') {
     if (deps.terminationGate && row.role === 'data') {
@@ -407,7 +470,11 @@ async function finalize(
       { status: 'terminating', status_reason: 'drained; terminating' },
       now(deps),
     );
-    return { action: 'draining', requeue: true };
+    return {
+      action: 'draining',
+      requeue: true,
+      event: lifecycle(row, 'drain', row.endpoint ? 'drained; terminating' : 'terminating'),
+    };
   }
   // Every instance of this node: the recorded one and, if a launch was in flight, any tagged with the node.
   const targets = new Set<string>();
@@ -438,17 +505,10 @@ async function finalize(
     );
     return { action: 'terminating', requeueAfterMs: TERMINATING_RECHECK_MS };
   }
-  deps.store.update(
-    row.id,
-    token,
-    {
-      status: 'terminated',
-      status_reason: targets.size ? `terminated ${[...targets].join(', ')}` : 'no instance',
-    },
-    now(deps),
-  );
+  const terminated = targets.size ? `terminated ${[...targets].join(', ')}` : 'no instance';
+  deps.store.update(row.id, token, { status: 'terminated', status_reason: terminated }, now(deps));
   deps.store.remove(row.id);
-  return { action: 'removed' };
+  return { action: 'removed', event: lifecycle(row, 'terminated', `${terminated}; row removed`) };
 }
 
 /** @internal Exported for the shell: terminal errors that a step records rather than retries. */

@@ -1,3 +1,4 @@
+import { createLifecycleLogModule } from '../lifecycle-log/index.js';
 import type { ControlPlaneModule } from '../service.js';
 import { DataLayer } from '../tables/index.js';
 import { createDistributedModule } from './distributed.js';
@@ -16,6 +17,7 @@ export function controlPlaneModules(): ControlPlaneModule[] {
     nodesModuleWith((row) => data.mayTerminate(row.id)),
     createDistributedModule(data),
     createTrainingModule({}, () => data.coordinator),
+    createLifecycleLogModule(),
   ];
 }
 

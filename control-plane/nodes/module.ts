@@ -10,6 +10,7 @@ import {
   type TerminationGate,
 } from '../../autoinfra/index.js';
 import { cloudMetrics, ingestMetrics, reconcileMetrics } from '../../metrics/index.js';
+import { logNodeEvent } from '../lifecycle-log/index.js';
 import type { ControlPlaneContext, ControlPlaneModule, Service } from '../service.js';
 import { bootData } from './boot-data.js';
 import { drainAgent } from './drain.js';
@@ -113,9 +114,22 @@ class ReconcilerService implements Service {
         metrics.reconciles.inc({ action, result: isError ? reconcileErrorClass(outcome.error) : 'ok' });
         metrics.duration.observe({ action }, durationMs / 1000);
         if (isError) ctx.logger.warn({ node: id, err: outcome.error }, 'reconcile failed; backing off');
+        else if (outcome.event) logNodeEvent(ctx.logger, id, outcome.event);
         else ctx.logger.debug({ node: id, action: outcome.action }, 'reconciled');
       },
-      onOrphanTerminated: (provider) => metrics.orphansTerminated.inc({ provider }),
+      onOrphanTerminated: (provider, orphan) => {
+        metrics.orphansTerminated.inc({ provider });
+        ctx.logger.info(
+          {
+            event: 'node.orphan_terminated',
+            provider,
+            instance: orphan.instance.id,
+            node: orphan.instance.nodeId,
+            reason: orphan.reason,
+          },
+          'orphan instance terminated',
+        );
+      },
     });
     // Read at scrape time: prom-client calls a metric's `collect` before each exposition (the declaration
     // has none, and a restarted service replaces this one's).
@@ -151,6 +165,7 @@ export function createNodesModule(options: NodesModuleOptions = {}): ControlPlan
         heartbeatIntervalMs: ctx.config.reconciler.heartbeatIntervalMs,
         mesh: meshMembership(ctx),
         ingest: ingestMetrics(ctx.registry),
+        logger: ctx.logger,
       }),
       nodeHealthRoute(ctx.db),
     ],

@@ -2,6 +2,7 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { NodeRow } from '../../autoinfra/index.js';
 import { type Clock, type Database, InfrabaseError } from '../../engine/index.js';
 import { type IngestMetrics, ingestNodeMetrics, type NodeMetricSample } from '../../metrics/index.js';
+import type { Logger } from '../logger.js';
 import type { MeshMembership } from './mesh-membership.js';
 import type { MeshHeartbeatReply, MeshJoinReply } from './mesh-protocol.js';
 import type { NodeTokenClaims, NodeTokens } from './node-tokens.js';
@@ -22,6 +23,8 @@ export interface NodeRoutesOptions {
   readonly mesh?: MeshMembership;
   /** Counts heartbeat samples (`infrabase_metrics_samples_ingested_total{source="heartbeat"}`). */
   readonly ingest: IngestMetrics;
+  /** Joins and first heartbeats are logged here at info level (`node.join`, `node.ready`). */
+  readonly logger?: Pick<Logger, 'info'>;
 }
 
 /** Body of `POST /v1/nodes/join` and `POST /v1/nodes/heartbeat`. */
@@ -196,6 +199,17 @@ export function nodeRoutes(options: NodeRoutesOptions): FastifyPluginAsync {
           `node ${row.id}'s token belongs to a launch that is no longer current`,
         );
       }
+      options.logger?.info(
+        {
+          event: 'node.join',
+          node: row.id,
+          launch: row.idempotency_token,
+          provider: row.provider,
+          agentPort: agentPort(body.endpoint),
+          rejoin,
+        },
+        rejoin ? 'node re-joined with its node token' : 'node joined',
+      );
       const out: JoinReply = {
         nodeId: row.id,
         nodeToken: tokens.nodeToken(row.id, row.idempotency_token!, now),
@@ -217,6 +231,12 @@ export function nodeRoutes(options: NodeRoutesOptions): FastifyPluginAsync {
         });
         if (body.metrics?.length) ingestNodeMetrics(db, row.id, body.metrics, now, options.ingest);
       })();
+      if (row.status === 'booting' || row.status === 'unreachable') {
+        options.logger?.info(
+          { event: 'node.ready', node: row.id, launch: row.idempotency_token, provider: row.provider },
+          row.status === 'booting' ? 'node ready: first heartbeat' : 'node ready: heartbeat resumed',
+        );
+      }
       const out: HeartbeatReply = {
         nodeToken: tokens.nodeToken(row.id, row.idempotency_token!, now),
         controlKey: tokens.controlKey(row.id, row.idempotency_token!),

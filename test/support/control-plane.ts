@@ -17,7 +17,12 @@ import { tempDir, waitFor } from './tmp.js';
  */
 export async function startTestControlPlane(
   overrides: ConfigInput = {},
-  options: { modules?: readonly ControlPlaneModule[]; shardReader?: StartOptions['shardReader'] } = {},
+  options: {
+    modules?: readonly ControlPlaneModule[];
+    shardReader?: StartOptions['shardReader'];
+    /** Default: a silent one. */
+    logger?: StartOptions['logger'];
+  } = {},
 ): Promise<{ cp: ControlPlane; dataDir: string; close: () => Promise<void> }> {
   const tmp = tempDir('infrabase-cp-');
   const config = loadConfig({
@@ -25,7 +30,7 @@ export async function startTestControlPlane(
     flags: { dataDir: tmp.dir, port: 0, ...overrides, log: { level: 'silent' } },
   });
   const cp = await startControlPlane(config, {
-    logger: createLogger('silent'),
+    logger: options.logger ?? createLogger('silent'),
     modules: options.modules,
     shardReader: options.shardReader,
   });
