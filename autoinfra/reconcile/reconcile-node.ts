@@ -1,7 +1,7 @@
 import { type Clock, InfrabaseError, isInfrabaseError, type NodeStatus } from '../../engine/index.js';
+import type { NodeRow, NodeStore } from '../nodes/index.js';
 import type { CloudProvider, Instance, NodeSpec } from '../provider.js';
 import { idempotencyToken, parseIdempotencyToken } from './idempotency-token.js';
-import type { NodeRow, NodeStore } from './node-store.js';
 import {
   type CapacityCooloff,
   choosePlacement,

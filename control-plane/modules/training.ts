@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
+import { NodeTokens } from '../../autoinfra/index.js';
 import type { ShardCoordinator } from '../../engine/index.js';
-import { NodeTokens } from '../nodes/index.js';
 import type { ControlPlaneModule } from '../service.js';
 import { tableRoutes } from '../tables/index.js';
 import { AgentClient, type CoordinatorOptions, TrainingCoordinator } from '../training/index.js';

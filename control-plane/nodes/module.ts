@@ -1,22 +1,21 @@
 import { resolve } from 'node:path';
 import {
   attemptedActionClass,
+  bootData,
   type CloudProvider,
+  drainAgent,
   LocalProvider,
   meteredProvider,
+  NodeTokens,
   Reconciler,
   reconcileActionClass,
   reconcileErrorClass,
   type TerminationGate,
 } from '../../autoinfra/index.js';
 import { cloudMetrics, reconcileMetrics } from '../../metrics/index.js';
+import { MeshHubService, MeshMembership } from '../../network/index.js';
 import type { ControlPlaneContext, ControlPlaneModule, Service } from '../service.js';
-import { bootData } from './boot-data.js';
-import { drainAgent } from './drain.js';
 import { nodeHealthRoute } from './health-route.js';
-import { MeshHubService } from './mesh-hub.js';
-import { MeshMembership } from './mesh-membership.js';
-import { NodeTokens } from './node-tokens.js';
 import { nodeRoutes } from './routes.js';
 
 export interface NodesModuleOptions {

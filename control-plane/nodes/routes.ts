@@ -1,10 +1,8 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import type { NodeRow } from '../../autoinfra/index.js';
+import type { NodeRow, NodeTokenClaims, NodeTokens } from '../../autoinfra/index.js';
 import { type Clock, type Database, InfrabaseError } from '../../engine/index.js';
 import { ingestNodeMetrics, type NodeMetricSample } from '../../metrics/index.js';
-import type { MeshMembership } from './mesh-membership.js';
-import type { MeshHeartbeatReply, MeshJoinReply } from './mesh-protocol.js';
-import type { NodeTokenClaims, NodeTokens } from './node-tokens.js';
+import type { MeshHeartbeatReply, MeshJoinReply, MeshMembership } from '../../network/index.js';
 
 /**
  * Routes that authenticate with node tokens instead of the admin token; they are declared with

@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { NodeTokens } from '../../autoinfra/index.js';
 import {
   DistributedStore,
   type PlacementTransport,
@@ -7,7 +8,6 @@ import {
   ShardCoordinator,
   type TerminationVerdict,
 } from '../../engine/index.js';
-import { NodeTokens } from '../nodes/index.js';
 import type { ControlPlaneContext, Service } from '../service.js';
 import { AgentClient } from '../training/index.js';
 import { HttpPlacementTransport } from './http-placement-transport.js';

@@ -1,8 +1,8 @@
 import { resolve } from 'node:path';
+import { NodeTokens } from '../../autoinfra/index.js';
 import { type Change, classifyRead, type ShardCoordinator } from '../../engine/index.js';
 import { type TrainingMetrics, trainingMetrics } from '../../metrics/index.js';
 import type { RoundRecord } from '../../ml/index.js';
-import { NodeTokens } from '../nodes/index.js';
 import type { ControlPlaneContext, Service } from '../service.js';
 import { AgentClient, type ReplyRecorder } from './agent-client.js';
 import { runTrainingJob } from './run-job.js';

@@ -1,20 +1,13 @@
-import type { NodeRow } from '../../autoinfra/index.js';
 import { type Clock, type Database, InfrabaseError } from '../../engine/index.js';
+import { cidrContains, ipv4ToInt, parseCidr, SqliteMeshIpam } from '../ipam/index.js';
+import { completeRotation, isWireGuardKey, nextKeyChangeAt, scheduleActivation } from '../keys/index.js';
 import {
-  cidrContains,
-  completeRotation,
-  ipv4ToInt,
-  isWireGuardKey,
   type MeshMember,
   type MeshMode,
   type MeshTopology,
-  nextKeyChangeAt,
-  parseCidr,
   planPeers,
-  SqliteMeshIpam,
-  scheduleActivation,
   type WireGuardPeer,
-} from '../../network/index.js';
+} from '../wireguard/index.js';
 import type {
   MeshHeartbeatReply,
   MeshHeartbeatReport,
@@ -55,6 +48,11 @@ interface MeshRow {
   wg_endpoint: string | null;
   wg_next_public_key: string | null;
   wg_key_activate_at: number | null;
+}
+
+/** The node a join or heartbeat is for (a `sys_nodes` row; only its id is read). */
+export interface MeshNode {
+  readonly id: string;
 }
 
 const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
@@ -138,7 +136,7 @@ export class MeshMembership {
    * @throws InfrabaseError `INVALID_ARGUMENT` for a malformed report; `INSUFFICIENT_CAPACITY` when the CIDR is
    *   exhausted.
    */
-  join(row: NodeRow, report: unknown, remoteAddress: string): MeshJoinReply {
+  join(row: MeshNode, report: unknown, remoteAddress: string): MeshJoinReply {
     const r = parseJoinReport(report);
     const off = (reason: string): MeshJoinReply => ({ mode: 'off', reason });
     if (!this.hub) return off(this.hubReason);
@@ -170,7 +168,7 @@ export class MeshMembership {
    * node's current peer list; null when the mesh is off or the node has no mesh address.
    * @throws InfrabaseError `INVALID_ARGUMENT` for a malformed report.
    */
-  heartbeat(row: NodeRow, report: unknown): MeshHeartbeatReply | null {
+  heartbeat(row: MeshNode, report: unknown): MeshHeartbeatReply | null {
     if (report === undefined || report === null || !this.hub) return null;
     const r = parseHeartbeatReport(report);
     this.acks.set(row.id, new Set(r.peerKeys ?? []));

@@ -1,0 +1,22 @@
+/**
+ * Node lifecycle: the one writer of `sys_nodes` (its store and named transitions), the node tokens (join,
+ * node, control), the boot data a launch carries and the drain request before termination.
+ */
+export {
+  type BootDataOptions,
+  bootData,
+  DEFAULT_JOIN_TOKEN_TTL_MS,
+  joinTokenExpiry,
+  type NodeBoot,
+  renderBootData,
+} from './boot-data.js';
+export { type ControlTokenCheck, verifyControlToken } from './control-token.js';
+export { drainAgent } from './drain.js';
+export { type NodePatch, type NodeRow, NodeStore } from './node-store.js';
+export {
+  CONTROL_TOKEN_TTL_MS,
+  NODE_TOKEN_KEY_FILE,
+  type NodeTokenClaims,
+  type NodeTokenPurpose,
+  NodeTokens,
+} from './node-tokens.js';
