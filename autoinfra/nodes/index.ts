@@ -12,7 +12,28 @@ export {
 } from './boot-data.js';
 export { type ControlTokenCheck, verifyControlToken } from './control-token.js';
 export { drainAgent } from './drain.js';
-export { type NodePatch, type NodeRow, NodeStore } from './node-store.js';
+export {
+  type AgentReport,
+  type AuthorizedNode,
+  type NodeCredentialsReply,
+  NodeLifecycle,
+} from './node-lifecycle.js';
+export {
+  heartbeatFresh,
+  type NodeStatusChange,
+  type NodeStatusEvent,
+  type NodeStatusFacts,
+  nextNodeStatus,
+  type ObservedInstance,
+} from './node-status.js';
+export {
+  agentPort,
+  type InstanceAddresses,
+  type JoinRecord,
+  NODE_INSERT_COLUMNS,
+  type NodeRow,
+  NodeStore,
+} from './node-store.js';
 export {
   CONTROL_TOKEN_TTL_MS,
   NODE_TOKEN_KEY_FILE,

@@ -1,5 +1,5 @@
-import { type Clock, InfrabaseError, isInfrabaseError, type NodeStatus } from '../../engine/index.js';
-import type { NodeRow, NodeStore } from '../nodes/index.js';
+import { type Clock, InfrabaseError, isInfrabaseError } from '../../engine/index.js';
+import { heartbeatFresh, type NodeRow, type NodeStore, nextNodeStatus } from '../nodes/index.js';
 import type { CloudProvider, Instance, NodeSpec } from '../provider.js';
 import { idempotencyToken, parseIdempotencyToken } from './idempotency-token.js';
 import {
@@ -114,7 +114,7 @@ function now(deps: ReconcileDeps): number {
 }
 
 function fail(deps: ReconcileDeps, row: NodeRow, reason: string): ReconcileResult {
-  deps.store.update(row.id, row.idempotency_token, { status: 'failed', status_reason: reason }, now(deps));
+  deps.store.markFailed(row.id, row.idempotency_token, reason, now(deps));
   return { action: 'failed' };
 }
 
@@ -129,27 +129,18 @@ function startAttempt(deps: ReconcileDeps, row: NodeRow): ReconcileResult {
   const choice = choosePlacement(row.provider, candidates, deps.cooloff, t);
   if (choice.kind === 'cooling') {
     const reason = `insufficient capacity for every allowed placement (${candidates.map(describePlacement).join('; ')}); cooling off until ${new Date(choice.retryAt).toISOString()}`;
-    deps.store.update(row.id, null, { status: 'pending', status_reason: reason }, t);
+    deps.store.markWaiting(row.id, reason, t);
     return { action: 'cooling', requeueAfterMs: Math.max(1, choice.retryAt - t) };
   }
   const generation = row.attempts + 1;
   const token = idempotencyToken(row.id, generation, choice.index);
   const reasonPrefix = row.status_reason && row.status === 'pending' ? `${row.status_reason}; ` : '';
   // Intent first: the token is committed before the create call, so a crash after the call reuses it.
-  const ok = deps.store.update(
+  const ok = deps.store.recordLaunch(
     row.id,
-    null,
-    {
-      idempotency_token: token,
-      attempts: generation,
-      status: 'provisioning',
-      status_reason: `${reasonPrefix}launching ${describePlacement(choice.placement)} (attempt ${generation})`,
-      endpoint: null,
-      agent_port: null,
-      last_heartbeat_at: null,
-      private_ip: null,
-      public_ip: null,
-    },
+    token,
+    generation,
+    `${reasonPrefix}launching ${describePlacement(choice.placement)} (attempt ${generation})`,
     t,
   );
   return { action: ok ? 'token-written' : 'raced', requeue: true };
@@ -195,14 +186,10 @@ async function launch(deps: ReconcileDeps, provider: CloudProvider, row: NodeRow
       const placement: Placement = { instanceType: spec.instanceType, zone: spec.zone };
       const until = deps.cooloff.mark(row.provider, placement, now(deps));
       // No instance exists for this token: drop it so the next step starts a new attempt elsewhere.
-      deps.store.update(
+      deps.store.dropLaunch(
         row.id,
         token,
-        {
-          idempotency_token: null,
-          status: 'pending',
-          status_reason: `insufficient capacity for ${describePlacement(placement)}; cooling off until ${new Date(until).toISOString()}`,
-        },
+        `insufficient capacity for ${describePlacement(placement)}; cooling off until ${new Date(until).toISOString()}`,
         now(deps),
       );
       return { action: 'capacity', requeue: true };
@@ -211,10 +198,10 @@ async function launch(deps: ReconcileDeps, provider: CloudProvider, row: NodeRow
       return fail(deps, row, `${err.code}: ${err.message}`);
     }
     const code = isInfrabaseError(err) ? err.code : 'ERROR';
-    deps.store.update(
+    deps.store.noteReason(
       row.id,
       token,
-      { status_reason: `create failed, retrying with the same token: ${code}: ${(err as Error).message}` },
+      `create failed, retrying with the same token: ${code}: ${(err as Error).message}`,
       now(deps),
     );
     throw err;
@@ -229,20 +216,15 @@ function recordInstance(
   instance: Instance,
 ): ReconcileResult {
   const t = now(deps);
-  const fresh = row.last_heartbeat_at !== null && t - row.last_heartbeat_at < deps.heartbeatTimeoutMs;
-  const status: NodeStatus = fresh ? 'ready' : 'booting';
-  deps.store.update(
-    row.id,
-    token,
-    {
-      instance_id: instance.id,
-      private_ip: instance.privateIp ?? row.private_ip,
-      public_ip: instance.publicIp ?? null,
-      status,
-      status_reason: `instance ${instance.id} ${instance.state}${fresh ? '' : '; waiting for the first heartbeat'}`,
-    },
-    t,
-  );
+  const change = nextNodeStatus({
+    status: row.status,
+    lastHeartbeatAt: row.last_heartbeat_at,
+    now: t,
+    heartbeatTimeoutMs: deps.heartbeatTimeoutMs,
+    event: { kind: 'launched', instance },
+  })!;
+  deps.store.recordInstance(row.id, token, instance, row.private_ip, change, t);
+  const fresh = change.status === 'ready';
   return { action: 'created', requeueAfterMs: fresh ? deps.heartbeatTimeoutMs : BOOTING_RECHECK_MS };
 }
 
@@ -271,48 +253,37 @@ async function observe(deps: ReconcileDeps, provider: CloudProvider, row: NodeRo
   else deps.lastLookup?.delete(row.id);
   if (!instance || instance.state === 'terminated' || instance.state === 'stopping') {
     // Terminated outside infrabase: record it and start a new attempt (new token) on the next step.
-    deps.store.update(
+    deps.store.recordVanished(
       row.id,
       token,
-      {
-        instance_id: null,
-        idempotency_token: null,
-        status: 'pending',
-        status_reason: `instance ${row.instance_id} vanished (${instance ? instance.state : 'not found'}) outside infrabase; replacing it`,
-        endpoint: null,
-        agent_port: null,
-        last_heartbeat_at: null,
-      },
+      `instance ${row.instance_id} vanished (${instance ? instance.state : 'not found'}) outside infrabase; replacing it`,
       t,
     );
     return { action: 'vanished', requeue: true };
   }
   // a heartbeat may have arrived during the lookup: judge freshness from the row as it is now
   const last = deps.store.get(row.id)?.last_heartbeat_at ?? row.last_heartbeat_at;
-  const fresh = last !== null && t - last < deps.heartbeatTimeoutMs;
+  const fresh = heartbeatFresh(last, t, deps.heartbeatTimeoutMs);
+  const change = nextNodeStatus({
+    status: row.status,
+    lastHeartbeatAt: last,
+    now: t,
+    heartbeatTimeoutMs: deps.heartbeatTimeoutMs,
+    event: { kind: 'observed', instance },
+  });
   if (row.status === 'ready' || row.status === 'unreachable') {
-    if (!fresh && row.status === 'ready') {
-      deps.store.update(
-        row.id,
-        token,
-        {
-          status: 'unreachable',
-          status_reason: `no heartbeat for ${last === null ? 'ever' : `${t - last} ms`} (timeout ${deps.heartbeatTimeoutMs} ms)`,
-        },
-        t,
-      );
+    if (change?.status === 'unreachable') {
+      deps.store.markUnreachable(row.id, token, change.reason, t);
       return { action: 'unreachable', requeueAfterMs: deps.heartbeatTimeoutMs };
     }
-    if (fresh && row.status === 'unreachable') {
-      deps.store.update(row.id, token, { status: 'ready', status_reason: 'heartbeat resumed' }, t);
-    }
+    if (change) deps.store.recordStatus(row.id, token, change, t);
     return {
       action: 'checked',
       requeueAfterMs: fresh ? last! + deps.heartbeatTimeoutMs - t + 1 : deps.heartbeatTimeoutMs,
     };
   }
-  if (fresh) {
-    deps.store.update(row.id, token, { status: 'ready', status_reason: 'heartbeat received' }, t);
+  if (change?.status === 'ready') {
+    deps.store.recordStatus(row.id, token, change, t);
     return { action: 'ready', requeueAfterMs: last! + deps.heartbeatTimeoutMs - t + 1 };
   }
   // registration is timed from when the instance was recorded (the row turned booting), not from the launch's
@@ -321,14 +292,7 @@ async function observe(deps: ReconcileDeps, provider: CloudProvider, row: NodeRo
   if (last === null && deps.registrationTimeoutMs !== undefined && t - since >= deps.registrationTimeoutMs) {
     return replaceUnregistered(deps, provider, row, t - since);
   }
-  if (row.status !== 'booting') {
-    deps.store.update(
-      row.id,
-      token,
-      { status: 'booting', status_reason: `instance ${instance.id} ${instance.state}` },
-      t,
-    );
-  }
+  if (change) deps.store.recordStatus(row.id, token, change, t);
   const recheck = bootingRecheckMs(since, t, deps.heartbeatTimeoutMs);
   const deadline =
     deps.registrationTimeoutMs === undefined ? recheck : since + deps.registrationTimeoutMs - t;
@@ -361,17 +325,10 @@ async function replaceUnregistered(
   } catch (err) {
     if (!isInfrabaseError(err, 'NOT_FOUND')) throw err;
   }
-  deps.store.update(
+  deps.store.recordUnregistered(
     row.id,
     row.idempotency_token,
-    {
-      instance_id: null,
-      idempotency_token: null,
-      status: 'pending',
-      status_reason: `instance ${row.instance_id} did not register (no heartbeat ${ageMs} ms after it booted, timeout ${deps.registrationTimeoutMs} ms); replacing it`,
-      endpoint: null,
-      agent_port: null,
-    },
+    `instance ${row.instance_id} did not register (no heartbeat ${ageMs} ms after it booted, timeout ${deps.registrationTimeoutMs} ms); replacing it`,
     now(deps),
   );
   deps.lastLookup?.delete(row.id);
@@ -386,8 +343,7 @@ async function finalize(
   const token = row.idempotency_token;
   const t = now(deps);
   if (row.status === 'terminated' || token === null) {
-    if (row.status !== 'terminated') deps.store.update(row.id, token, { status: 'terminated' }, t);
-    deps.store.remove(row.id);
+    deps.store.finalize(row, undefined, t);
     return { action: 'removed' };
   }
   if (row.status !== 'terminating') {
@@ -395,18 +351,13 @@ async function finalize(
       const verdict = await deps.terminationGate(row);
       if (!verdict.ok) {
         if (row.status_reason !== verdict.reason) {
-          deps.store.update(row.id, token, { status_reason: verdict.reason }, now(deps));
+          deps.store.noteReason(row.id, token, verdict.reason, now(deps));
         }
         return { action: 'waiting-for-data', requeueAfterMs: TERMINATION_GATE_RECHECK_MS };
       }
     }
     if (row.endpoint && deps.drain) await deps.drain(row, deps.signal);
-    deps.store.update(
-      row.id,
-      token,
-      { status: 'terminating', status_reason: 'drained; terminating' },
-      now(deps),
-    );
+    deps.store.markTerminating(row.id, token, 'drained; terminating', now(deps));
     return { action: 'draining', requeue: true };
   }
   // Every instance of this node: the recorded one and, if a launch was in flight, any tagged with the node.
@@ -430,24 +381,10 @@ async function finalize(
     }
   }
   if (pending > 0) {
-    deps.store.update(
-      row.id,
-      token,
-      { status_reason: `waiting for ${pending} instance(s) to terminate` },
-      now(deps),
-    );
+    deps.store.noteReason(row.id, token, `waiting for ${pending} instance(s) to terminate`, now(deps));
     return { action: 'terminating', requeueAfterMs: TERMINATING_RECHECK_MS };
   }
-  deps.store.update(
-    row.id,
-    token,
-    {
-      status: 'terminated',
-      status_reason: targets.size ? `terminated ${[...targets].join(', ')}` : 'no instance',
-    },
-    now(deps),
-  );
-  deps.store.remove(row.id);
+  deps.store.finalize(row, targets.size ? `terminated ${[...targets].join(', ')}` : 'no instance', now(deps));
   return { action: 'removed' };
 }
 

@@ -6,14 +6,14 @@ import {
   drainAgent,
   LocalProvider,
   meteredProvider,
-  NodeTokens,
+  NodeLifecycle,
   Reconciler,
   reconcileActionClass,
   reconcileErrorClass,
   type TerminationGate,
 } from '../../autoinfra/index.js';
 import { cloudMetrics, reconcileMetrics } from '../../metrics/index.js';
-import { MeshHubService, MeshMembership } from '../../network/index.js';
+import { MeshHubService } from '../../network/index.js';
 import type { ControlPlaneContext, ControlPlaneModule, Service } from '../service.js';
 import { nodeHealthRoute } from './health-route.js';
 import { nodeRoutes } from './routes.js';
@@ -31,28 +31,6 @@ export interface NodesModuleOptions {
   readonly terminationGate?: TerminationGate;
 }
 
-const memberships = new WeakMap<ControlPlaneContext, MeshMembership>();
-
-/** The mesh membership of one control plane, shared by its join/heartbeat routes and its hub service. */
-function meshMembership(ctx: ControlPlaneContext): MeshMembership {
-  let m = memberships.get(ctx);
-  if (!m) {
-    const { mesh, reconciler } = ctx.config;
-    m = new MeshMembership({
-      db: ctx.db,
-      clock: ctx.clock,
-      mode: mesh.mode,
-      cidr: mesh.cidr,
-      topology: mesh.topology,
-      listenPort: mesh.listenPort,
-      keyLeadMs: 2 * reconciler.heartbeatIntervalMs,
-      keyGraceMs: 2 * reconciler.heartbeatIntervalMs,
-    });
-    memberships.set(ctx, m);
-  }
-  return m;
-}
-
 /** Runs the {@link Reconciler} over `sys_nodes` for the control plane's lifetime. */
 class ReconcilerService implements Service {
   readonly name = 'reconciler';
@@ -63,7 +41,7 @@ class ReconcilerService implements Service {
   async start(ctx: ControlPlaneContext): Promise<void> {
     const dataDir = resolve(ctx.config.dataDir);
     const clusterId = ctx.clusterId;
-    const tokens = NodeTokens.fromDataDir(dataDir, ctx.config.reconciler.nodeTokenTtlMs);
+    const tokens = ctx.nodeTokens;
     const providers = new Map<string, CloudProvider>();
     const local = ctx.config.providers.local;
     providers.set(
@@ -140,14 +118,15 @@ class ReconcilerService implements Service {
 export function createNodesModule(options: NodesModuleOptions = {}): ControlPlaneModule {
   return {
     name: 'nodes',
-    services: (ctx) => [new MeshHubService(meshMembership(ctx)), new ReconcilerService(options)],
+    services: (ctx) => [new MeshHubService(ctx.mesh), new ReconcilerService(options)],
     routes: (ctx) => [
       nodeRoutes({
         db: ctx.db,
-        tokens: NodeTokens.fromDataDir(resolve(ctx.config.dataDir), ctx.config.reconciler.nodeTokenTtlMs),
+        tokens: ctx.nodeTokens,
         clock: ctx.clock,
+        lifecycle: new NodeLifecycle(ctx.nodes, ctx.nodeTokens, ctx.clock),
         heartbeatIntervalMs: ctx.config.reconciler.heartbeatIntervalMs,
-        mesh: meshMembership(ctx),
+        mesh: ctx.mesh,
       }),
       nodeHealthRoute(ctx.db),
     ],

@@ -1,5 +1,3 @@
-import { resolve } from 'node:path';
-import { NodeTokens } from '../../autoinfra/index.js';
 import {
   DistributedStore,
   type PlacementTransport,
@@ -35,9 +33,7 @@ export class DataLayer implements Service {
   constructor(private readonly options: DataLayerOptions = {}) {}
 
   start(ctx: ControlPlaneContext): void {
-    const agents = new AgentClient(
-      NodeTokens.fromDataDir(resolve(ctx.config.dataDir), ctx.config.reconciler.nodeTokenTtlMs),
-    );
+    const agents = new AgentClient(ctx.nodeTokens);
     const store = new DistributedStore(ctx.db, ctx.clock);
     const transport = new HttpPlacementTransport(ctx.db, agents);
     this.transport = transport;

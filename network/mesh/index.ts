@@ -9,6 +9,7 @@ export {
   MeshMembership,
   type MeshMembershipOptions,
   type MeshNode,
+  type MeshNodeWriter,
 } from './mesh-membership.js';
 export type {
   MeshHeartbeatReply,

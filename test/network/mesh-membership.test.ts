@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { NodeRow } from '../../autoinfra/index.js';
+import { type NodeRow, NodeStore } from '../../autoinfra/index.js';
 import { type Database, openDatabase } from '../../engine/index.js';
 import {
   generateKeyPair,
@@ -36,6 +36,7 @@ function fixture(topology: MeshTopology = 'full', cidr = '10.88.0.0/24'): Fixtur
   const clock = new ManualClock();
   const mesh = new MeshMembership({
     db,
+    nodes: new NodeStore(db),
     clock,
     mode: 'on',
     cidr,
