@@ -2,6 +2,7 @@
  * Node lifecycle: the one writer of `sys_nodes` (its store and named transitions), the node tokens (join,
  * node, control), the boot data a launch carries and the drain request before termination.
  */
+export { agentEndpointSql, agentPort } from './agent-endpoint.js';
 export {
   type BootDataOptions,
   bootData,
@@ -18,6 +19,7 @@ export {
   type NodeCredentialsReply,
   NodeLifecycle,
 } from './node-lifecycle.js';
+export { NODE_INSERT_COLUMNS, type NodeRow } from './node-row.js';
 export {
   heartbeatFresh,
   type NodeStatusChange,
@@ -26,14 +28,7 @@ export {
   nextNodeStatus,
   type ObservedInstance,
 } from './node-status.js';
-export {
-  agentPort,
-  type InstanceAddresses,
-  type JoinRecord,
-  NODE_INSERT_COLUMNS,
-  type NodeRow,
-  NodeStore,
-} from './node-store.js';
+export { type InstanceAddresses, type JoinRecord, NodeStore } from './node-store.js';
 export {
   CONTROL_TOKEN_TTL_MS,
   NODE_TOKEN_KEY_FILE,

@@ -1,5 +1,6 @@
 import { type Clock, InfrabaseError } from '../../engine/index.js';
-import type { NodeRow, NodeStore } from './node-store.js';
+import type { NodeRow } from './node-row.js';
+import type { NodeStore } from './node-store.js';
 import type { NodeTokenClaims, NodeTokens } from './node-tokens.js';
 
 /** What an agent reports about itself in a join or heartbeat (the parts autoinfra reads). */

@@ -1,49 +1,7 @@
-import {
-  type Database,
-  NODE_SPEC_COLUMNS,
-  type NodeDesiredState,
-  type NodeProvider,
-  type NodeRole,
-  type NodeStatus,
-} from '../../engine/index.js';
+import type { Database } from '../../engine/index.js';
+import { agentEndpointSql, agentPort } from './agent-endpoint.js';
+import type { NodeRow } from './node-row.js';
 import { type NodeStatusChange, nextNodeStatus } from './node-status.js';
-
-/** A `sys_nodes` row as autoinfra reads it. Timestamps are ms since the epoch. */
-export interface NodeRow {
-  readonly id: string;
-  readonly provider: NodeProvider;
-  readonly region: string | null;
-  readonly zone: string | null;
-  readonly instance_type: string | null;
-  readonly image: string | null;
-  readonly role: NodeRole;
-  readonly labels: string;
-  readonly spec: string;
-  readonly desired_state: NodeDesiredState;
-  readonly status: NodeStatus;
-  readonly status_reason: string | null;
-  readonly instance_id: string | null;
-  readonly idempotency_token: string | null;
-  readonly private_ip: string | null;
-  readonly public_ip: string | null;
-  /** The agent's `host:port` as the control plane derived it (see migration 7); where requests go. */
-  readonly endpoint: string | null;
-  /** The agent's HTTP port, recorded at join. */
-  readonly agent_port: number | null;
-  readonly last_heartbeat_at: number | null;
-  readonly attempts: number;
-  /** When the current launch attempt began (its idempotency token was written); null before the first. */
-  readonly launched_at: number | null;
-  readonly created_at: number;
-  readonly updated_at: number;
-}
-
-/**
- * The columns a new `sys_nodes` row is inserted with by a writer other than a user (the scaling policies'
- * SQL trigger): its id, the machine's description ({@link NODE_SPEC_COLUMNS}) and `created_by`. Every other
- * column starts at its default; the observed ones are this store's.
- */
-export const NODE_INSERT_COLUMNS = ['id', ...NODE_SPEC_COLUMNS, 'created_by'] as const;
 
 /** Observed columns the reconciler's transitions write. */
 type NodePatch = Partial<
@@ -80,30 +38,6 @@ export interface JoinRecord {
   readonly endpoint?: string;
   /** ms since the epoch. */
   readonly now: number;
-}
-
-/**
- * SQL for the agent address of a row with agent port `port`: the reported `@endpoint` when it is one of
- * `mesh_ip:port`, `private_ip:port`, `public_ip:port` (the node picks mesh or direct, nothing else); otherwise
- * the current `endpoint` when it is still one of them; otherwise `private_ip:port`; NULL while unknown.
- */
-function agentEndpointSql(port: string): string {
-  const own = (e: string) =>
-    `(${port} IS NOT NULL AND ${e} IN (mesh_ip || ':' || ${port}, private_ip || ':' || ${port}, public_ip || ':' || ${port}))`;
-  return `CASE WHEN ${own('@endpoint')} THEN @endpoint WHEN ${own('endpoint')} THEN endpoint
-    WHEN ${port} IS NOT NULL AND private_ip IS NOT NULL THEN private_ip || ':' || ${port} ELSE NULL END`;
-}
-
-/** The port of a reported `host:port` (1-65535, parsed as a URL authority), or null. */
-export function agentPort(endpoint: string | undefined): number | null {
-  if (!endpoint) return null;
-  let port: number;
-  try {
-    port = Number(new URL(`http://${endpoint}`).port);
-  } catch {
-    return null;
-  }
-  return port >= 1 && port <= 65535 ? port : null;
 }
 
 /**
