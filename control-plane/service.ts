@@ -1,11 +1,26 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import type { NodeStore, NodeTokens } from '../autoinfra/index.js';
 import type { ChangeFeed, Clock, Database, EngineExtension, ShardReader } from '../engine/index.js';
+import type { MeshMembership } from '../network/index.js';
 import type { Config } from './config/index.js';
 
-/** What the control-plane process hands to each long-running service and route plugin. */
-export interface ControlPlaneContext {
+/**
+ * What the control-plane process hands to each long-running service and route plugin: the base it starts
+ * from ({@link ControlPlaneBase}) and the shared parts built once from it by `createControlPlaneContext`.
+ */
+export interface ControlPlaneContext extends ControlPlaneBase {
+  /** The node token signer (key in `<dataDir>/node-tokens.key`, node tokens live `reconciler.nodeTokenTtlMs`). */
+  readonly nodeTokens: NodeTokens;
+  /** The writer of `sys_nodes` (autoinfra's store), on {@link ControlPlaneBase.db}. */
+  readonly nodes: NodeStore;
+  /** The WireGuard mesh membership, shared by the join/heartbeat routes and the hub service. */
+  readonly mesh: MeshMembership;
+}
+
+/** What a control plane is started from: configuration, database, change feed, registry, logger, clock. */
+export interface ControlPlaneBase {
   readonly config: Config;
   /** This cluster's id (persisted in the data dir); the value of the ownership tag on every instance. */
   readonly clusterId: string;

@@ -15,6 +15,7 @@ import { createRegistry } from '../metrics/index.js';
 import { ensureTokens } from './auth/index.js';
 import { clusterIdOf } from './cluster-id.js';
 import type { Config } from './config/index.js';
+import { createControlPlaneContext } from './context.js';
 import { acquireDataDirLock, assertDataDirFree } from './data-dir-lock.js';
 import { secureDataDir } from './data-dir-modes.js';
 import { createLogger, type Logger } from './logger.js';
@@ -117,7 +118,7 @@ export async function startControlPlane(config: Config, options: StartOptions = 
     await pool.start();
 
     let postgres: PgEndpoint | undefined;
-    const context: ControlPlaneContext = {
+    const context: ControlPlaneContext = createControlPlaneContext({
       config,
       clusterId,
       dbPath,
@@ -127,7 +128,7 @@ export async function startControlPlane(config: Config, options: StartOptions = 
       logger,
       clock,
       url: () => url,
-    };
+    });
     const shardReader = options.shardReader ?? modules.find((m) => m.shardReader)?.shardReader?.(context);
     const distributedSql = shardReader
       ? {

@@ -24,3 +24,4 @@ export * from './now.js';
 export * from './planner/index.js';
 export * from './query.js';
 export * from './user-sql.js';
+export * from './version.js';

@@ -1,3 +1,4 @@
+import { NODE_INSERT_COLUMNS } from '../nodes/index.js';
 import {
   breaches,
   bucketCeil,
@@ -11,6 +12,26 @@ import {
   p95Value,
   windowAggregate,
 } from './sql-fragments.js';
+
+/** Defaults of the node template's keys a policy leaves out (those of the `sys_nodes` columns). */
+const TEMPLATE_DEFAULTS: Partial<Record<string, string>> = {
+  provider: "'local'",
+  role: "'data'",
+  labels: "'{}'",
+  spec: "'{}'",
+};
+
+/**
+ * The value a scale-out inserts into `sys_nodes` column `column` ({@link NODE_INSERT_COLUMNS}, the store's
+ * declaration): the pending node id, the policy's node template key, or `policy:<name>` for `created_by`.
+ */
+function policyNodeValue(column: (typeof NODE_INSERT_COLUMNS)[number]): string {
+  if (column === 'id') return 'pn.node_id';
+  if (column === 'created_by') return "'policy:' || p.name";
+  const value = `json_extract(p.node_template, '$.${column}')`;
+  const fallback = TEMPLATE_DEFAULTS[column];
+  return fallback ? `coalesce(${value}, ${fallback})` : value;
+}
 
 /** The sample an evaluation runs at, as the evaluation trigger on `sys_scaling_series` sees it. */
 const at: EvaluatedSample = { ts: 'NEW.eval_ts', name: 'NEW.name', labels: 'NEW.eval_labels' };
@@ -214,17 +235,8 @@ BEGIN
       AND n.status = 'ready' AND n.created_by GLOB 'policy:?*')
   WHERE rank <= delta;
 
-  INSERT INTO sys_nodes (id, provider, region, zone, instance_type, image, role, labels, spec, created_by)
-  SELECT pn.node_id,
-         coalesce(json_extract(p.node_template, '$.provider'), 'local'),
-         json_extract(p.node_template, '$.region'),
-         json_extract(p.node_template, '$.zone'),
-         json_extract(p.node_template, '$.instance_type'),
-         json_extract(p.node_template, '$.image'),
-         coalesce(json_extract(p.node_template, '$.role'), 'data'),
-         coalesce(json_extract(p.node_template, '$.labels'), '{}'),
-         coalesce(json_extract(p.node_template, '$.spec'), '{}'),
-         'policy:' || p.name
+  INSERT INTO sys_nodes (${NODE_INSERT_COLUMNS.join(', ')})
+  SELECT ${NODE_INSERT_COLUMNS.map(policyNodeValue).join(',\n         ')}
   FROM sys_scaling_pending_nodes pn
   JOIN sys_scaling_pending s ON s.policy = pn.policy AND s.action = 'scale_out'
   JOIN sys_scaling_policies p ON p.name = pn.policy;

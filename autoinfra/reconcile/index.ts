@@ -7,7 +7,6 @@ export {
   cloudOutcomeOf,
   meteredProvider,
 } from './metered-provider.js';
-export { type NodePatch, type NodeRow, NodeStore } from './node-store.js';
 export { OrphanCollector, type OrphanCollectorOptions } from './orphan-collector.js';
 export {
   type Orphan,

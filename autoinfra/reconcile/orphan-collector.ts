@@ -1,6 +1,6 @@
 import { type Clock, isInfrabaseError } from '../../engine/index.js';
+import type { NodeRow, NodeStore } from '../nodes/index.js';
 import type { CloudProvider } from '../provider.js';
-import type { NodeRow, NodeStore } from './node-store.js';
 import { type Orphan, planOrphans } from './orphans.js';
 
 export interface OrphanCollectorOptions {

@@ -1,5 +1,5 @@
+import type { NodeRow } from '../nodes/index.js';
 import { type Instance, OWNERSHIP_TAGS } from '../provider.js';
-import type { NodeRow } from './node-store.js';
 
 /** Why an instance is an orphan. */
 export type OrphanReason = 'no-row' | 'row-terminated' | 'row-points-elsewhere';

@@ -1,7 +1,7 @@
-import { type Clock, InfrabaseError, isInfrabaseError, type NodeStatus } from '../../engine/index.js';
+import { type Clock, InfrabaseError, isInfrabaseError } from '../../engine/index.js';
+import { heartbeatFresh, type NodeRow, type NodeStore, nextNodeStatus } from '../nodes/index.js';
 import type { CloudProvider, Instance, NodeSpec } from '../provider.js';
 import { idempotencyToken, parseIdempotencyToken } from './idempotency-token.js';
-import type { NodeRow, NodeStore } from './node-store.js';
 import {
   type CapacityCooloff,
   choosePlacement,
@@ -158,7 +158,7 @@ function now(deps: ReconcileDeps): number {
 }
 
 function fail(deps: ReconcileDeps, row: NodeRow, reason: string): ReconcileResult {
-  deps.store.update(row.id, row.idempotency_token, { status: 'failed', status_reason: reason }, now(deps));
+  deps.store.markFailed(row.id, row.idempotency_token, reason, now(deps));
   return { action: 'failed', event: lifecycle(row, 'failed', reason) };
 }
 
@@ -173,7 +173,7 @@ function startAttempt(deps: ReconcileDeps, row: NodeRow): ReconcileResult {
   const choice = choosePlacement(row.provider, candidates, deps.cooloff, t);
   if (choice.kind === 'cooling') {
     const reason = `insufficient capacity for every allowed placement (${candidates.map(describePlacement).join('; ')}); cooling off until ${new Date(choice.retryAt).toISOString()}`;
-    deps.store.update(row.id, null, { status: 'pending', status_reason: reason }, t);
+    deps.store.markWaiting(row.id, reason, t);
     return { action: 'cooling', requeueAfterMs: Math.max(1, choice.retryAt - t) };
   }
   const generation = row.attempts + 1;
@@ -181,22 +181,7 @@ function startAttempt(deps: ReconcileDeps, row: NodeRow): ReconcileResult {
   const reasonPrefix = row.status_reason && row.status === 'pending' ? `${row.status_reason}; ` : '';
   const launching = `launching ${describePlacement(choice.placement)} (attempt ${generation})`;
   // Intent first: the token is committed before the create call, so a crash after the call reuses it.
-  const ok = deps.store.update(
-    row.id,
-    null,
-    {
-      idempotency_token: token,
-      attempts: generation,
-      status: 'provisioning',
-      status_reason: `${reasonPrefix}${launching}`,
-      endpoint: null,
-      agent_port: null,
-      last_heartbeat_at: null,
-      private_ip: null,
-      public_ip: null,
-    },
-    t,
-  );
+  const ok = deps.store.recordLaunch(row.id, token, generation, `${reasonPrefix}${launching}`, t);
   if (!ok) return { action: 'raced', requeue: true };
   return {
     action: 'token-written',
@@ -245,14 +230,10 @@ async function launch(deps: ReconcileDeps, provider: CloudProvider, row: NodeRow
       const placement: Placement = { instanceType: spec.instanceType, zone: spec.zone };
       const until = deps.cooloff.mark(row.provider, placement, now(deps));
       // No instance exists for this token: drop it so the next step starts a new attempt elsewhere.
-      deps.store.update(
+      deps.store.dropLaunch(
         row.id,
         token,
-        {
-          idempotency_token: null,
-          status: 'pending',
-          status_reason: `insufficient capacity for ${describePlacement(placement)}; cooling off until ${new Date(until).toISOString()}`,
-        },
+        `insufficient capacity for ${describePlacement(placement)}; cooling off until ${new Date(until).toISOString()}`,
         now(deps),
       );
       return { action: 'capacity', requeue: true };
@@ -261,10 +242,10 @@ async function launch(deps: ReconcileDeps, provider: CloudProvider, row: NodeRow
       return fail(deps, row, `${err.code}: ${err.message}`);
     }
     const code = isInfrabaseError(err) ? err.code : 'ERROR';
-    deps.store.update(
+    deps.store.noteReason(
       row.id,
       token,
-      { status_reason: `create failed, retrying with the same token: ${code}: ${(err as Error).message}` },
+      `create failed, retrying with the same token: ${code}: ${(err as Error).message}`,
       now(deps),
     );
     throw err;
@@ -279,20 +260,15 @@ function recordInstance(
   instance: Instance,
 ): ReconcileResult {
   const t = now(deps);
-  const fresh = row.last_heartbeat_at !== null && t - row.last_heartbeat_at < deps.heartbeatTimeoutMs;
-  const status: NodeStatus = fresh ? 'ready' : 'booting';
-  deps.store.update(
-    row.id,
-    token,
-    {
-      instance_id: instance.id,
-      private_ip: instance.privateIp ?? row.private_ip,
-      public_ip: instance.publicIp ?? null,
-      status,
-      status_reason: `instance ${instance.id} ${instance.state}${fresh ? '' : '; waiting for the first heartbeat'}`,
-    },
-    t,
-  );
+  const change = nextNodeStatus({
+    status: row.status,
+    lastHeartbeatAt: row.last_heartbeat_at,
+    now: t,
+    heartbeatTimeoutMs: deps.heartbeatTimeoutMs,
+    event: { kind: 'launched', instance },
+  })!;
+  deps.store.recordInstance(row.id, token, instance, row.private_ip, change, t);
+  const fresh = change.status === 'ready';
   return {
     action: 'created',
     requeueAfterMs: fresh ? deps.heartbeatTimeoutMs : BOOTING_RECHECK_MS,
@@ -329,49 +305,40 @@ async function observe(deps: ReconcileDeps, provider: CloudProvider, row: NodeRo
   if (!instance || instance.state === 'terminated' || instance.state === 'stopping') {
     // Terminated outside infrabase: record it and start a new attempt (new token) on the next step.
     const reason = `instance ${row.instance_id} vanished (${instance ? instance.state : 'not found'}) outside infrabase; replacing it`;
-    deps.store.update(
-      row.id,
-      token,
-      {
-        instance_id: null,
-        idempotency_token: null,
-        status: 'pending',
-        status_reason: reason,
-        endpoint: null,
-        agent_port: null,
-        last_heartbeat_at: null,
-      },
-      t,
-    );
+    deps.store.recordVanished(row.id, token, reason, t);
     return { action: 'vanished', requeue: true, event: lifecycle(row, 'replace', reason) };
   }
   // a heartbeat may have arrived during the lookup: judge freshness from the row as it is now
   const last = deps.store.get(row.id)?.last_heartbeat_at ?? row.last_heartbeat_at;
-  const fresh = last !== null && t - last < deps.heartbeatTimeoutMs;
+  const fresh = heartbeatFresh(last, t, deps.heartbeatTimeoutMs);
+  const change = nextNodeStatus({
+    status: row.status,
+    lastHeartbeatAt: last,
+    now: t,
+    heartbeatTimeoutMs: deps.heartbeatTimeoutMs,
+    event: { kind: 'observed', instance },
+  });
   if (row.status === 'ready' || row.status === 'unreachable') {
-    if (!fresh && row.status === 'ready') {
-      const reason = `no heartbeat for ${last === null ? 'ever' : `${t - last} ms`} (timeout ${deps.heartbeatTimeoutMs} ms)`;
-      deps.store.update(row.id, token, { status: 'unreachable', status_reason: reason }, t);
+    if (change?.status === 'unreachable') {
+      deps.store.markUnreachable(row.id, token, change.reason, t);
       return {
         action: 'unreachable',
         requeueAfterMs: deps.heartbeatTimeoutMs,
-        event: lifecycle(row, 'unreachable', reason),
+        event: lifecycle(row, 'unreachable', change.reason),
       };
     }
-    if (fresh && row.status === 'unreachable') {
-      deps.store.update(row.id, token, { status: 'ready', status_reason: 'heartbeat resumed' }, t);
-    }
+    if (change) deps.store.recordStatus(row.id, token, change, t);
     return {
       action: 'checked',
       requeueAfterMs: fresh ? last! + deps.heartbeatTimeoutMs - t + 1 : deps.heartbeatTimeoutMs,
     };
   }
-  if (fresh) {
-    deps.store.update(row.id, token, { status: 'ready', status_reason: 'heartbeat received' }, t);
+  if (change?.status === 'ready') {
+    deps.store.recordStatus(row.id, token, change, t);
     return {
       action: 'ready',
       requeueAfterMs: last! + deps.heartbeatTimeoutMs - t + 1,
-      event: lifecycle(row, 'ready', 'heartbeat received'),
+      event: lifecycle(row, 'ready', change.reason),
     };
   }
   // registration is timed from when the instance was recorded (the row turned booting), not from the launch's
@@ -380,14 +347,7 @@ async function observe(deps: ReconcileDeps, provider: CloudProvider, row: NodeRo
   if (last === null && deps.registrationTimeoutMs !== undefined && t - since >= deps.registrationTimeoutMs) {
     return replaceUnregistered(deps, provider, row, t - since);
   }
-  if (row.status !== 'booting') {
-    deps.store.update(
-      row.id,
-      token,
-      { status: 'booting', status_reason: `instance ${instance.id} ${instance.state}` },
-      t,
-    );
-  }
+  if (change) deps.store.recordStatus(row.id, token, change, t);
   const recheck = bootingRecheckMs(since, t, deps.heartbeatTimeoutMs);
   const deadline =
     deps.registrationTimeoutMs === undefined ? recheck : since + deps.registrationTimeoutMs - t;
@@ -421,19 +381,7 @@ async function replaceUnregistered(
     if (!isInfrabaseError(err, 'NOT_FOUND')) throw err;
   }
   const reason = `instance ${row.instance_id} did not register (no heartbeat ${ageMs} ms after it booted, timeout ${deps.registrationTimeoutMs} ms); replacing it`;
-  deps.store.update(
-    row.id,
-    row.idempotency_token,
-    {
-      instance_id: null,
-      idempotency_token: null,
-      status: 'pending',
-      status_reason: reason,
-      endpoint: null,
-      agent_port: null,
-    },
-    now(deps),
-  );
+  deps.store.recordUnregistered(row.id, row.idempotency_token, reason, now(deps));
   deps.lastLookup?.delete(row.id);
   return { action: 'unregistered', requeue: true, event: lifecycle(row, 'replace', reason) };
 }
@@ -446,8 +394,7 @@ async function finalize(
   const token = row.idempotency_token;
   const t = now(deps);
   if (row.status === 'terminated' || token === null) {
-    if (row.status !== 'terminated') deps.store.update(row.id, token, { status: 'terminated' }, t);
-    deps.store.remove(row.id);
+    deps.store.finalize(row, undefined, t);
     return {
       action: 'removed',
       event: lifecycle(row, 'terminated', 'no instance was launched; row removed'),
@@ -458,18 +405,13 @@ async function finalize(
       const verdict = await deps.terminationGate(row);
       if (!verdict.ok) {
         if (row.status_reason !== verdict.reason) {
-          deps.store.update(row.id, token, { status_reason: verdict.reason }, now(deps));
+          deps.store.noteReason(row.id, token, verdict.reason, now(deps));
         }
         return { action: 'waiting-for-data', requeueAfterMs: TERMINATION_GATE_RECHECK_MS };
       }
     }
     if (row.endpoint && deps.drain) await deps.drain(row, deps.signal);
-    deps.store.update(
-      row.id,
-      token,
-      { status: 'terminating', status_reason: 'drained; terminating' },
-      now(deps),
-    );
+    deps.store.markTerminating(row.id, token, 'drained; terminating', now(deps));
     return {
       action: 'draining',
       requeue: true,
@@ -497,17 +439,11 @@ async function finalize(
     }
   }
   if (pending > 0) {
-    deps.store.update(
-      row.id,
-      token,
-      { status_reason: `waiting for ${pending} instance(s) to terminate` },
-      now(deps),
-    );
+    deps.store.noteReason(row.id, token, `waiting for ${pending} instance(s) to terminate`, now(deps));
     return { action: 'terminating', requeueAfterMs: TERMINATING_RECHECK_MS };
   }
   const terminated = targets.size ? `terminated ${[...targets].join(', ')}` : 'no instance';
-  deps.store.update(row.id, token, { status: 'terminated', status_reason: terminated }, now(deps));
-  deps.store.remove(row.id);
+  deps.store.finalize(row, terminated, now(deps));
   return { action: 'removed', event: lifecycle(row, 'terminated', `${terminated}; row removed`) };
 }
 

@@ -6,9 +6,9 @@ import {
   type Random,
   systemClock,
 } from '../../engine/index.js';
+import { type NodeRow, NodeStore } from '../nodes/index.js';
 import type { CloudProvider } from '../provider.js';
 import { type BackoffOptions, fullJitterBackoff } from './backoff.js';
-import { type NodeRow, NodeStore } from './node-store.js';
 import { OrphanCollector } from './orphan-collector.js';
 import type { Orphan } from './orphans.js';
 import { CapacityCooloff } from './placement.js';

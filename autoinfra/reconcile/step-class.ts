@@ -1,5 +1,5 @@
 import { isInfrabaseError } from '../../engine/index.js';
-import type { NodeRow } from './node-store.js';
+import type { NodeRow } from '../nodes/index.js';
 
 /**
  * The step a reconcile took, in the few classes the `infrabase_reconcile_*` metrics use: `none` (row gone,

@@ -3,18 +3,16 @@ import { existsSync } from 'node:fs';
 import { type Clock, systemClock } from '../../engine/index.js';
 import {
   decideMeshSupport,
+  type MeshHeartbeatReply,
+  type MeshHeartbeatReport,
+  type MeshJoinReply,
+  type MeshJoinReport,
   type MeshSupportProbe,
   NodeKeyStore,
   probeMeshSupport,
   WireGuardDriver,
   type WireGuardPeer,
 } from '../../network/index.js';
-import type {
-  MeshHeartbeatReply,
-  MeshHeartbeatReport,
-  MeshJoinReply,
-  MeshJoinReport,
-} from '../nodes/index.js';
 
 /** A node's WireGuard interface name: `ib` + 12 hex of sha256(node id), unique per node on a machine. */
 export function nodeInterfaceName(nodeId: string): string {

@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { FastifyPluginAsync } from 'fastify';
+import type { ControlTokenCheck } from '../../autoinfra/index.js';
 import { evaluateWrite, InfrabaseError, type PlacementFiles } from '../../engine/index.js';
-import type { ControlTokenCheck } from '../nodes/index.js';
 import type { SqlPool } from '../sql-pool/index.js';
 import { AGENT_BODY_LIMIT, checkControlToken } from './shard-routes.js';
 

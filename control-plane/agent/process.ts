@@ -13,7 +13,7 @@ export interface AgentProcessOptions {
   heartbeatIntervalMs?: number;
   /**
    * The agent config file (YAML, `/etc/infrabase/agent.yaml` as the cloud bootstrap writes it): `dataDir`, and
-   * under `agent`: `nodeId`, `controlPlaneUrl`, `joinToken`, `heartbeatIntervalMs`, `port` (network's
+   * under `agent`: `nodeId`, `controlPlaneUrl`, `joinToken`, `heartbeatIntervalMs`, `port` (autoinfra's
    * `agentConfigDocument`).
    */
   config?: string;

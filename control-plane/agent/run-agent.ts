@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import Fastify from 'fastify';
 import type { Registry } from 'prom-client';
+import type { ControlTokenCheck } from '../../autoinfra/index.js';
 import { acquireAgentLock } from '../../autoinfra/providers/local/index.js';
 import {
   type Clock,
@@ -22,7 +23,7 @@ import {
   sqlMetrics,
 } from '../../metrics/index.js';
 import { mlExtension } from '../../ml/index.js';
-import type { ControlTokenCheck, HeartbeatReply, JoinReply } from '../nodes/index.js';
+import type { HeartbeatReply, JoinReply } from '../nodes/index.js';
 import { createErrorHandler } from '../server/index.js';
 import { SqlPool, type StatementTimeouts } from '../sql-pool/index.js';
 import { parseTrainingFaults, TRAINING_FAULTS_ENV } from '../training/index.js';

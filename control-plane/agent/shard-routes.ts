@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { type ControlTokenCheck, verifyControlToken } from '../../autoinfra/index.js';
 import { type Database, encodeValue, InfrabaseError } from '../../engine/index.js';
-import { type ControlTokenCheck, verifyControlToken } from '../nodes/index.js';
 import type { SqlPool } from '../sql-pool/index.js';
 
 /** Largest request body the shard and training endpoints accept, bytes (a batch of rows, or weights). */

@@ -1,6 +1,4 @@
-import { resolve } from 'node:path';
 import type { ShardCoordinator } from '../../engine/index.js';
-import { NodeTokens } from '../nodes/index.js';
 import type { ControlPlaneModule } from '../service.js';
 import { tableRoutes } from '../tables/index.js';
 import { AgentClient, type CoordinatorOptions, TrainingCoordinator } from '../training/index.js';
@@ -8,7 +6,7 @@ import { AgentClient, type CoordinatorOptions, TrainingCoordinator } from '../tr
 /**
  * Federated training and sharded tables: the coordinator service over `sys_training_jobs`, and the
  * `/v1/tables/:name/*` load routes and `POST /v1/sql/cluster`. The control plane reaches agents with each
- * node's control credential (see control-plane/nodes NodeTokens).
+ * node's control credential (the context's `nodeTokens`).
  */
 /** @param shards the data layer's shard reader, for cluster statements over distributed tables. */
 export function createTrainingModule(
@@ -21,7 +19,7 @@ export function createTrainingModule(
     routes: (ctx) => [
       tableRoutes({
         db: ctx.db,
-        agents: new AgentClient(NodeTokens.fromDataDir(resolve(ctx.config.dataDir))),
+        agents: new AgentClient(ctx.nodeTokens),
         clock: ctx.clock,
         shards,
         sqlTimeouts: {

@@ -1,23 +1,22 @@
 import { resolve } from 'node:path';
 import {
   attemptedActionClass,
+  bootData,
   type CloudProvider,
+  drainAgent,
   LocalProvider,
   meteredProvider,
+  NodeLifecycle,
   Reconciler,
   reconcileActionClass,
   reconcileErrorClass,
   type TerminationGate,
 } from '../../autoinfra/index.js';
 import { cloudMetrics, ingestMetrics, reconcileMetrics } from '../../metrics/index.js';
+import { MeshHubService } from '../../network/index.js';
 import { logNodeEvent } from '../lifecycle-log/index.js';
 import type { ControlPlaneContext, ControlPlaneModule, Service } from '../service.js';
-import { bootData } from './boot-data.js';
-import { drainAgent } from './drain.js';
 import { nodeHealthRoute } from './health-route.js';
-import { MeshHubService } from './mesh-hub.js';
-import { MeshMembership } from './mesh-membership.js';
-import { NodeTokens } from './node-tokens.js';
 import { nodeRoutes } from './routes.js';
 
 export interface NodesModuleOptions {
@@ -33,28 +32,6 @@ export interface NodesModuleOptions {
   readonly terminationGate?: TerminationGate;
 }
 
-const memberships = new WeakMap<ControlPlaneContext, MeshMembership>();
-
-/** The mesh membership of one control plane, shared by its join/heartbeat routes and its hub service. */
-function meshMembership(ctx: ControlPlaneContext): MeshMembership {
-  let m = memberships.get(ctx);
-  if (!m) {
-    const { mesh, reconciler } = ctx.config;
-    m = new MeshMembership({
-      db: ctx.db,
-      clock: ctx.clock,
-      mode: mesh.mode,
-      cidr: mesh.cidr,
-      topology: mesh.topology,
-      listenPort: mesh.listenPort,
-      keyLeadMs: 2 * reconciler.heartbeatIntervalMs,
-      keyGraceMs: 2 * reconciler.heartbeatIntervalMs,
-    });
-    memberships.set(ctx, m);
-  }
-  return m;
-}
-
 /** Runs the {@link Reconciler} over `sys_nodes` for the control plane's lifetime. */
 class ReconcilerService implements Service {
   readonly name = 'reconciler';
@@ -65,7 +42,7 @@ class ReconcilerService implements Service {
   async start(ctx: ControlPlaneContext): Promise<void> {
     const dataDir = resolve(ctx.config.dataDir);
     const clusterId = ctx.clusterId;
-    const tokens = NodeTokens.fromDataDir(dataDir, ctx.config.reconciler.nodeTokenTtlMs);
+    const tokens = ctx.nodeTokens;
     const providers = new Map<string, CloudProvider>();
     const local = ctx.config.providers.local;
     providers.set(
@@ -156,14 +133,15 @@ class ReconcilerService implements Service {
 export function createNodesModule(options: NodesModuleOptions = {}): ControlPlaneModule {
   return {
     name: 'nodes',
-    services: (ctx) => [new MeshHubService(meshMembership(ctx)), new ReconcilerService(options)],
+    services: (ctx) => [new MeshHubService(ctx.mesh), new ReconcilerService(options)],
     routes: (ctx) => [
       nodeRoutes({
         db: ctx.db,
-        tokens: NodeTokens.fromDataDir(resolve(ctx.config.dataDir), ctx.config.reconciler.nodeTokenTtlMs),
+        tokens: ctx.nodeTokens,
         clock: ctx.clock,
+        lifecycle: new NodeLifecycle(ctx.nodes, ctx.nodeTokens, ctx.clock),
         heartbeatIntervalMs: ctx.config.reconciler.heartbeatIntervalMs,
-        mesh: meshMembership(ctx),
+        mesh: ctx.mesh,
         ingest: ingestMetrics(ctx.registry),
         logger: ctx.logger,
       }),

@@ -1,4 +1,3 @@
-import { resolve } from 'node:path';
 import {
   DistributedStore,
   type PlacementTransport,
@@ -7,7 +6,6 @@ import {
   ShardCoordinator,
   type TerminationVerdict,
 } from '../../engine/index.js';
-import { NodeTokens } from '../nodes/index.js';
 import type { ControlPlaneContext, Service } from '../service.js';
 import { AgentClient } from '../training/index.js';
 import { HttpPlacementTransport } from './http-placement-transport.js';
@@ -35,9 +33,7 @@ export class DataLayer implements Service {
   constructor(private readonly options: DataLayerOptions = {}) {}
 
   start(ctx: ControlPlaneContext): void {
-    const agents = new AgentClient(
-      NodeTokens.fromDataDir(resolve(ctx.config.dataDir), ctx.config.reconciler.nodeTokenTtlMs),
-    );
+    const agents = new AgentClient(ctx.nodeTokens);
     const store = new DistributedStore(ctx.db, ctx.clock);
     const transport = new HttpPlacementTransport(ctx.db, agents);
     this.transport = transport;

@@ -1,5 +1,5 @@
+import type { NodeTokens } from '../../autoinfra/index.js';
 import { type Database, InfrabaseError, isErrorCode } from '../../engine/index.js';
-import type { NodeTokens } from '../nodes/index.js';
 
 /** A ready data node the control plane can call: its id, agent endpoint and current launch. */
 export interface DataNode {

@@ -1,8 +1,6 @@
-import { resolve } from 'node:path';
 import { type Change, classifyRead, type ShardCoordinator } from '../../engine/index.js';
 import { type TrainingMetrics, trainingMetrics } from '../../metrics/index.js';
 import type { RoundRecord } from '../../ml/index.js';
-import { NodeTokens } from '../nodes/index.js';
 import type { ControlPlaneContext, Service } from '../service.js';
 import { AgentClient, type ReplyRecorder } from './agent-client.js';
 import { runTrainingJob } from './run-job.js';
@@ -36,7 +34,7 @@ export class TrainingCoordinator implements Service {
 
   start(ctx: ControlPlaneContext): void {
     this.ctx = ctx;
-    this.agents = new AgentClient(NodeTokens.fromDataDir(resolve(ctx.config.dataDir)), this.options.recorder);
+    this.agents = new AgentClient(ctx.nodeTokens, this.options.recorder);
     this.metrics = trainingMetrics(ctx.registry); // declared once per registry, shared by every caller
     this.unsubscribe = ctx.feed.subscribe({
       tables: ['sys_training_jobs'],

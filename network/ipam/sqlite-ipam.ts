@@ -18,19 +18,33 @@ CREATE TABLE IF NOT EXISTS sys_mesh_ipam (
 export const meshIpamExtension: EngineExtension = { name: 'mesh-ipam', schema: MESH_IPAM_SCHEMA };
 
 /**
- * IPAM against the catalog: allocates `sys_nodes.mesh_ip` inside one short immediate transaction, so two
- * writers can never hand out the same address (and the unique index would reject it if they did).
+ * Where the IPAM records the address it chose: `sys_nodes.mesh_ip`, a column of a table another module owns
+ * (autoinfra's `NodeStore` implements this), called inside the IPAM's transaction on the same connection.
+ */
+export interface MeshAddressWriter {
+  /** Sets node `nodeId`'s `mesh_ip` to `address`. */
+  assignMeshAddress(nodeId: string, address: string): void;
+  /** Sets node `nodeId`'s `mesh_ip` to NULL; a no-op when it has none. */
+  releaseMeshAddress(nodeId: string): void;
+}
+
+/**
+ * IPAM against the catalog: chooses a node's `sys_nodes.mesh_ip` and has the table's owner record it inside one
+ * short immediate transaction, so two writers can never hand out the same address (and the unique index would
+ * reject it if they did). The cursor table `sys_mesh_ipam` is its own.
  */
 export class SqliteMeshIpam {
   readonly pool: MeshPool;
 
   /**
    * @param cidr the mesh CIDR (config `mesh.cidr`, default `10.88.0.0/16`).
+   * @param nodes records the chosen address in `sys_nodes` (on `db`).
    * @throws InfrabaseError `INVALID_ARGUMENT` for an invalid or too small CIDR.
    */
   constructor(
     private readonly db: Database,
     cidr: string,
+    private readonly nodes: MeshAddressWriter,
   ) {
     this.pool = meshPool(cidr);
     db.exec(MESH_IPAM_SCHEMA);
@@ -66,7 +80,7 @@ export class SqliteMeshIpam {
       const cursor =
         cursorRow && this.inPool(cursorRow.last_allocated) ? ipv4ToInt(cursorRow.last_allocated) : null;
       const address = intToIpv4(nextMeshAddress(this.pool, inUse, cursor));
-      this.db.prepare('UPDATE sys_nodes SET mesh_ip = ? WHERE id = ?').run(address, nodeId);
+      this.nodes.assignMeshAddress(nodeId, address);
       this.db
         .prepare(
           'INSERT INTO sys_mesh_ipam (cidr, last_allocated) VALUES (?, ?) ' +
@@ -88,7 +102,7 @@ export class SqliteMeshIpam {
    */
   release(nodeId: string): void {
     try {
-      this.db.prepare('UPDATE sys_nodes SET mesh_ip = NULL WHERE id = ? AND mesh_ip IS NOT NULL').run(nodeId);
+      this.nodes.releaseMeshAddress(nodeId);
     } catch (err) {
       throw fromSqliteError(err);
     }

@@ -14,7 +14,7 @@ import {
 } from '../../autoinfra/index.js';
 import { NODE_TOKEN_FILE } from '../../control-plane/agent/index.js';
 import { configSchema } from '../../control-plane/config/index.js';
-import { clusterIdOf } from '../../control-plane/index.js';
+import { clusterIdOf, createControlPlaneContext } from '../../control-plane/index.js';
 import { createNodesModule } from '../../control-plane/nodes/index.js';
 import { errorHandler } from '../../control-plane/server/index.js';
 import type { ControlPlaneContext, Service } from '../../control-plane/service.js';
@@ -59,7 +59,7 @@ beforeEach(() => {
     dataDir: tmp.dir,
     reconciler: { heartbeatIntervalMs: 200, heartbeatTimeoutMs: 3000, resyncIntervalMs: 500 },
   });
-  ctx = {
+  ctx = createControlPlaneContext({
     config,
     dbPath: path,
     db,
@@ -72,7 +72,7 @@ beforeEach(() => {
       const a = app.server.address();
       return `http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}`;
     },
-  };
+  });
 });
 
 afterEach(async () => {

@@ -9,7 +9,7 @@
 import { cpus, loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { NodeTokens } from '../../control-plane/nodes/index.js';
+import { NodeTokens } from '../../autoinfra/index.js';
 import { loadCsv } from '../../control-plane/tables/index.js';
 import {
   AgentClient,

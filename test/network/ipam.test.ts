@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { NodeStore } from '../../autoinfra/index.js';
 import { openDatabase } from '../../engine/index.js';
 import {
   intToIpv4,
@@ -136,7 +137,7 @@ describe('MeshAllocator', () => {
 describe('SqliteMeshIpam', () => {
   function setup(cidr = '10.88.0.0/29') {
     const db = openDatabase(':memory:', { migrate: true });
-    const ipam = new SqliteMeshIpam(db, cidr);
+    const ipam = new SqliteMeshIpam(db, cidr, new NodeStore(db));
     const add = (id: string) => db.prepare('INSERT INTO sys_nodes (id) VALUES (?)').run(id);
     const meshIp = (id: string) =>
       (db.prepare('SELECT mesh_ip FROM sys_nodes WHERE id = ?').get(id) as { mesh_ip: string | null })
@@ -163,7 +164,7 @@ describe('SqliteMeshIpam', () => {
     }
     ipam.release('a');
     expect(meshIp('a')).toBeNull();
-    const again = new SqliteMeshIpam(db, '10.88.0.0/29');
+    const again = new SqliteMeshIpam(db, '10.88.0.0/29', new NodeStore(db));
     add('d');
     expect(again.allocate('d')).toBe('10.88.0.5');
   });
@@ -181,7 +182,7 @@ describe('SqliteMeshIpam', () => {
     const { db, add, meshIp } = setup();
     add('a');
     db.prepare("UPDATE sys_nodes SET mesh_ip = '172.16.0.9' WHERE id = 'a'").run();
-    expect(new SqliteMeshIpam(db, '10.88.0.0/29').allocate('a')).toBe('10.88.0.2');
+    expect(new SqliteMeshIpam(db, '10.88.0.0/29', new NodeStore(db)).allocate('a')).toBe('10.88.0.2');
     expect(meshIp('a')).toBe('10.88.0.2');
   });
 });

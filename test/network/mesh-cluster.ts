@@ -11,8 +11,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { nodeInterfaceName } from '../../control-plane/agent/mesh.js';
 import { BIN_PATH } from '../../control-plane/index.js';
-import { hubInterfaceName } from '../../control-plane/nodes/index.js';
-import { type MeshTopology, WIREGUARD_SOCKET_DIR } from '../../network/index.js';
+import { hubInterfaceName, type MeshTopology, WIREGUARD_SOCKET_DIR } from '../../network/index.js';
 import { tempDir, waitFor } from '../support/tmp.js';
 import { createNetnsLab, type NetnsLab, netnsSkipReason } from './netns.js';
 

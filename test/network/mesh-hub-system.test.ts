@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nodeInterfaceName } from '../../control-plane/agent/mesh.js';
-import { hubInterfaceName } from '../../control-plane/nodes/index.js';
+import { hubInterfaceName } from '../../network/index.js';
 import { waitFor } from '../support/tmp.js';
 import {
   HUB_MESH_IP,

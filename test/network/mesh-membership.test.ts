@@ -1,8 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { NodeRow } from '../../autoinfra/index.js';
-import { HUB_ID, MeshMembership } from '../../control-plane/nodes/index.js';
+import { type NodeRow, NodeStore } from '../../autoinfra/index.js';
 import { type Database, openDatabase } from '../../engine/index.js';
-import { generateKeyPair, type MeshTopology, type WireGuardPeer } from '../../network/index.js';
+import {
+  generateKeyPair,
+  HUB_ID,
+  MeshMembership,
+  type MeshTopology,
+  type WireGuardPeer,
+} from '../../network/index.js';
 import { ManualClock } from '../fakes/index.js';
 import { codeOf } from '../support/errors.js';
 
@@ -31,6 +36,7 @@ function fixture(topology: MeshTopology = 'full', cidr = '10.88.0.0/24'): Fixtur
   const clock = new ManualClock();
   const mesh = new MeshMembership({
     db,
+    nodes: new NodeStore(db),
     clock,
     mode: 'on',
     cidr,

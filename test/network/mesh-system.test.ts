@@ -3,8 +3,12 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN_PATH } from '../../control-plane/index.js';
-import { hubInterfaceName } from '../../control-plane/nodes/index.js';
-import { NEXT_KEY_FILE, publicKeyFromPrivate, readPrivateKeyFile } from '../../network/index.js';
+import {
+  hubInterfaceName,
+  NEXT_KEY_FILE,
+  publicKeyFromPrivate,
+  readPrivateKeyFile,
+} from '../../network/index.js';
 import { waitFor } from '../support/tmp.js';
 import { HUB_MESH_IP, type MeshCluster, meshClusterSkipReason, startMeshCluster } from './mesh-cluster.js';
 

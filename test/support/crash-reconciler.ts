@@ -1,5 +1,5 @@
+import { type NodeRow, Reconciler } from '../../autoinfra/index.js';
 import type { CloudProvider } from '../../autoinfra/provider.js';
-import { type NodeRow, Reconciler } from '../../autoinfra/reconcile/index.js';
 import { openDatabase, type Random } from '../../engine/index.js';
 
 /**

@@ -1,6 +1,11 @@
 import type BetterSqlite3 from 'better-sqlite3';
-import { type Database, fromSqliteError, InfrabaseError, type QueryResult } from '../../../engine/index.js';
-import { VERSION } from '../../version.js';
+import {
+  type Database,
+  fromSqliteError,
+  InfrabaseError,
+  type QueryResult,
+  VERSION,
+} from '../../../engine/index.js';
 import { CatalogDatabase } from './catalog-db.js';
 
 /** The session a catalog statement runs for: its user and its run-time parameters (for `current_setting`). */

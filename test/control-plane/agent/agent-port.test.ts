@@ -3,8 +3,8 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { AGENT_CONFIG_PATH, renderCloudInit } from '../../../autoinfra/index.js';
 import { readBootConfig } from '../../../control-plane/agent/index.js';
-import { AGENT_CONFIG_PATH, renderCloudInit } from '../../../network/index.js';
 import { retireNodesAndClose, startTestControlPlane } from '../../support/control-plane.js';
 import { tempDir, waitFor } from '../../support/tmp.js';
 

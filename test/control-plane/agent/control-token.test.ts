@@ -1,11 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import { describe, expect, it } from 'vitest';
+import { CONTROL_TOKEN_TTL_MS, type ControlTokenCheck, NodeTokens } from '../../../autoinfra/index.js';
 import { checkControlToken } from '../../../control-plane/agent/shard-routes.js';
-import {
-  CONTROL_TOKEN_TTL_MS,
-  type ControlTokenCheck,
-  NodeTokens,
-} from '../../../control-plane/nodes/index.js';
 import { isInfrabaseError } from '../../../engine/index.js';
 
 const T0 = Date.UTC(2030, 0, 1);

@@ -2,15 +2,15 @@ import { existsSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { BootFormat, NodeRow } from '../../../autoinfra/index.js';
-import { NODE_TOKEN_FILE, runAgent } from '../../../control-plane/agent/index.js';
 import {
+  type BootFormat,
   bootData,
   DEFAULT_JOIN_TOKEN_TTL_MS,
-  type JoinReply,
+  type NodeRow,
   NodeTokens,
-  nodeRoutes,
-} from '../../../control-plane/nodes/index.js';
+} from '../../../autoinfra/index.js';
+import { NODE_TOKEN_FILE, runAgent } from '../../../control-plane/agent/index.js';
+import { type JoinReply, nodeRoutes } from '../../../control-plane/nodes/index.js';
 import { errorHandler } from '../../../control-plane/server/index.js';
 import { type Clock, type Database, isInfrabaseError, openDatabase } from '../../../engine/index.js';
 import { createRegistry, ingestMetrics } from '../../../metrics/index.js';

@@ -1,5 +1,4 @@
-import type { CloudProvider, NodeRow } from '../../../../autoinfra/index.js';
-import { bootData, NodeTokens } from '../../../../control-plane/nodes/index.js';
+import { bootData, type CloudProvider, type NodeRow, NodeTokens } from '../../../../autoinfra/index.js';
 
 /**
  * The control plane's real boot data for `provider` (cloud-init for EC2, the startup script for GCE), with join

@@ -1,14 +1,14 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { EC2_USER_DATA_MAX_BYTES } from '../../autoinfra/providers/aws/index.js';
 import {
   AGENT_CONFIG_PATH,
   renderCloudInit,
   renderGceStartupScript,
   shellQuote,
   validateAgentBootstrap,
-} from '../../network/index.js';
+} from '../../autoinfra/index.js';
+import { EC2_USER_DATA_MAX_BYTES } from '../../autoinfra/providers/aws/index.js';
 
 const spec = {
   controlPlaneUrl: 'https://203.0.113.10:7420',

@@ -1,20 +1,13 @@
-import type { NodeRow } from '../../autoinfra/index.js';
 import { type Clock, type Database, InfrabaseError } from '../../engine/index.js';
+import { cidrContains, ipv4ToInt, type MeshAddressWriter, parseCidr, SqliteMeshIpam } from '../ipam/index.js';
+import { completeRotation, isWireGuardKey, nextKeyChangeAt, scheduleActivation } from '../keys/index.js';
 import {
-  cidrContains,
-  completeRotation,
-  ipv4ToInt,
-  isWireGuardKey,
   type MeshMember,
   type MeshMode,
   type MeshTopology,
-  nextKeyChangeAt,
-  parseCidr,
   planPeers,
-  SqliteMeshIpam,
-  scheduleActivation,
   type WireGuardPeer,
-} from '../../network/index.js';
+} from '../wireguard/index.js';
 import type {
   MeshHeartbeatReply,
   MeshHeartbeatReport,
@@ -25,8 +18,25 @@ import type {
 /** The control plane's id in peer planning. */
 export const HUB_ID = 'control-plane';
 
+/**
+ * The writes mesh membership makes to `sys_nodes` (address, key and WireGuard endpoint columns), done by the
+ * table's owner: autoinfra's `NodeStore` implements this port, the control plane passes it in.
+ */
+export interface MeshNodeWriter extends MeshAddressWriter {
+  /** A mesh join: the node's public key (unless a rotation is staged) and WireGuard endpoint (kept when null). */
+  recordMeshJoin(nodeId: string, publicKey: string, wgEndpoint: string | null): void;
+  /** Stages the node's next public key; unschedules any earlier switch. */
+  stageMeshKey(nodeId: string, nextPublicKey: string): void;
+  /** Schedules the node's switch to its staged key at `at`, ms since the epoch. */
+  scheduleMeshKeySwitch(nodeId: string, at: number): void;
+  /** Completes the node's rotation: `publicKey` becomes its key, nothing staged. */
+  completeMeshKeyRotation(nodeId: string, publicKey: string): void;
+}
+
 export interface MeshMembershipOptions {
+  /** Read for members and peers; written only through `nodes`. */
   readonly db: Database;
+  readonly nodes: MeshNodeWriter;
   readonly clock: Clock;
   /** Config `mesh.*`. */
   readonly mode: MeshMode;
@@ -57,6 +67,11 @@ interface MeshRow {
   wg_key_activate_at: number | null;
 }
 
+/** The node a join or heartbeat is for (a `sys_nodes` row; only its id is read). */
+export interface MeshNode {
+  readonly id: string;
+}
+
 const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
 
 /**
@@ -78,7 +93,7 @@ export class MeshMembership {
   private readonly q;
 
   constructor(private readonly options: MeshMembershipOptions) {
-    this.ipam = new SqliteMeshIpam(options.db, options.cidr);
+    this.ipam = new SqliteMeshIpam(options.db, options.cidr, options.nodes);
     this.prefix = parseCidr(options.cidr).prefix;
     const db = options.db;
     this.q = {
@@ -95,19 +110,6 @@ export class MeshMembership {
       ),
       terminated: db.prepare<[], { id: string }>(
         `SELECT id FROM sys_nodes WHERE mesh_ip IS NOT NULL AND status = 'terminated'`,
-      ),
-      recordJoin: db.prepare(
-        `UPDATE sys_nodes SET wg_endpoint = coalesce(@wgEndpoint, wg_endpoint),
-           wg_public_key = CASE WHEN wg_next_public_key IS NULL OR wg_public_key IS NULL THEN @key ELSE wg_public_key END
-         WHERE id = @id`,
-      ),
-      stage: db.prepare(
-        'UPDATE sys_nodes SET wg_next_public_key = @next, wg_key_activate_at = NULL WHERE id = @id',
-      ),
-      schedule: db.prepare('UPDATE sys_nodes SET wg_key_activate_at = @at WHERE id = @id'),
-      complete: db.prepare(
-        `UPDATE sys_nodes SET wg_public_key = @key, wg_next_public_key = NULL, wg_key_activate_at = NULL
-         WHERE id = @id`,
       ),
       rotation: db.prepare<
         [string],
@@ -138,7 +140,7 @@ export class MeshMembership {
    * @throws InfrabaseError `INVALID_ARGUMENT` for a malformed report; `INSUFFICIENT_CAPACITY` when the CIDR is
    *   exhausted.
    */
-  join(row: NodeRow, report: unknown, remoteAddress: string): MeshJoinReply {
+  join(row: MeshNode, report: unknown, remoteAddress: string): MeshJoinReply {
     const r = parseJoinReport(report);
     const off = (reason: string): MeshJoinReply => ({ mode: 'off', reason });
     if (!this.hub) return off(this.hubReason);
@@ -152,7 +154,7 @@ export class MeshMembership {
     const wgEndpoint = overMesh
       ? null
       : `${host.includes(':') ? `[${host}]` : host}:${this.options.listenPort}`;
-    this.q.recordJoin.run({ id: row.id, key: r.publicKey, wgEndpoint });
+    this.options.nodes.recordMeshJoin(row.id, r.publicKey, wgEndpoint);
     return {
       mode: this.options.mode,
       reason: 'mesh on',
@@ -170,13 +172,13 @@ export class MeshMembership {
    * node's current peer list; null when the mesh is off or the node has no mesh address.
    * @throws InfrabaseError `INVALID_ARGUMENT` for a malformed report.
    */
-  heartbeat(row: NodeRow, report: unknown): MeshHeartbeatReply | null {
+  heartbeat(row: MeshNode, report: unknown): MeshHeartbeatReply | null {
     if (report === undefined || report === null || !this.hub) return null;
     const r = parseHeartbeatReport(report);
     this.acks.set(row.id, new Set(r.peerKeys ?? []));
     const current = this.q.rotation.get(row.id);
     if (current && r.nextPublicKey && r.nextPublicKey !== current.wg_next_public_key) {
-      if (r.nextPublicKey !== current.wg_public_key) this.q.stage.run({ id: row.id, next: r.nextPublicKey });
+      if (r.nextPublicKey !== current.wg_public_key) this.options.nodes.stageMeshKey(row.id, r.nextPublicKey);
     }
     const now = this.options.clock.now();
     const members = this.members();
@@ -218,9 +220,9 @@ export class MeshMembership {
           : [HUB_ID];
       const acknowledged = new Set(peerIds.filter((id) => this.acks.get(id)?.has(m.nextPublicKey!)));
       const at = scheduleActivation(m, peerIds, acknowledged, now, this.options.keyLeadMs);
-      if (at !== null) this.q.schedule.run({ id: m.id, at });
+      if (at !== null) this.options.nodes.scheduleMeshKeySwitch(m.id, at);
       const done = completeRotation(m, now, this.options.keyGraceMs);
-      if (done !== m) this.q.complete.run({ id: m.id, key: done.publicKey });
+      if (done !== m) this.options.nodes.completeMeshKeyRotation(m.id, done.publicKey);
     }
     return released;
   }

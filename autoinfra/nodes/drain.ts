@@ -1,4 +1,4 @@
-import type { NodeRow } from '../../autoinfra/index.js';
+import type { NodeRow } from './node-row.js';
 import type { NodeTokens } from './node-tokens.js';
 
 /**

@@ -1,15 +1,43 @@
 import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { Logger } from 'pino';
+import type { ChangeFeed, Clock } from '../../engine/index.js';
+import { NodeKeyStore, nextKeyChangeAt } from '../keys/index.js';
 import {
   detectMeshSupport,
-  NodeKeyStore,
-  nextKeyChangeAt,
+  type MeshMode,
+  type MeshTopology,
   WireGuardDriver,
   type WireGuardPeer,
-} from '../../network/index.js';
-import type { ControlPlaneContext, Service } from '../service.js';
+} from '../wireguard/index.js';
 import { HUB_ID, type MeshMembership } from './mesh-membership.js';
+
+/** What the hub reads of the control plane it runs in (a subset of its context). */
+export interface MeshHubContext {
+  readonly config: {
+    /** Config `mesh.*`. */
+    readonly mesh: {
+      readonly mode: MeshMode;
+      readonly cidr: string;
+      readonly topology: MeshTopology;
+      readonly listenPort: number;
+    };
+    /** The API's listen host. */
+    readonly host: string;
+    /** The control plane's URL as seen from nodes, when configured. */
+    readonly advertiseUrl?: string;
+    readonly dataDir: string;
+    /** ms. */
+    readonly reconciler: { readonly heartbeatIntervalMs: number };
+  };
+  readonly clusterId: string;
+  readonly feed: ChangeFeed;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  /** The control plane's own base URL once it listens. */
+  readonly url: () => string;
+}
 
 /** The hub's WireGuard interface name: `ibh` + 11 hex of sha256(cluster id), unique per cluster on a machine. */
 export function hubInterfaceName(clusterId: string): string {
@@ -27,7 +55,7 @@ const WILDCARD_OR_LOOPBACK = /^(0\.0\.0\.0|::|\[::\]|127\.\d+\.\d+\.\d+|localhos
  * key switch), also releasing the addresses of terminated nodes and driving key rotations. Otherwise it logs the one-line reason and joins answer
  * `mode: 'off'` (nodes keep their direct addresses, as `infrabase up` without root always did).
  */
-export class MeshHubService implements Service {
+export class MeshHubService {
   readonly name = 'mesh';
   private driver?: WireGuardDriver;
   private timer?: NodeJS.Timeout;
@@ -40,7 +68,7 @@ export class MeshHubService implements Service {
 
   constructor(private readonly membership: MeshMembership) {}
 
-  async start(ctx: ControlPlaneContext): Promise<void> {
+  async start(ctx: MeshHubContext): Promise<void> {
     const { mesh, host } = ctx.config;
     const log = ctx.logger.child({ component: 'mesh' });
     const support = await detectMeshSupport(mesh.mode);
@@ -99,7 +127,7 @@ export class MeshHubService implements Service {
     this.driver = undefined;
   }
 
-  private async sync(ctx: ControlPlaneContext): Promise<void> {
+  private async sync(ctx: MeshHubContext): Promise<void> {
     const released = this.membership.tick();
     if (released.length > 0) ctx.logger.info({ nodes: released }, 'mesh addresses released');
     const peers = this.membership.peersFor(HUB_ID);

@@ -1,7 +1,7 @@
-import type { BootFormat, NodeRow } from '../../autoinfra/index.js';
-import { InfrabaseError } from '../../engine/index.js';
-import { renderCloudInit, renderGceStartupScript } from '../../network/index.js';
-import { VERSION } from '../version.js';
+import { InfrabaseError, VERSION } from '../../engine/index.js';
+import { renderCloudInit, renderGceStartupScript } from '../bootstrap/index.js';
+import type { BootFormat } from '../provider.js';
+import type { NodeRow } from './node-row.js';
 import type { NodeTokens } from './node-tokens.js';
 
 /** The agent a cloud node installs: this build's version, so that agents and control plane match. */

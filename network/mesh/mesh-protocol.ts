@@ -1,4 +1,4 @@
-import type { MeshMode, MeshTopology, WireGuardPeer } from '../../network/index.js';
+import type { MeshMode, MeshTopology, WireGuardPeer } from '../wireguard/index.js';
 
 /** What an agent says about its WireGuard side in `POST /v1/nodes/join` (field `mesh` of the body). */
 export interface MeshJoinReport {
