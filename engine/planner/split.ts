@@ -3,6 +3,7 @@
  * that take several statements in one line or paste: a `;` inside a string, a comment or a trigger body never
  * splits, because the parser, not a scan of the text, says where each statement ends.
  */
+import { FormattedSyntaxError } from 'sql-parser-cst';
 import { PeggySyntaxError, parse } from 'sql-parser-cst/lib/parser.js';
 import type { AstNode } from './ast.js';
 
@@ -77,7 +78,7 @@ function tryParse(text: string): Parsed {
       error: {
         offset,
         atEnd: err.found === null,
-        message: `${err.message} (line ${line}, column ${column})`,
+        message: `${new FormattedSyntaxError(err, text).message.split('\n')[0]} (line ${line}, column ${column})`,
       },
     };
   }
