@@ -18,10 +18,11 @@ export interface TableEntry {
  */
 export async function listTables(client: ApiClient): Promise<TableEntry[]> {
   const res = await client.sql(
-    `SELECT name, type, CASE WHEN name GLOB 'sys_*' THEN 'system' ELSE 'user' END AS kind
-       FROM sqlite_schema WHERE type IN ('table', 'view') AND name NOT GLOB 'sqlite_*'
-     UNION ALL
-     SELECT name, 'table', kind FROM sys_distributed_tables WHERE status = 'active'
+    `SELECT name, type, kind FROM (
+       SELECT name, type, CASE WHEN name GLOB 'sys_*' THEN 'system' ELSE 'user' END AS kind
+         FROM sqlite_schema WHERE type IN ('table', 'view') AND name NOT GLOB 'sqlite_*'
+       UNION ALL
+       SELECT name, 'table', kind FROM sys_distributed_tables WHERE status = 'active')
      ORDER BY kind = 'system', kind, name`,
   );
   return (res.rows as [string, string, string][]).map(([name, type, kind]) => ({ name, type, kind }));

@@ -40,7 +40,7 @@ export function registerSql(program: Command): void {
       await runOne(client, sql, flags, params);
       return;
     }
-    await prompt(client, flags);
+    await interactiveSql(client, flags);
   });
 }
 
@@ -106,9 +106,16 @@ const HELP = `statements end with ';' (several per line are fine); meta-commands
  * error run; the rest of the input, once it ends with `;`, is sent as is and the control plane's error is
  * shown. `\dt`, `\d NAME`, `\?` and `\q` are meta-commands. Errors are printed and the prompt goes on.
  */
-async function prompt(client: ApiClient, flags: SqlFlags): Promise<void> {
-  const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: process.stdin.isTTY });
-  if (!flags.json) {
+async function interactiveSql(client: ApiClient, flags: SqlFlags): Promise<void> {
+  // Prompts and the banner only at a terminal: piped input (a script) gets only the answers, as with psql.
+  const interactive = process.stdin.isTTY === true;
+  const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: interactive });
+  const prompt = (text: string) => {
+    if (!interactive) return;
+    rl.setPrompt(text);
+    rl.prompt();
+  };
+  if (interactive && !flags.json) {
     process.stdout.write(
       `connected to ${client.baseUrl}; end statements with ';', \\? for help, \\q to quit\n`,
     );
@@ -123,8 +130,7 @@ async function prompt(client: ApiClient, flags: SqlFlags): Promise<void> {
     }
   };
   let buffer = '';
-  rl.setPrompt('infrabase> ');
-  rl.prompt();
+  prompt('infrabase> ');
   for await (const line of rl) {
     if (buffer.trim() === '' && line.trim().startsWith('\\')) {
       if (line.trim() === '\\q') break;
@@ -143,8 +149,7 @@ async function prompt(client: ApiClient, flags: SqlFlags): Promise<void> {
         await attempt(() => runOne(client, rest, flags));
       }
     }
-    rl.setPrompt(buffer ? '       -> ' : 'infrabase> ');
-    rl.prompt();
+    prompt(buffer ? '       -> ' : 'infrabase> ');
   }
   rl.close();
 }
