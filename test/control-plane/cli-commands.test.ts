@@ -187,7 +187,8 @@ describe('the sql prompt', () => {
     expect(res.stdout).toMatch(/│ education +│ TEXT +│/);
     expect(res.stdout).toContain('Shard key: education\nShards: 8\nReplication factor: 2\n');
     expect(res.stdout).toContain("error: no table or view named 'nope'; \\dt lists them");
-    const json = await cli(['sql', '--json'], '\\d sys_models\n');
+    const json = await cli(['sql', '--json'], '\\d sys_models\n\\d nope\n');
+    expect(JSON.parse(json.stderr).error.code).toBe('NOT_FOUND');
     const described = JSON.parse(json.stdout);
     expect(described.kind).toBe('system table');
     expect(described.columns.map((c: { name: string }) => c.name)).toContain('feature_names');

@@ -50,3 +50,10 @@ describe('markedForTermination', () => {
     expect(db.inTransaction).toBe(false);
   });
 });
+
+describe('writes that cannot run in a transaction', () => {
+  it('runs VACUUM as it comes', () => {
+    expect(run('VACUUM')).toEqual({ columns: [], rows: [], changes: 0 });
+    expect(db.inTransaction).toBe(false);
+  });
+});

@@ -125,7 +125,7 @@ async function interactiveSql(client: ApiClient, flags: SqlFlags): Promise<void>
       await fn();
     } catch (err) {
       const failure = toFailure(err);
-      if (flags.json) printJson(failure?.body);
+      if (flags.json) process.stderr.write(`${JSON.stringify(failure?.body)}\n`);
       else process.stdout.write(`error: ${failure?.body.error.message}\n`);
     }
   };

@@ -121,7 +121,7 @@ export function formatStatus(s: ClusterStatus): string {
         s.tables.map((t) => [
           t.name,
           t.kind,
-          t.shard_key ?? '_row',
+          t.kind === 'reference' ? '-' : (t.shard_key ?? '_row'),
           t.shard_count,
           t.replication_factor ?? 'all',
           t.available,
