@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { BIN_PATH, type ControlPlane } from '../../control-plane/index.js';
 import { runCli } from '../support/cli.js';
 import { call, startTestControlPlane } from '../support/control-plane.js';
@@ -7,6 +7,9 @@ import { EXAMPLES } from '../support/data.js';
 
 const VERSION = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
 const IRIS_MODEL = `${EXAMPLES}/models/sklearn_logreg_iris.onnx`;
+
+// Each test runs several CLI processes (a Node start each, seconds apiece on a shared machine).
+vi.setConfig({ testTimeout: 240_000 });
 
 let cp: ControlPlane;
 let close: () => Promise<void>;
