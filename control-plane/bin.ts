@@ -1,13 +1,7 @@
 #!/usr/bin/env node
-import { isInfrabaseError } from '../engine/index.js';
-import { buildProgram } from './cli/index.js';
+import { buildProgram, reportFailure, wantsJson } from './cli/index.js';
 
-buildProgram()
-  .parseAsync(process.argv)
-  .catch((err: unknown) => {
-    const message = isInfrabaseError(err)
-      ? `${err.code}: ${err.message}`
-      : ((err as Error)?.message ?? String(err));
-    process.stderr.write(`infrabase: ${message}\n`);
-    process.exit(1);
-  });
+const program = buildProgram();
+program.parseAsync(process.argv).catch((err: unknown) => {
+  process.exit(reportFailure(err, wantsJson(program, process.argv.slice(2))));
+});

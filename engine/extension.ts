@@ -23,6 +23,11 @@ export interface QueryResult {
   /** Rows inserted, updated or deleted (0 for a read). */
   changes: number;
   /**
+   * Nodes whose `desired_state` the statement set to `terminated` (a DELETE on `sys_nodes`, through its
+   * finalizer); absent when none.
+   */
+  markedForTermination?: number;
+  /**
    * Each column's declared type as SQLite reports it (`CREATE TABLE` text, null for an expression); present
    * only when asked for (the Postgres protocol derives type OIDs from it).
    */

@@ -2,6 +2,7 @@ import type { Database, Statement } from 'better-sqlite3';
 import { fromSqliteError, InfrabaseError } from './errors.js';
 import type { EngineExtension, QueryRequest, QueryResult } from './extension.js';
 import type { ConnectionGuard } from './native/guard.js';
+import { runCountingTerminations } from './terminations.js';
 
 export interface ExecuteOptions {
   /** Reject statements that write (`PERMISSION_DENIED`), and run with `PRAGMA query_only` as a second guard. */
@@ -12,6 +13,11 @@ export interface ExecuteOptions {
    * (`read` when readOnly, else `admin`) and runs in the guard's run mode, so it cannot change the connection.
    */
   guard?: ConnectionGuard;
+  /**
+   * Count the nodes a write marks for termination (`QueryResult.markedForTermination`): the write then runs in
+   * an IMMEDIATE transaction with a read of `sys_nodes` before and after it. Only on the catalog database.
+   */
+  countTerminations?: boolean;
   /** Told whether SQLite judged the statement read-only (`Statement.readonly`), once it is prepared. */
   onPrepared?: (readonly: boolean) => void;
 }
@@ -67,7 +73,9 @@ export function executeStatement(
     : run;
   const guard = options.guard;
   const guarded = guard ? () => guard.run(chain) : chain;
-  if (!options.readOnly) return guarded();
+  if (!options.readOnly) {
+    return options.countTerminations && !stmt.readonly ? runCountingTerminations(db, guarded) : guarded();
+  }
   db.pragma('query_only = ON');
   try {
     return guarded();

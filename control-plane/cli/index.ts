@@ -1,1 +1,2 @@
-export { buildProgram } from './program.js';
+export { EXIT, reportFailure } from './output.js';
+export { buildProgram, wantsJson } from './program.js';

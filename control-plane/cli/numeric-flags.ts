@@ -2,7 +2,7 @@ import { InvalidArgumentError } from 'commander';
 
 /**
  * Commander argument parsers for numeric flags: a bad value stops the command before any request, with
- * commander's "option '--rounds <n>' argument 'abc' is invalid." followed by what is accepted (exit code 1).
+ * commander's "option '--rounds <n>' argument 'abc' is invalid." followed by what is accepted (exit code 2, or the JSON error with `--json`).
  */
 
 /** An integer in [min, max] (max default: the largest safe integer). */

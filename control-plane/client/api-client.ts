@@ -38,9 +38,7 @@ export class ApiClient {
       throw new InfrabaseError(
         'UNAVAILABLE',
         `cannot reach the control plane at ${this.baseUrl}: ${causeOf(err)}`,
-        {
-          cause: err,
-        },
+        { cause: err, details: { reachable: false } },
       );
     }
     const text = await res.text();

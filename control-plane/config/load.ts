@@ -4,6 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import { InfrabaseError } from '../../engine/index.js';
 import { MAX_TENSOR_BYTES_ENV, WORKER_MEMORY_ENV } from '../../ml/index.js';
 import { type Config, type ConfigInput, configSchema } from './schema.js';
+import { unknownKeysMessage } from './strict.js';
 
 /** Environment variables read by {@link loadConfig}, and the config path each one sets. */
 export const ENV_VARS: Readonly<Record<string, { path: string[]; type: 'string' | 'number' }>> = {
@@ -24,6 +25,26 @@ export const ENV_VARS: Readonly<Record<string, { path: string[]; type: 'string' 
   INFRABASE_MESH_MODE: { path: ['mesh', 'mode'], type: 'string' },
 };
 
+/**
+ * `INFRABASE_*` variables that are not configuration settings, read where they apply: the CLI's connection
+ * (`INFRABASE_URL`, `INFRABASE_TOKEN`), the config file (`INFRABASE_CONFIG`), the agent's boot data, PREDICT's
+ * native switch, and switches of tests and benchmarks (`INFRABASE_TEST_*`, `INFRABASE_BENCH_*`, kill counts).
+ * Any other `INFRABASE_*` variable is refused by {@link loadConfig} as an unknown setting.
+ */
+export const OTHER_ENV_VARS: readonly string[] = [
+  'INFRABASE_URL',
+  'INFRABASE_TOKEN',
+  'INFRABASE_CONFIG',
+  'INFRABASE_JOIN_TOKEN',
+  'INFRABASE_AGENT_CONFIG',
+  'INFRABASE_PREDICT_NATIVE',
+  'INFRABASE_SHARED_DATA',
+  'INFRABASE_CRASH_KILLS',
+  'INFRABASE_CLOUD_CRASH_KILLS',
+  'INFRABASE_CHAOS_KILLS',
+];
+const OTHER_ENV_PREFIXES = ['INFRABASE_TEST_', 'INFRABASE_BENCH_'];
+
 export interface ConfigSources {
   /** A JSON or YAML file (`--config`, or `INFRABASE_CONFIG`). */
   file?: string;
@@ -37,6 +58,9 @@ export interface ConfigSources {
  * `dataDir` is made absolute. `predict.maxTensorBytes` and `predict.workerMemoryBytes` are exported to this
  * process's environment (`INFRABASE_MODEL_MAX_TENSOR_BYTES`, `INFRABASE_SQL_WORKER_MEMORY_BYTES`), where the
  * ml module and the processes started from here (SQL workers, local agents) read them.
+ * Strict: a key the schema does not know (in the file or the flags) and an `INFRABASE_*` variable that is neither
+ * in {@link ENV_VARS} nor {@link OTHER_ENV_VARS} are errors naming the key, the nearest accepted one and all
+ * accepted ones.
  * @throws InfrabaseError `INVALID_ARGUMENT` listing every invalid setting with its path and what is accepted.
  */
 export function loadConfig(sources: ConfigSources = {}): Config {
@@ -83,6 +107,19 @@ function readConfigFile(path: string): Record<string, unknown> {
 }
 
 function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const unknown = Object.keys(env).filter(
+    (name) =>
+      name.startsWith('INFRABASE_') &&
+      !(name in ENV_VARS) &&
+      !OTHER_ENV_VARS.includes(name) &&
+      !OTHER_ENV_PREFIXES.some((p) => name.startsWith(p)),
+  );
+  if (unknown.length > 0) {
+    throw new InfrabaseError(
+      'INVALID_ARGUMENT',
+      `invalid configuration:\n  environment: ${unknownKeysMessage(unknown, [...Object.keys(ENV_VARS), ...OTHER_ENV_VARS])}`,
+    );
+  }
   const out: Record<string, unknown> = {};
   for (const [name, { path, type }] of Object.entries(ENV_VARS)) {
     const raw = env[name];

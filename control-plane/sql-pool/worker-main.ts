@@ -68,7 +68,7 @@ process.on('message', (req: WorkerRequest) => {
         : executeStatement(
             db,
             { sql: req.sql, params: req.params },
-            { readOnly: req.readOnly, extensions, guard, onPrepared },
+            { readOnly: req.readOnly, extensions, guard, onPrepared, countTerminations: true },
           );
     if (req.catalog) kind = 'read';
     // Declared types of a reader's columns; prepared after it ran (a DDL statement would not prepare again).

@@ -7,3 +7,4 @@ export { statementSyntaxKind } from './parse.js';
 export type { DistributedPlan, DistributedPlannerOptions } from './planner.js';
 export { DistributedPlanner, readsDistributedTable } from './planner.js';
 export { SUPPORTED_SHAPES } from './refuse.js';
+export { type SplitStatements, splitStatements } from './split.js';

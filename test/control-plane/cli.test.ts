@@ -142,7 +142,7 @@ describe('numeric flags are checked before any request', () => {
     const res = await runCli([...args, ...(args[0] === 'up' ? [] : ['--url', 'http://127.0.0.1:9'])], {
       cwd: tmp.dir,
     });
-    expect(res.code).toBe(1);
+    expect(res.code).toBe(2); // usage
     expect(res.stderr).toContain(message);
     expect(res.stderr).not.toContain('cannot reach');
   });

@@ -70,3 +70,36 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ file, env: {} })).toThrow(/must hold an object/);
   });
 });
+
+describe('strict configuration', () => {
+  it('refuses an unknown key in the file, naming it, the nearest accepted key and all of them', () => {
+    const file = join(tmp.dir, 'c.yaml');
+    writeFileSync(file, 'prot: 8000\nproviders:\n  aws:\n    regin: eu-west-1\n');
+    let message = '';
+    try {
+      loadConfig({ file, env: {} });
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toContain(
+      "(root): unknown key 'prot' (did you mean 'port'?); accepted keys: dataDir, host,",
+    );
+    expect(message).toContain(
+      "providers.aws: unknown key 'regin' (did you mean 'region'?); accepted keys: enabled, region, endpoint,",
+    );
+  });
+
+  it('names no nearest key when none is close', () => {
+    expect(() => loadConfig({ env: {}, flags: { sql: { zzzzzz: 1 } } as never })).toThrow(
+      /sql: unknown key 'zzzzzz'; accepted keys: workers, timeoutMs, maxTimeoutMs/,
+    );
+  });
+
+  it('refuses an unknown INFRABASE_ variable, naming the nearest one', () => {
+    expect(() => loadConfig({ env: { INFRABASE_PORTT: '1' } })).toThrow(
+      /environment: unknown key 'INFRABASE_PORTT' \(did you mean 'INFRABASE_PORT'\?\); accepted keys: INFRABASE_DATA_DIR,/,
+    );
+    // Variables of the CLI, the agent and tests are not settings, and are let through.
+    expect(loadConfig({ env: { INFRABASE_TOKEN: 't', INFRABASE_TEST_X: '1' } }).port).toBe(7420);
+  });
+});

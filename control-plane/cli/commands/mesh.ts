@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { NodeKeyStore } from '../../../network/index.js';
+import { jsonOption, type OutputFlags, printResult } from '../output.js';
 
 /**
  * `infrabase mesh rotate-key --data-dir DIR`, run on a node: stages the node's next WireGuard key
@@ -10,20 +11,24 @@ import { NodeKeyStore } from '../../../network/index.js';
  */
 export function registerMesh(program: Command): void {
   const mesh = program.command('mesh').description('the WireGuard mesh of this node');
-  mesh
-    .command('rotate-key')
-    .description(
-      "rotate this node's WireGuard key without cutting traffic (stage, then switch everywhere at once)",
-    )
-    .requiredOption('--data-dir <dir>', "the node's data dir (holds wireguard.key)")
-    .action((opts: { dataDir: string }) => {
-      const store = new NodeKeyStore(opts.dataDir);
-      const current = store.current().publicKey;
-      const already = store.stagedPublicKey();
-      const next = store.stageNext();
-      process.stdout.write(
+  jsonOption(
+    mesh
+      .command('rotate-key')
+      .description(
+        "rotate this node's WireGuard key without cutting traffic (stage, then switch everywhere at once)",
+      )
+      .requiredOption('--data-dir <dir>', "the node's data dir (holds wireguard.key)"),
+  ).action((opts: OutputFlags & { dataDir: string }) => {
+    const store = new NodeKeyStore(opts.dataDir);
+    const current = store.current().publicKey;
+    const already = store.stagedPublicKey();
+    const next = store.stageNext();
+    printResult(
+      opts,
+      () => ({ current, next, alreadyStaged: Boolean(already) }),
+      () =>
         `${already ? 'rotation already staged' : 'staged next key'}: ${current} -> ${next}\n` +
-          'the agent advertises it with its next heartbeat; every side switches once all peers applied it\n',
-      );
-    });
+        'the agent advertises it with its next heartbeat; every side switches once all peers applied it',
+    );
+  });
 }

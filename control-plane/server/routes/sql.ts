@@ -105,6 +105,7 @@ export function sqlRoutes(
           columns: result.columns,
           rows: result.rows.map((row) => row.map(encodeValue)),
           changes: result.changes,
+          ...(result.markedForTermination ? { markedForTermination: result.markedForTermination } : {}),
         };
       },
     );
