@@ -222,6 +222,11 @@ async function launch(deps: ReconcileDeps, provider: CloudProvider, row: NodeRow
   return recordInstance(deps, row, token, instance);
 }
 
+/** The `status_reason` of a booting row: the instance's state as the provider last reported it. */
+function bootingReason(instance: Instance): string {
+  return `instance ${instance.id} ${instance.state}; waiting for the first heartbeat`;
+}
+
 function recordInstance(
   deps: ReconcileDeps,
   row: NodeRow,
@@ -239,7 +244,7 @@ function recordInstance(
       private_ip: instance.privateIp ?? row.private_ip,
       public_ip: instance.publicIp ?? null,
       status,
-      status_reason: `instance ${instance.id} ${instance.state}${fresh ? '' : '; waiting for the first heartbeat'}`,
+      status_reason: fresh ? `instance ${instance.id} ${instance.state}` : bootingReason(instance),
     },
     t,
   );
@@ -321,13 +326,13 @@ async function observe(deps: ReconcileDeps, provider: CloudProvider, row: NodeRo
   if (last === null && deps.registrationTimeoutMs !== undefined && t - since >= deps.registrationTimeoutMs) {
     return replaceUnregistered(deps, provider, row, t - since);
   }
+  const reason = bootingReason(instance);
   if (row.status !== 'booting') {
-    deps.store.update(
-      row.id,
-      token,
-      { status: 'booting', status_reason: `instance ${instance.id} ${instance.state}` },
-      t,
-    );
+    deps.store.update(row.id, token, { status: 'booting', status_reason: reason }, t);
+  } else if (row.status_reason !== reason) {
+    // The instance moved on (pending → running): say so, keeping updated_at, which times the registration
+    // from when the row turned booting.
+    deps.store.update(row.id, token, { status_reason: reason }, row.updated_at);
   }
   const recheck = bootingRecheckMs(since, t, deps.heartbeatTimeoutMs);
   const deadline =
