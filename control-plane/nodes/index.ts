@@ -1,3 +1,4 @@
+export { cloudReachabilityWarning } from './advertised-url-check.js';
 export {
   type BootDataOptions,
   bootData,
