@@ -20,6 +20,7 @@ import { acquireDataDirLock, assertDataDirFree } from './data-dir-lock.js';
 import { secureDataDir } from './data-dir-modes.js';
 import { createLogger, type Logger } from './logger.js';
 import { controlPlaneModules, userSqlExtensions } from './modules/index.js';
+import { cloudReachabilityWarning } from './nodes/index.js';
 import { type PgEndpoint, startPgEndpoint } from './pg/index.js';
 import { bindHttpServer, buildServer, sqlRoutes } from './server/index.js';
 import type { ControlPlaneContext, ControlPlaneModule, Service } from './service.js';
@@ -46,6 +47,8 @@ export interface ControlPlane {
   /** The Postgres protocol endpoint, unless `postgres.enabled` is false. */
   readonly postgres?: PgEndpoint;
   readonly context: ControlPlaneContext;
+  /** What the operator should know at start (each also logged at warn), e.g. a cloud provider nodes cannot join. */
+  readonly warnings: readonly string[];
   /** Where the API tokens are, and whether they were created by this start (print them once). */
   readonly tokens: { admin: string; read: string; path: string; created: boolean };
   /** Stops services, the HTTP server, the SQL pool and the change feed; idempotent. */
@@ -159,6 +162,8 @@ export async function startControlPlane(config: Config, options: StartOptions = 
       await service.start(context);
       cleanups.push(() => service.stop());
     }
+    const warnings = [cloudReachabilityWarning(config, url)].filter((w) => w !== undefined);
+    for (const warning of warnings) logger.warn(warning);
     logger.info(
       {
         url,
@@ -169,7 +174,7 @@ export async function startControlPlane(config: Config, options: StartOptions = 
       },
       'control plane up',
     );
-    return { url, postgres, context, tokens: { ...tokens, path: tokensPath, created }, stop };
+    return { url, postgres, context, warnings, tokens: { ...tokens, path: tokensPath, created }, stop };
   } catch (err) {
     await stop();
     throw err;

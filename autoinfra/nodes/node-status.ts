@@ -53,7 +53,8 @@ export function heartbeatFresh(
  *   theirs (a `provisioning` row becomes ready when its instance is recorded);
  * - a launch's instance is recorded `ready` when a fresh heartbeat already arrived, else `booting`;
  * - an observed live instance: `ready` without a fresh heartbeat → `unreachable`; `unreachable` with one →
- *   `ready` ("heartbeat resumed"); any other status with one → `ready`, without one → `booting`.
+ *   `ready` ("heartbeat resumed"); any other status with one → `ready`, without one → `booting`, whose reason
+ *   follows the instance's state (a `booting` row whose reason is already that one needs no write).
  * Termination (`desired_state = 'terminated'`), vanished instances and failures are steps of their own.
  * @returns the change to record, or null when the status stays as it is.
  */
@@ -70,10 +71,7 @@ export function nextNodeStatus(facts: NodeStatusFacts): NodeStatusChange | null 
   if (event.kind === 'launched') {
     return fresh
       ? { status: 'ready', reason: `instance ${instance.id} ${instance.state}` }
-      : {
-          status: 'booting',
-          reason: `instance ${instance.id} ${instance.state}; waiting for the first heartbeat`,
-        };
+      : booting(instance);
   }
   if (status === 'ready') {
     if (fresh) return null;
@@ -85,7 +83,13 @@ export function nextNodeStatus(facts: NodeStatusFacts): NodeStatusChange | null 
   }
   if (status === 'unreachable') return fresh ? { status: 'ready', reason: 'heartbeat resumed' } : null;
   if (fresh) return { status: 'ready', reason: 'heartbeat received' };
-  return status === 'booting'
-    ? null
-    : { status: 'booting', reason: `instance ${instance.id} ${instance.state}` };
+  return booting(instance);
+}
+
+/** A launched instance without a heartbeat yet: the reason follows the instance's state (pending → running). */
+function booting(instance: ObservedInstance): NodeStatusChange {
+  return {
+    status: 'booting',
+    reason: `instance ${instance.id} ${instance.state}; waiting for the first heartbeat`,
+  };
 }

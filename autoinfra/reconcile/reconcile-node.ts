@@ -253,6 +253,7 @@ async function launch(deps: ReconcileDeps, provider: CloudProvider, row: NodeRow
   return recordInstance(deps, row, token, instance);
 }
 
+/** The `status_reason` of a booting row: the instance's state as the provider last reported it. */
 function recordInstance(
   deps: ReconcileDeps,
   row: NodeRow,
@@ -347,7 +348,11 @@ async function observe(deps: ReconcileDeps, provider: CloudProvider, row: NodeRo
   if (last === null && deps.registrationTimeoutMs !== undefined && t - since >= deps.registrationTimeoutMs) {
     return replaceUnregistered(deps, provider, row, t - since);
   }
-  if (change) deps.store.recordStatus(row.id, token, change, t);
+  if (change?.status === 'booting' && row.status === 'booting') {
+    // The instance moved on (pending → running): say so, keeping updated_at, which times the registration
+    // from when the row turned booting.
+    if (row.status_reason !== change.reason) deps.store.recordStatus(row.id, token, change, row.updated_at);
+  } else if (change) deps.store.recordStatus(row.id, token, change, t);
   const recheck = bootingRecheckMs(since, t, deps.heartbeatTimeoutMs);
   const deadline =
     deps.registrationTimeoutMs === undefined ? recheck : since + deps.registrationTimeoutMs - t;

@@ -1,3 +1,4 @@
+export { cloudReachabilityWarning } from './advertised-url-check.js';
 export { nodeHealthRoute } from './health-route.js';
 export { createNodesModule, type NodesModuleOptions } from './module.js';
 export {

@@ -85,13 +85,19 @@ const cases: [string, NodeStatus, number | null, NodeStatusEvent, NodeStatusChan
     observed,
     { status: 'ready', reason: 'heartbeat received' },
   ],
-  ['observed: booting, none → stays', 'booting', null, observed, null],
+  [
+    'observed: booting, none → booting, reason from the instance',
+    'booting',
+    null,
+    observed,
+    { status: 'booting', reason: 'instance i-1 running; waiting for the first heartbeat' },
+  ],
   [
     'observed: provisioning, none → booting',
     'provisioning',
     null,
     observed,
-    { status: 'booting', reason: 'instance i-1 running' },
+    { status: 'booting', reason: 'instance i-1 running; waiting for the first heartbeat' },
   ],
   [
     'observed: pending, fresh → ready',

@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   CapacityCooloff,
+  type CloudProvider,
+  type Instance,
   type NodeRow,
   NodeStore,
   OrphanCollector,
@@ -172,6 +174,40 @@ describe('reconcileNode', () => {
     const r = await reconcileNode({ ...deps, providers: new Map([['aws', heartbeatDuringLookup]]) }, 'n-1');
     expect(r.action).toBe('checked');
     expect(row('n-1').status).toBe('ready');
+  });
+
+  it("refreshes a booting row's status_reason when the instance turns running, keeping its registration timing", async () => {
+    let state: Instance['state'] = 'pending';
+    const booting: CloudProvider = {
+      name: cloud.name,
+      create: async (spec, token, signal) => ({ ...(await cloud.create(spec, token, signal)), state }),
+      get: async (id, signal) => ({ ...(await cloud.get(id, signal)), state }),
+      delete: cloud.delete.bind(cloud),
+      listOwned: cloud.listOwned.bind(cloud),
+    };
+    deps = { ...deps, providers: new Map([['aws', booting]]), registrationTimeoutMs: 60_000 };
+    insert('n-1');
+    await settle('n-1');
+    const id = row('n-1').instance_id;
+    const bootingSince = row('n-1').updated_at;
+    expect(row('n-1')).toMatchObject({
+      status: 'booting',
+      status_reason: `instance ${id} pending; waiting for the first heartbeat`,
+    });
+    clock.advance(1_000);
+    expect((await reconcileNode(deps, 'n-1')).action).toBe('booting');
+    expect(row('n-1').status_reason).toBe(`instance ${id} pending; waiting for the first heartbeat`);
+
+    state = 'running';
+    clock.advance(2_000);
+    expect((await reconcileNode(deps, 'n-1')).action).toBe('booting');
+    expect(row('n-1')).toMatchObject({
+      status: 'booting',
+      status_reason: `instance ${id} running; waiting for the first heartbeat`,
+      updated_at: bootingSince,
+    });
+    clock.advance(60_000 - 3_000);
+    expect((await reconcileNode(deps, 'n-1')).action).toBe('unregistered');
   });
 
   it('re-checks a booting row with a doubling delay capped at the heartbeat timeout', async () => {

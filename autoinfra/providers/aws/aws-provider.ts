@@ -2,11 +2,13 @@ import {
   DescribeInstancesCommand,
   type DescribeInstancesCommandOutput,
   EC2Client,
+  type Instance as Ec2Instance,
   RunInstancesCommand,
+  type RunInstancesCommandOutput,
   type Tag,
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
-import { InfrabaseError } from '../../../engine/index.js';
+import { InfrabaseError, isInfrabaseError } from '../../../engine/index.js';
 import { type CloudProvider, type Instance, type NodeSpec, OWNERSHIP_TAGS } from '../../provider.js';
 import { type Ec2ErrorContext, fromEc2Error } from './errors.js';
 import { clientTokenFor, toInstance } from './instance-mapping.js';
@@ -32,15 +34,29 @@ export const EC2_USER_DATA_MAX_BYTES = 16_384;
 
 /** States listOwned reports; terminated instances linger in EC2's answers for about an hour and are left out. */
 const LIVE_STATES = ['pending', 'running', 'shutting-down', 'stopping', 'stopped'];
+/** States in which an earlier launch of a node can be adopted by a create (not on its way out). */
+const ADOPTABLE_STATES = ['pending', 'running'];
 /** Upper bound on DescribeInstances pages read by one listOwned (1,000 instances per page). */
 const MAX_PAGES = 100;
+
+/**
+ * Whether a failed call may still have taken effect: no EC2 answer came (`UNAVAILABLE`: connection lost,
+ * 5xx; `INTERNAL`: an unexpected failure) or the caller gave up waiting (abort, `TIMEOUT`). EC2's own refusals
+ * (throttling, capacity, invalid parameters, conflicts) mean nothing was launched.
+ */
+function outcomeUnknown(err: unknown): boolean {
+  return !isInfrabaseError(err) || ['UNAVAILABLE', 'INTERNAL', 'TIMEOUT'].includes(err.code);
+}
 
 /**
  * The AWS EC2 provider over `@aws-sdk/client-ec2`. One instance per `create`, launched with
  * RunInstances(`ClientToken` = the idempotency token, `MinCount` = `MaxCount` = 1) and tagged at launch
  * with `infrabase-cluster` = cluster id and `infrabase-node` = node id, so a retried or repeated create
- * returns the same instance and an orphan can be recognised. Credentials come from the SDK's default
- * chain unless the caller passes its own client.
+ * returns the same instance and an orphan can be recognised. When a RunInstances of a token ended without an
+ * answer (connection lost, timeout, 5xx, aborted), the next create with that token first looks the node's
+ * instance up by those tags and adopts it, so the retry launches no second instance even where `ClientToken`
+ * is not honoured (moto's EC2 server).
+ * Credentials come from the SDK's default chain unless the caller passes its own client.
  *
  * @example
  * const aws = new AwsProvider(config.providers.aws, 'prod-1');
@@ -52,6 +68,8 @@ export class AwsProvider implements CloudProvider {
   readonly bootFormat = 'cloud-config' as const;
   private readonly client: EC2Client;
   private readonly ownsClient: boolean;
+  /** ClientTokens whose RunInstances ended without an answer: it may have launched an instance. */
+  private readonly unanswered = new Set<string>();
 
   /**
    * @param config the `providers.aws` section.
@@ -71,9 +89,14 @@ export class AwsProvider implements CloudProvider {
   }
 
   /**
-   * Launches the node's instance, or returns the one an earlier call with the same token launched.
+   * Launches the node's instance, or returns the one an earlier call with the same token launched. When an
+   * earlier RunInstances of this token got no answer, first a DescribeInstances for a pending or running
+   * instance tagged with this cluster and node, of the spec's instance type and (when EC2 reports one) the
+   * same ClientToken, which is adopted; only when there is none, RunInstances (with the ClientToken).
+   * The zone EC2 placed the instance in is checked against `spec.zone`: on a mismatch (e.g. the configured
+   * subnet lies in another zone) the instance is terminated and the create fails.
    * @throws InfrabaseError `INVALID_SPEC` (no image, region mismatch, user data over
-   * {@link EC2_USER_DATA_MAX_BYTES}, rejected parameters), `CONFLICT`
+   * {@link EC2_USER_DATA_MAX_BYTES}, rejected parameters, placed in another zone than `spec.zone`), `CONFLICT`
    * (token reused with another spec), `INSUFFICIENT_CAPACITY` (details `{ instanceType, zone }`),
    * `THROTTLED`, `UNAVAILABLE`; the signal's reason when aborted.
    */
@@ -108,8 +131,16 @@ export class AwsProvider implements CloudProvider {
       { Key: OWNERSHIP_TAGS.cluster, Value: this.clusterId },
       { Key: OWNERSHIP_TAGS.node, Value: spec.nodeId },
     ];
+    const clientToken = clientTokenFor(token);
+    if (this.unanswered.has(clientToken)) {
+      const earlier = await this.findLaunched(spec.nodeId, instanceType, clientToken, signal);
+      if (earlier) {
+        this.unanswered.delete(clientToken);
+        return this.checkZone(spec, earlier, signal);
+      }
+    }
     const command = new RunInstancesCommand({
-      ClientToken: clientTokenFor(token),
+      ClientToken: clientToken,
       ImageId: imageId,
       InstanceType: instanceType as RunInstancesCommand['input']['InstanceType'],
       MinCount: 1,
@@ -125,16 +156,83 @@ export class AwsProvider implements CloudProvider {
         { ResourceType: 'volume', Tags: tags.filter((t) => t.Key?.startsWith('infrabase-')) },
       ],
     });
-    const out = await this.send(() => this.client.send(command, { abortSignal: signal }), signal, {
-      action: 'RunInstances',
-      instanceType,
-      zone: spec.zone,
-    });
+    let out: RunInstancesCommandOutput;
+    try {
+      out = await this.send(() => this.client.send(command, { abortSignal: signal }), signal, {
+        action: 'RunInstances',
+        instanceType,
+        zone: spec.zone,
+      });
+    } catch (err) {
+      if (outcomeUnknown(err)) this.unanswered.add(clientToken);
+      throw err;
+    }
+    this.unanswered.delete(clientToken);
     const launched = out.Instances?.[0];
     if (!launched?.InstanceId) {
       throw new InfrabaseError('INTERNAL', `EC2 RunInstances for node ${spec.nodeId} returned no instance`);
     }
-    return toInstance(launched);
+    return this.checkZone(spec, toInstance(launched), signal);
+  }
+
+  /**
+   * The pending or running instance an earlier create of this node launched, if EC2 has one: tagged with this
+   * cluster and node, of `instanceType`, and with `clientToken` when EC2 reports the instance's token.
+   */
+  private async findLaunched(
+    nodeId: string,
+    instanceType: string,
+    clientToken: string,
+    signal: AbortSignal,
+  ): Promise<Instance | undefined> {
+    const out = await this.send(
+      () =>
+        this.client.send(
+          new DescribeInstancesCommand({
+            Filters: [
+              { Name: `tag:${OWNERSHIP_TAGS.cluster}`, Values: [this.clusterId] },
+              { Name: `tag:${OWNERSHIP_TAGS.node}`, Values: [nodeId] },
+              { Name: 'instance-state-name', Values: ADOPTABLE_STATES },
+            ],
+          }),
+          { abortSignal: signal },
+        ),
+      signal,
+      { action: 'DescribeInstances' },
+    );
+    const sameLaunch = (i: Ec2Instance) =>
+      i.InstanceType === instanceType && (!i.ClientToken || i.ClientToken === clientToken);
+    const found = (out.Reservations ?? [])
+      .flatMap((r) => r.Instances ?? [])
+      .filter(sameLaunch)
+      .map(toInstance)
+      .filter((i) => i.clusterId === this.clusterId && i.nodeId === nodeId && i.state !== 'terminated')
+      .sort((a, b) => (a.launchedAt ?? 0) - (b.launchedAt ?? 0));
+    return found[0];
+  }
+
+  /**
+   * `instance` when it is in the zone the spec asked for (or the spec named none); otherwise terminates it
+   * (best effort) and throws `INVALID_SPEC` naming both zones, so the mismatch is the row's status_reason
+   * rather than a node silently running elsewhere.
+   */
+  private async checkZone(spec: NodeSpec, instance: Instance, signal: AbortSignal): Promise<Instance> {
+    if (spec.zone === undefined || instance.zone === undefined || instance.zone === spec.zone)
+      return instance;
+    let cleanup = `instance ${instance.id} terminated`;
+    try {
+      await this.delete(instance.id, signal);
+    } catch (err) {
+      cleanup = `terminating it failed (${(err as Error).message}); deleting the row terminates it`;
+    }
+    const subnet = this.config.subnetId
+      ? ` (providers.aws.subnetId ${this.config.subnetId} decides the zone)`
+      : '';
+    throw new InfrabaseError(
+      'INVALID_SPEC',
+      `node ${spec.nodeId} asks for zone '${spec.zone}' but EC2 placed instance ${instance.id} in '${instance.zone}'${subnet}; ${cleanup}. Use a subnet in '${spec.zone}' or leave the row's zone empty`,
+      { details: { instanceId: instance.id, zone: spec.zone, placedZone: instance.zone } },
+    );
   }
 
   /**

@@ -70,6 +70,7 @@ export function registerUp(program: Command): void {
           );
         }
         out.write(`data dir: ${config.dataDir}\n`);
+        for (const warning of cp.warnings) out.write(`warning: ${warning}\n`);
         out.write(
           cp.tokens.created
             ? `API tokens generated and stored in ${cp.tokens.path} (mode 0600); the CLI reads the admin token there\n`

@@ -50,8 +50,8 @@ describe.each(KINDS)('reconciler against the %s test server', (kind) => {
     expect(r.rowsWithExactlyOneInstance).toBe(30);
     expect(r.owned).toBe(30);
     expect(r.orphans).toBe(0);
-    // Some replies really were dropped: more create requests than instances.
-    expect(r.createCalls).toBeGreaterThan(30);
+    // Some replies really were dropped (a retried create adopts the instance or reuses the token).
+    expect(cloud.droppedCalls()).toBeGreaterThan(0);
   }, 60_000);
 
   it('shows a capacity error in status_reason, stays off that (type, zone) during the cool-off and uses the alternative zone', async () => {

@@ -40,6 +40,8 @@ export interface CloudUnderTest {
   live(): ServerInstance[];
   /** Every request the server received. */
   callCount(): number;
+  /** Requests whose reply was dropped after they took effect. */
+  droppedCalls(): number;
   /** Create requests (RunInstances / instances.insert) received. */
   createCalls(): { instanceType: string; zone: string }[];
   /** Adds an instance launched outside infrabase, with the ownership tags given (none: untagged). */
@@ -83,6 +85,7 @@ async function startEc2(faults: FaultOptions): Promise<CloudUnderTest> {
         bootConfig: i.userData ? Buffer.from(i.userData, 'base64').toString('utf8') : undefined,
       })),
     callCount: () => ec2.calls.length,
+    droppedCalls: () => ec2.calls.filter((c) => c.fault === 'drop').length,
     createCalls: () =>
       ec2.callsOf('RunInstances').map((c) => ({
         instanceType: c.params.InstanceType ?? '',
@@ -127,6 +130,7 @@ async function startCompute(faults: FaultOptions): Promise<CloudUnderTest> {
         bootConfig: i.metadata.find((m) => m.key === 'startup-script')?.value,
       })),
     callCount: () => gce.calls.length,
+    droppedCalls: () => gce.calls.filter((c) => c.fault === 'drop').length,
     createCalls: () =>
       gce.callsOf('instances.insert').map((c) => {
         const body = (c.body ?? {}) as { machineType?: string };
