@@ -23,6 +23,7 @@ export {
   planPlacements,
   shardKey,
 } from './placement-planner.js';
+export { ByteRateLimiter } from './rate-limiter.js';
 export {
   type DataNodeRow,
   dataNodeState,

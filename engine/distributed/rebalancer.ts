@@ -3,6 +3,7 @@ import type { Clock } from '../clock.js';
 import { isInfrabaseError } from '../errors.js';
 import type { ShardCoordinator } from './coordinator.js';
 import { type PlacementPlan, type PlannerNode, planPlacements, shardKey } from './placement-planner.js';
+import { ByteRateLimiter } from './rate-limiter.js';
 import type { DistributedStore, MoveRow } from './store.js';
 import type { PlacementTransport } from './transport.js';
 
@@ -34,11 +35,14 @@ export function dataNodeState(
   return row.status === 'ready' ? 'ready' : null;
 }
 
+/** The rebalancer's limits; the control plane's defaults are in its config (`distributed.*`). */
 export interface RebalancerOptions {
-  /** Moves in flight at once. Default 2. */
-  readonly maxConcurrentMoves?: number;
-  /** A ready node with no heartbeat for this long is dead for the data layer, ms. Default 30000. */
-  readonly nodeDeadAfterMs?: number;
+  /** Moves in flight at once (>= 1). */
+  readonly maxConcurrentMoves: number;
+  /** A ready node with no heartbeat for this long is dead for the data layer, ms. */
+  readonly nodeDeadAfterMs: number;
+  /** Byte rate shared by all snapshot copies, bytes/s; 0: unlimited. */
+  readonly moveBytesPerSecond: number;
 }
 
 /** Answer of the termination gate. */
@@ -58,6 +62,8 @@ export interface TerminationVerdict {
 export class Rebalancer {
   private readonly maxMoves: number;
   private readonly deadAfterMs: number;
+  /** The MB/s limit every snapshot copy of this rebalancer passes through. */
+  readonly limiter: ByteRateLimiter;
 
   constructor(
     private readonly db: Database,
@@ -65,10 +71,14 @@ export class Rebalancer {
     private readonly coordinator: ShardCoordinator,
     private readonly transport: PlacementTransport,
     private readonly clock: Clock,
-    options: RebalancerOptions = {},
+    options: RebalancerOptions,
   ) {
-    this.maxMoves = options.maxConcurrentMoves ?? 2;
-    this.deadAfterMs = options.nodeDeadAfterMs ?? 30_000;
+    if (!Number.isSafeInteger(options.maxConcurrentMoves) || options.maxConcurrentMoves < 1) {
+      throw new RangeError(`maxConcurrentMoves must be an integer >= 1; got ${options.maxConcurrentMoves}`);
+    }
+    this.maxMoves = options.maxConcurrentMoves;
+    this.deadAfterMs = options.nodeDeadAfterMs;
+    this.limiter = new ByteRateLimiter(options.moveBytesPerSecond, clock);
   }
 
   /** Data nodes with their planner state (launching nodes left out). */
@@ -314,8 +324,9 @@ export class Rebalancer {
         return 1;
       }
       if (m.state === 'copying') {
-        const { lsn, bytes } = await this.transport.copy(source, m.targetNode, group, shard);
-        this.store.startCatchUp(m.id, lsn, bytes);
+        const began = this.clock.now();
+        const { lsn, bytes } = await this.transport.copy(source, m.targetNode, group, shard, this.limiter);
+        this.store.startCatchUp(m.id, lsn, bytes, this.clock.now() - began);
         return 1;
       }
       if (m.state === 'catching_up') {

@@ -114,7 +114,7 @@ export class DistributedStore {
     return this.db
       .prepare(
         `SELECT id, colocation_group AS colocationGroup, shard, kind, source_node AS sourceNode,
-                target_node AS targetNode, state, reason, bytes, snapshot_lsn AS snapshotLsn
+                target_node AS targetNode, state, reason, bytes, snapshot_lsn AS snapshotLsn, copy_ms AS copyMs
          FROM sys_shard_moves WHERE ${where} ORDER BY id`,
       )
       .all(...params) as MoveRow[];
@@ -245,16 +245,19 @@ export class DistributedStore {
     });
   }
 
-  /** `startCatchUp`: copying → catching_up once the target installed a snapshot holding writes up to `snapshotLsn`. */
-  startCatchUp(id: number, snapshotLsn: number, bytes: number): void {
+  /**
+   * `startCatchUp`: copying → catching_up once the target installed a snapshot holding writes up to
+   * `snapshotLsn`; records the copy's size (bytes) and wall time (`copyMs`, ms; `copy_mb_per_s` derives from both).
+   */
+  startCatchUp(id: number, snapshotLsn: number, bytes: number, copyMs: number | null = null): void {
     this.tx(() => {
       const m = this.expectMove(id, ['copying']);
       const now = this.clock.now();
       this.db
         .prepare(
-          "UPDATE sys_shard_moves SET state = 'catching_up', snapshot_lsn = ?, bytes = ?, updated_at = ? WHERE id = ?",
+          "UPDATE sys_shard_moves SET state = 'catching_up', snapshot_lsn = ?, bytes = ?, copy_ms = ?, updated_at = ? WHERE id = ?",
         )
-        .run(snapshotLsn, bytes, now, id);
+        .run(snapshotLsn, bytes, copyMs === null ? null : Math.max(0, Math.round(copyMs)), now, id);
       this.setPlacement(
         m.colocationGroup,
         m.shard,
