@@ -129,6 +129,10 @@ export class Rebalancer {
       }
       steps += await this.advance(m, live);
     }
+    // 2b. Dropped tables (docs: "Dropping a table"): the group's placements become `dropping` (deleted from
+    // the agents by step 3 below), then the rows go; a table that shares its group with active tables is
+    // dropped from every shard by a `drop_table` batch instead.
+    steps += await this.dropTables();
     // 3. Out-of-sync placements are dropped; dropping placements are deleted from their agents.
     for (const p of this.store.placements()) {
       if (p.state === 'out_of_sync') {
@@ -225,6 +229,40 @@ export class Rebalancer {
         );
         steps++;
       });
+    }
+    return steps;
+  }
+
+  /** One step of each DROP in progress (crash-safe: `status = 'dropping'`, then the files, then the rows). */
+  private async dropTables(): Promise<number> {
+    let steps = 0;
+    const tables = [...this.store.tables().values()];
+    for (const t of tables.filter((x) => x.status === 'dropping')) {
+      const group = tables.filter((x) => x.colocationGroup === t.colocationGroup);
+      try {
+        if (group.every((x) => x.status === 'dropping')) {
+          if (this.store.placements(t.colocationGroup).some((p) => p.state !== 'dropping')) {
+            this.store.dropGroup(t.colocationGroup);
+            steps++;
+          } else if (this.store.placements(t.colocationGroup).length === 0) {
+            this.store.removeTable(t.name);
+            steps++;
+          }
+          continue;
+        }
+        for (const s of this.store.shards(t.colocationGroup)) {
+          await this.coordinator.writeBatch(
+            s.colocationGroup,
+            s.shard,
+            async () => [{ op: 'drop_table', table: t.name }],
+            [t.name],
+          );
+        }
+        this.store.removeTable(t.name);
+        steps++;
+      } catch (err) {
+        if (!isInfrabaseError(err)) throw err; // an unreachable shard: retried next pass
+      }
     }
     return steps;
   }

@@ -402,6 +402,66 @@ export class DistributedStore {
     });
   }
 
+  /** A table's DROP begins: its row's DELETE, which the catalog's finalizer turns into `status = 'dropping'`. */
+  requestDrop(name: string): void {
+    this.db.prepare('DELETE FROM sys_distributed_tables WHERE name = ?').run(name);
+  }
+
+  /**
+   * `dropGroup`: every table of a colocation group is `dropping` (DROP TABLE / DELETE of the last one): in one
+   * transaction each of its placements becomes `dropping` (the files are deleted from the agents next, then
+   * the rows) and its unfinished moves fail. Idempotent. @throws CONFLICT while a table of the group is active.
+   */
+  dropGroup(group: string): void {
+    this.tx(() => {
+      const active = this.db
+        .prepare(
+          "SELECT count(*) AS n FROM sys_distributed_tables WHERE colocation_group = ? AND status = 'active'",
+        )
+        .get(group) as { n: number };
+      if (active.n > 0) {
+        throw new InfrabaseError(
+          'CONFLICT',
+          `colocation group ${group} still has ${active.n} active table(s)`,
+        );
+      }
+      const now = this.clock.now();
+      this.db
+        .prepare(
+          `UPDATE sys_shard_moves SET state = 'failed', reason = 'table dropped', finished_at = ?, updated_at = ?
+           WHERE colocation_group = ? AND state NOT IN ('done', 'failed')`,
+        )
+        .run(now, now, group);
+      this.db
+        .prepare(
+          `UPDATE sys_placements SET role = 'replica', state = 'dropping', state_reason = 'table dropped', updated_at = ?
+           WHERE colocation_group = ? AND state <> 'dropping'`,
+        )
+        .run(now, group);
+    });
+  }
+
+  /**
+   * `removeTable`: the last step of a DROP: the `dropping` table's row goes (with its group's shards when it
+   * was the group's last table). Only once its group holds no placement, or when other tables keep the group
+   * (the table was dropped from every shard by a `drop_table` batch). @throws CONFLICT otherwise.
+   */
+  removeTable(name: string): void {
+    this.tx(() => {
+      const t = this.tables().get(name.toLowerCase());
+      if (!t || t.status !== 'dropping') return;
+      const others = this.db
+        .prepare('SELECT count(*) AS n FROM sys_distributed_tables WHERE colocation_group = ? AND name <> ?')
+        .get(t.colocationGroup, t.name) as { n: number };
+      if (others.n === 0 && this.placements(t.colocationGroup).length > 0) {
+        throw new InfrabaseError('CONFLICT', `table ${t.name}: placements of ${t.colocationGroup} are left`);
+      }
+      this.db
+        .prepare("DELETE FROM sys_distributed_tables WHERE name = ? AND status = 'dropping'")
+        .run(t.name);
+    });
+  }
+
   /** `markDropping`: an out-of-sync placement (or one on a dead node) is to be deleted from its agent. */
   markDropping(group: string, shard: number, node: string, reason: string): void {
     this.tx(() => {

@@ -10,7 +10,8 @@ export type DistributedWrite =
       readonly columns: string[];
       readonly rows: unknown[][];
     }
-  | { readonly kind: 'modify'; readonly table: string };
+  | { readonly kind: 'modify'; readonly table: string }
+  | { readonly kind: 'drop'; readonly table: string };
 
 const quote = (name: string) => `"${name.replaceAll('"', '""')}"`;
 
@@ -25,6 +26,8 @@ const quote = (name: string) => `"${name.replaceAll('"', '""')}"`;
  *   expressions): the copy's insert is captured by a temporary trigger and rolled back. `_row` values are
  *   dropped: the data layer assigns ids.
  * - `UPDATE` / `DELETE` of one distributed table → `modify` (evaluated on each shard's primary).
+ * - `DROP TABLE` of one distributed table → `drop` (the copy's schema lost that table when the statement ran
+ *   on it, rolled back).
  * @throws InfrabaseError('INVALID_ARGUMENT') for a statement that writes more than one distributed table,
  *   an INSERT that reads a table (`INSERT … SELECT`), or an UPSERT / RETURNING on a distributed table.
  */
@@ -66,7 +69,7 @@ export function classifyWrite(
         program.filter((r) => r.opcode === op && r.p3 === 0 && roots.has(r.p2)).map((r) => roots.get(r.p2)!),
       );
     const written = opened('OpenWrite');
-    if (written.size === 0) return undefined;
+    if (written.size === 0) return droppedTable(scratch, stmt, params);
     if (written.size > 1) {
       throw new InfrabaseError(
         'INVALID_ARGUMENT',
@@ -108,6 +111,44 @@ export function classifyWrite(
   } finally {
     scratch.close();
   }
+}
+
+/** The table a schema statement removed from the empty copies (run in a rolled-back transaction), if any. */
+function droppedTable(
+  scratch: BetterSqlite3.Database,
+  stmt: BetterSqlite3.Statement,
+  params: readonly unknown[] | Record<string, unknown>,
+): DistributedWrite | undefined {
+  const names = () =>
+    new Set(
+      (
+        scratch.prepare("SELECT name FROM sqlite_schema WHERE type = 'table'").all() as { name: string }[]
+      ).map((r) => r.name),
+    );
+  const before = names();
+  let after: Set<string>;
+  try {
+    scratch.exec('BEGIN');
+  } catch {
+    return undefined;
+  }
+  try {
+    (stmt.run.bind(stmt) as (...args: unknown[]) => unknown)(...(Array.isArray(params) ? params : [params]));
+    after = names();
+  } catch {
+    return undefined; // not runnable here (VACUUM, ATTACH, …): the ordinary path reports its own error
+  } finally {
+    if (scratch.inTransaction) scratch.exec('ROLLBACK');
+  }
+  const dropped = [...before].filter((n) => !after.has(n));
+  if (dropped.length === 0) return undefined;
+  if (dropped.length > 1) {
+    throw new InfrabaseError(
+      'INVALID_ARGUMENT',
+      `a statement may drop one distributed table; this one drops ${dropped.join(', ')}`,
+    );
+  }
+  return { kind: 'drop', table: dropped[0] };
 }
 
 /**
