@@ -449,7 +449,7 @@ export class DistributedStore {
   removeTable(name: string): void {
     this.tx(() => {
       const t = this.tables().get(name.toLowerCase());
-      if (!t || t.status !== 'dropping') return;
+      if (t?.status !== 'dropping') return;
       const others = this.db
         .prepare('SELECT count(*) AS n FROM sys_distributed_tables WHERE colocation_group = ? AND name <> ?')
         .get(t.colocationGroup, t.name) as { n: number };
