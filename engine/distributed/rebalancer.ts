@@ -3,6 +3,7 @@ import type { Clock } from '../clock.js';
 import { isInfrabaseError } from '../errors.js';
 import type { ShardCoordinator } from './coordinator.js';
 import { type PlacementPlan, type PlannerNode, planPlacements, shardKey } from './placement-planner.js';
+import { planPrimaries } from './primary-balance.js';
 import { ByteRateLimiter } from './rate-limiter.js';
 import type { DistributedStore, MoveRow } from './store.js';
 import type { PlacementTransport } from './transport.js';
@@ -228,6 +229,45 @@ export class Rebalancer {
           `excess copy: ${others.length} other in-sync copies for replication factor ${want}`,
         );
         steps++;
+      });
+    }
+    steps += await this.balancePrimaries(nodes);
+    return steps;
+  }
+
+  /**
+   * Primaries spread evenly over the ready nodes ({@link planPrimaries}): each handoff is a catalog
+   * transition under the shard's write lock, so no write is in flight while the role changes.
+   */
+  private async balancePrimaries(nodes: readonly PlannerNode[]): Promise<number> {
+    const eligible = nodes.filter((n) => n.state === 'ready').map((n) => n.id);
+    const busy = new Set(this.store.activeMoves().map((m) => shardKey(m.colocationGroup, m.shard)));
+    const byShard = new Map<
+      string,
+      { group: string; shard: number; primary: string | null; inSync: string[] }
+    >();
+    for (const p of this.store.placements()) {
+      const k = shardKey(p.colocationGroup, p.shard);
+      const s = byShard.get(k) ?? { group: p.colocationGroup, shard: p.shard, primary: null, inSync: [] };
+      if (p.role === 'primary') s.primary = p.nodeId;
+      if (p.state === 'in_sync') s.inSync.push(p.nodeId);
+      byShard.set(k, s);
+    }
+    const changes = planPrimaries(
+      [...byShard].map(([key, s]) => ({ key, primary: s.primary, inSync: s.inSync })),
+      eligible,
+    );
+    let steps = 0;
+    for (const [k, node] of changes) {
+      const s = byShard.get(k)!;
+      if (busy.has(k)) continue;
+      await this.coordinator.withShardLock(s.group, s.shard, async () => {
+        try {
+          this.store.handOffPrimary(s.group, s.shard, node);
+          steps++;
+        } catch (err) {
+          if (!isInfrabaseError(err, 'CONFLICT')) throw err; // the placements changed since: next pass
+        }
       });
     }
     return steps;

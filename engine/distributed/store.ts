@@ -402,6 +402,27 @@ export class DistributedStore {
     });
   }
 
+  /**
+   * `handOffPrimary`: an in-sync replica becomes the shard's primary (the old primary stays an in-sync
+   * replica), under a new epoch. The caller holds the shard's write lock. @returns the new epoch.
+   * @throws CONFLICT when `node` holds no in-sync placement of the shard.
+   */
+  handOffPrimary(group: string, shard: number, node: string): number {
+    return this.tx(() => {
+      const p = this.placements(group, shard).find((x) => x.nodeId === node);
+      if (p?.state !== 'in_sync') {
+        throw new InfrabaseError(
+          'CONFLICT',
+          `${SHARD_KEY(group, shard)} has no in-sync placement on ${node}`,
+        );
+      }
+      const s = this.shard(group, shard);
+      this.setRole(group, shard, node, 'primary');
+      this.setEpoch(group, shard, s.epoch + 1);
+      return s.epoch + 1;
+    });
+  }
+
   /** A table's DROP begins: its row's DELETE, which the catalog's finalizer turns into `status = 'dropping'`. */
   requestDrop(name: string): void {
     this.db.prepare('DELETE FROM sys_distributed_tables WHERE name = ?').run(name);
