@@ -155,12 +155,15 @@ function droppedTable(
  * The distributed tables a read-only statement reads, from SQLite's own report (prepared against empty copies
  * of the distributed tables; `OpenRead` root pages of its `EXPLAIN` program), or `undefined` when it is not a
  * read of distributed tables only. @returns the colocation group to read (one per statement) and the tables.
+ * `functions` names the SQL functions the shards add to SQLite's (PREDICT and its kin), so a statement
+ * calling them prepares here (as stubs; nothing runs).
  * @throws InfrabaseError('INVALID_ARGUMENT') when it reads tables of two colocation groups (other than
  *   reference tables): such a join cannot run on the nodes.
  */
 export function classifyRead(
   tables: readonly TableRow[],
   sql: string,
+  functions: readonly string[] = [],
 ): { colocationGroup: string; tables: string[] } | undefined {
   const active = tables.filter((t) => t.status === 'active');
   if (active.length === 0) return undefined;
@@ -170,6 +173,7 @@ export function classifyRead(
       const cols = t.columns.slice(1).map((c) => `${quote(c.name)} ${c.type}`);
       scratch.exec(`CREATE TABLE ${quote(t.name)} (_row INTEGER PRIMARY KEY, ${cols.join(', ')})`);
     }
+    for (const f of functions) scratch.function(f, { varargs: true, deterministic: true }, () => null);
     let readonly: boolean;
     try {
       readonly = scratch.prepare(sql).readonly;
