@@ -92,6 +92,10 @@ describe('infrabase load', () => {
     // The old table's 32 shards were deleted on the agents: only the new table's placements are listed.
     const placements = await cli(['sql', '--json', 'SELECT count(*) FROM sys_placements']);
     expect(JSON.parse(placements.stdout).rows).toEqual([[4]]);
+    // …and on the agents themselves only the new table's 4 placement files are left.
+    let files = 0;
+    for (const node of cluster.nodeIds) files += (await layer.transport!.list(node)).length;
+    expect(files).toBe(4);
   }, 180_000);
 
   it('--per-node keeps the older layout: wdbc.csv round-robin, one table per data node', async () => {
