@@ -15,6 +15,11 @@ export interface StopOptions {
   nodes?: boolean;
   /** How long to wait for the nodes to be gone and for the control plane to exit, ms. Default 60000. */
   timeoutMs?: number;
+  /**
+   * With `nodes`, when no other data node would remain: drop the distributed tables with the nodes (their rows
+   * are lost). Without it such a `down --nodes` is refused before anything is deleted.
+   */
+  discardData?: boolean;
   /** Progress lines for a person (e.g. `process.stdout.write`). */
   say?: (line: string) => void;
 }
@@ -35,15 +40,21 @@ const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * @returns how many local nodes there were.
  * @throws InfrabaseError `TIMEOUT` when rows remain after `timeoutMs`, naming how many.
  */
-async function terminateLocalNodes(client: ApiClient, timeoutMs: number): Promise<number> {
+async function terminateLocalNodes(
+  client: ApiClient,
+  timeoutMs: number,
+  discardData: boolean,
+  say: (line: string) => void,
+): Promise<number> {
   const countLocal = async () =>
     Number(
       (await client.sql("SELECT count(*) FROM sys_nodes WHERE provider = 'local'")).rows[0][0] as number,
     );
   const before = await countLocal();
   if (before === 0) return 0;
-  await client.sql("DELETE FROM sys_nodes WHERE provider = 'local'");
   const deadline = Date.now() + timeoutMs;
+  await discardDistributedTables(client, deadline, discardData, say);
+  await client.sql("DELETE FROM sys_nodes WHERE provider = 'local'");
   for (;;) {
     const left = await countLocal();
     if (left === 0) return before;
@@ -58,10 +69,61 @@ async function terminateLocalNodes(client: ApiClient, timeoutMs: number): Promis
 }
 
 /**
+ * The data of distributed tables lives on the data nodes only. When terminating the local nodes leaves no
+ * other data node, their shards have nowhere to drain to (the DELETE would wait forever): refused with a
+ * `CONFLICT` naming the tables unless `discardData`, which drops them first (`DROP TABLE`: their placements are
+ * deleted on the nodes) and says so.
+ */
+async function discardDistributedTables(
+  client: ApiClient,
+  deadline: number,
+  discardData: boolean,
+  say: (line: string) => void,
+): Promise<void> {
+  const others = Number(
+    (
+      await client.sql(
+        "SELECT count(*) FROM sys_nodes WHERE role = 'data' AND provider <> 'local' AND desired_state = 'running'",
+      )
+    ).rows[0][0],
+  );
+  if (others > 0) return; // the shards drain to the remaining data nodes (sys_nodes.status_reason)
+  const tables = (
+    await client.sql("SELECT name FROM sys_distributed_tables WHERE status = 'active' ORDER BY name")
+  ).rows.map((r) => String(r[0]));
+  if (tables.length > 0 && !discardData) {
+    throw new InfrabaseError(
+      'CONFLICT',
+      `distributed table${tables.length === 1 ? '' : 's'} ${tables.join(', ')} live${tables.length === 1 ? 's' : ''} only on these data nodes; ` +
+        'infrabase down --nodes --discard-data drops them with the nodes (their rows are lost), ' +
+        'or keep the nodes (infrabase down without --nodes stops only the control plane)',
+    );
+  }
+  if (tables.length > 0) {
+    say(
+      `--discard-data: dropping distributed table${tables.length === 1 ? '' : 's'} ${tables.join(', ')} with the nodes; their rows are lost`,
+    );
+    await client.sql("DELETE FROM sys_distributed_tables WHERE status = 'active'");
+  }
+  for (;;) {
+    const left = Number((await client.sql('SELECT count(*) FROM sys_distributed_tables')).rows[0][0]);
+    if (left === 0) return;
+    if (Date.now() > deadline) {
+      throw new InfrabaseError(
+        'TIMEOUT',
+        `${left} distributed table(s) are still being dropped (see sys_placements)`,
+      );
+    }
+    await pause(POLL_MS);
+  }
+}
+
+/**
  * `infrabase down`: stops the control plane holding `config.dataDir` (SIGTERM to the pid in its lock, then waits
  * for the process to exit) and, with `nodes`, first terminates its local nodes through the catalog. When no
  * control plane runs and `nodes` is asked, one is started in this process on a free loopback port for as long
- * as the termination takes, so the rows and the agents go together.
+ * as the termination takes, so the rows and the agents go together. Distributed tables that would be left
+ * without a data node are refused unless `discardData` (see {@link discardDistributedTables}).
  * @throws InfrabaseError `TIMEOUT` when the nodes or the process outlive `timeoutMs`; API errors as answered.
  */
 export async function stopDataDir(config: Config, options: StopOptions = {}): Promise<StopResult> {
@@ -72,7 +134,12 @@ export async function stopDataDir(config: Config, options: StopOptions = {}): Pr
   if (options.nodes) {
     if (holder) {
       const token = readTokens(join(config.dataDir, TOKENS_FILE)).admin;
-      nodesTerminated = await terminateLocalNodes(new ApiClient(holder.url, token), timeoutMs);
+      nodesTerminated = await terminateLocalNodes(
+        new ApiClient(holder.url, token),
+        timeoutMs,
+        options.discardData === true,
+        say,
+      );
     } else if (existsSync(join(config.dataDir, DB_FILE))) {
       say(`no control plane runs for ${config.dataDir}; starting one on a free port to terminate its nodes`);
       const cp = await startControlPlane(
@@ -80,7 +147,12 @@ export async function stopDataDir(config: Config, options: StopOptions = {}): Pr
         { logger: createLogger('warn') },
       );
       try {
-        nodesTerminated = await terminateLocalNodes(new ApiClient(cp.url, cp.tokens.admin), timeoutMs);
+        nodesTerminated = await terminateLocalNodes(
+          new ApiClient(cp.url, cp.tokens.admin),
+          timeoutMs,
+          options.discardData === true,
+          say,
+        );
       } finally {
         await cp.stop();
       }

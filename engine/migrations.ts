@@ -1,6 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import { changeLogSchema } from './catalog/change-log.js';
 import { distributedSchema } from './catalog/distributed.js';
+import { distributedMovesSchema } from './catalog/distributed-moves.js';
 import { metricsSchema } from './catalog/metrics.js';
 import { metricsTsIndexSchema } from './catalog/metrics-index.js';
 import { metricsRollupSchema } from './catalog/metrics-rollup.js';
@@ -47,6 +48,7 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'distributed tables: shards, placements, moves',
     sql: distributedSchema,
   },
+  { version: 10, name: 'sys_shard_moves.copy_ms and copy_mb_per_s', sql: distributedMovesSchema },
 ];
 
 /** The schema version this build expects. */

@@ -157,6 +157,20 @@ export const configSchema = strictObject({
     rawRetentionMs: ms(24 * 3_600_000),
     rollupRetentionMs: ms(30 * 24 * 3_600_000),
   }).prefault({}),
+  /** The data layer of distributed tables (docs/distributed-tables.md). */
+  distributed: strictObject({
+    /** Shard moves (copies to a new placement) in flight at once. */
+    maxConcurrentMoves: z.number().int().min(1).max(64).default(2),
+    /**
+     * Byte rate shared by all snapshot copies of moves, MiB/s (0: unlimited). The default is CockroachDB's
+     * snapshot rebalance rate (32 MiB/s): a rebalance leaves disk and network to the foreground writes.
+     */
+    moveMaxMBPerSecond: z.number().min(0).max(100_000).default(32),
+    /** A ready data node with no heartbeat for this long loses its placements (they re-replicate), ms. */
+    nodeDeadAfterMs: z.number().int().min(1).default(30_000),
+    /** Time between rebalancer passes when the last one took no step, ms. */
+    rebalanceIntervalMs: z.number().int().min(1).default(1_000),
+  }).prefault({}),
   mesh: strictObject({
     /** `auto`: on where the process may create interfaces, off (direct addresses) otherwise. */
     mode: z.enum(['auto', 'on', 'off']).default('auto'),

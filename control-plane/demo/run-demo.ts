@@ -6,7 +6,7 @@ import { renderTable } from '../cli/format.js';
 import { ApiClient } from '../client/index.js';
 import type { Config } from '../config/index.js';
 import { createLogger } from '../logger.js';
-import { loadCsv } from '../tables/index.js';
+import { loadDistributedCsv } from '../tables/index.js';
 import { type ControlPlane, startControlPlane } from '../up.js';
 import {
   ADULT_FEATURES,
@@ -116,15 +116,29 @@ async function steps(
   );
   say(renderTable(nodes.columns, nodes.rows));
 
-  step(2, `Load UCI Adult sharded over the data nodes (${options.adult})`);
+  step(
+    2,
+    `Load UCI Adult as a distributed table: shards with replicas over the data nodes (${options.adult})`,
+  );
   const bar = progressBar('load [{bar}] {percentage}% {rows} rows');
   bar.start(1, 0, { rows: 0 });
-  const loaded = await loadCsv(api, ADULT_TABLE, options.adult, {
+  const loaded = await loadDistributedCsv(api, ADULT_TABLE, options.adult, {
     onProgress: (read, total, rows) => bar.update(read / total, { rows }),
   });
   bar.stop();
-  say(`${loaded.rows} rows in table ${ADULT_TABLE}; rows per node:`);
-  say(renderTable(['node', 'rows'], Object.entries(loaded.perNode)));
+  const primaries = await primaryNodes(api, ADULT_TABLE);
+  const counted = await api.request<{ rows: [number, number][] }>('POST', '/v1/sql/cluster', {
+    sql: `SELECT count(*) FROM ${ADULT_TABLE}`,
+  });
+  const rowsPerNode: Record<string, number> = {};
+  for (const [shard, n] of counted.rows) {
+    const node = primaries.get(shard) ?? '?';
+    rowsPerNode[node] = (rowsPerNode[node] ?? 0) + n;
+  }
+  say(
+    `${loaded.rows} rows in table ${ADULT_TABLE}: ${loaded.shards} shards, ${loaded.replicationFactor} copies each; rows per node (primary copies):`,
+  );
+  say(renderTable(['node', 'rows'], Object.entries(rowsPerNode)));
 
   const rounds = options.short ? 5 : 10;
   const jobSql = `INSERT INTO sys_training_jobs (model_name, training_sql, label_column, feature_columns,
@@ -138,22 +152,26 @@ async function steps(
   say(`job ${jobId} succeeded: model ${MODEL_NAME} version ${modelVersion} in sys_models`);
 
   step(4, 'Score the hold-out with PREDICT on every shard', HOLDOUT_ACCURACY_SQL);
-  const scored = await api.request<{ rows: [string, number, number][] }>('POST', '/v1/sql/cluster', {
+  // One in-sync copy per shard answers (rows tagged _shard); shown per node holding the shard's primary.
+  const scored = await api.request<{ rows: [number, number, number][] }>('POST', '/v1/sql/cluster', {
     sql: HOLDOUT_ACCURACY_SQL,
   });
-  const perNode: Record<string, number> = {};
+  const byNode = new Map<string, [number, number]>();
   let rows = 0;
   let correct = 0;
-  for (const [node, n, c] of scored.rows) {
-    perNode[node] = n > 0 ? c / n : 0;
+  for (const [shard, n, c] of scored.rows) {
+    const node = primaries.get(shard) ?? '?';
+    const [pn, pc] = byNode.get(node) ?? [0, 0];
+    byNode.set(node, [pn + n, pc + (c ?? 0)]);
     rows += n;
-    correct += c;
+    correct += c ?? 0;
   }
+  const perNode = Object.fromEntries([...byNode].map(([node, [n, c]]) => [node, n > 0 ? c / n : 0]));
   const overall = rows > 0 ? correct / rows : 0;
   say(
     renderTable(
       ['node', 'hold-out rows', 'accuracy'],
-      scored.rows.map(([node, n, c]) => [node, n, pct(c / n)]),
+      [...byNode].sort().map(([node, [n, c]]) => [node, n, pct(n > 0 ? c / n : 0)]),
     ),
   );
   say(`overall hold-out accuracy: ${pct(overall)} over ${rows} rows`);
@@ -175,7 +193,7 @@ async function steps(
   return {
     url: cp.url,
     readyNodes: DATA_NODES,
-    rowsPerNode: loaded.perNode,
+    rowsPerNode,
     job: { id: jobId, modelVersion, rounds },
     accuracy: { perNode, overall, rows },
     scaling,
@@ -263,8 +281,11 @@ async function waitForReady(api: ApiClient, ids: string[], timeoutMs: number): P
 /** Deletes every node (the finalizer drains and terminates each) and waits until the rows are gone. */
 async function cleanUp(api: ApiClient, say: (t?: string) => void): Promise<void> {
   say();
-  say('==> clean up: DELETE FROM sys_nodes (each machine is drained and terminated, then its row removed)');
+  say(
+    `==> clean up: DROP TABLE ${ADULT_TABLE} (its shards are deleted on the nodes), then DELETE FROM sys_nodes (each machine is drained and terminated, then its row removed)`,
+  );
   await api.sql('DELETE FROM sys_scaling_policies');
+  await api.sql(`DROP TABLE ${ADULT_TABLE}`);
   await api.sql('DELETE FROM sys_nodes');
   const deadline = Date.now() + 60_000;
   for (;;) {
@@ -274,6 +295,16 @@ async function cleanUp(api: ApiClient, say: (t?: string) => void): Promise<void>
       throw new InfrabaseError('TIMEOUT', `${left} node(s) still terminating after 60 s`);
     await sleep(200);
   }
+}
+
+/** Shard → the node holding its primary copy, for a distributed table. */
+async function primaryNodes(api: ApiClient, table: string): Promise<Map<number, string>> {
+  const r = await api.sql(
+    `SELECT p.shard, p.node_id FROM sys_placements p JOIN sys_distributed_tables t ON t.colocation_group = p.colocation_group
+      WHERE t.name = ? AND p.role = 'primary'`,
+    [table],
+  );
+  return new Map(r.rows.map((row) => [row[0] as number, row[1] as string]));
 }
 
 function progressBar(format: string): SingleBar {

@@ -2,7 +2,6 @@ import {
   DistributedStore,
   type PlacementTransport,
   Rebalancer,
-  type RebalancerOptions,
   ShardCoordinator,
   type TerminationVerdict,
 } from '../../engine/index.js';
@@ -10,9 +9,14 @@ import type { ControlPlaneContext, Service } from '../service.js';
 import { AgentClient } from '../training/index.js';
 import { HttpPlacementTransport } from './http-placement-transport.js';
 
-export interface DataLayerOptions extends RebalancerOptions {
-  /** Time between rebalancer passes when the last one took no step, ms. Default 1000. */
+/** Overrides of the config's `distributed` settings (tests); each field defaults to the config's. */
+export interface DataLayerOptions {
+  /** Time between rebalancer passes when the last one took no step, ms. */
   readonly intervalMs?: number;
+  readonly maxConcurrentMoves?: number;
+  readonly nodeDeadAfterMs?: number;
+  /** Byte rate shared by snapshot copies, MiB/s; 0: unlimited. */
+  readonly moveMaxMBPerSecond?: number;
 }
 
 /**
@@ -38,7 +42,13 @@ export class DataLayer implements Service {
     const transport = new HttpPlacementTransport(ctx.db, agents);
     this.transport = transport;
     this.coordinator = new ShardCoordinator(store, transport);
-    this.rebalancer = new Rebalancer(ctx.db, store, this.coordinator, transport, ctx.clock, this.options);
+    const cfg = ctx.config.distributed;
+    const interval = this.options.intervalMs ?? cfg.rebalanceIntervalMs;
+    this.rebalancer = new Rebalancer(ctx.db, store, this.coordinator, transport, ctx.clock, {
+      maxConcurrentMoves: this.options.maxConcurrentMoves ?? cfg.maxConcurrentMoves,
+      nodeDeadAfterMs: this.options.nodeDeadAfterMs ?? cfg.nodeDeadAfterMs,
+      moveBytesPerSecond: (this.options.moveMaxMBPerSecond ?? cfg.moveMaxMBPerSecond) * 1024 * 1024,
+    });
     this.stopped = false;
     const loop = async () => {
       let steps = 0;
@@ -47,7 +57,7 @@ export class DataLayer implements Service {
       } catch (err) {
         ctx.logger.warn({ err }, 'rebalancer pass failed; retrying');
       }
-      if (!this.stopped) this.timer = setTimeout(tick, steps > 0 ? 0 : (this.options.intervalMs ?? 1000));
+      if (!this.stopped) this.timer = setTimeout(tick, steps > 0 ? 0 : interval);
     };
     const tick = () => {
       this.running = loop();

@@ -5,7 +5,8 @@ import type { SqlWriteRouter } from '../service.js';
  * `POST /v1/sql` writes of distributed tables (see {@link classifyWrite}): `INSERT … VALUES` is evaluated once
  * on the control plane and routed by shard key with ids from the table's `next_row`; `UPDATE`/`DELETE` are
  * evaluated on each shard's primary into row images applied to every in-sync copy. `changes` is the number
- * of rows written. Every other statement is left to the SQL worker pool.
+ * of rows written. `DROP TABLE` of a distributed table marks it `dropping` (`sys_distributed_tables` DELETE):
+ * the data layer removes its placements from the agents, then its rows. Every other statement is left to the SQL worker pool.
  * @throws InfrabaseError('PERMISSION_DENIED') for the read token; errors of the write path as they come.
  */
 export function distributedSqlWrites(coordinator: () => ShardCoordinator | undefined): SqlWriteRouter {
@@ -26,6 +27,10 @@ export function distributedSqlWrites(coordinator: () => ShardCoordinator | undef
         'INVALID_ARGUMENT',
         'UPDATE/DELETE of a distributed table takes positional parameters (an array)',
       );
+    }
+    if (write.kind === 'drop') {
+      // The catalog's finalizer marks it `dropping`; the data layer deletes the placements, then the row.
+      return { changes: c.dropTable(write.table) };
     }
     const r =
       write.kind === 'insert'

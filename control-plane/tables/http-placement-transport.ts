@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import {
+  type ByteRateLimiter,
   type Database,
   InfrabaseError,
   type PlacementDigest,
@@ -16,7 +17,8 @@ import { referencedModels, syncModels } from './model-sync.js';
  * The {@link PlacementTransport} of the control plane: the agents' placement API
  * (control-plane/agent/placement-routes.ts) over HTTP with each node's control credential. Nodes are looked up
  * in `sys_nodes` by id on every call (a relaunched node has a new endpoint and launch). A snapshot streams
- * from the source agent through this process to the target agent, never wholly in memory.
+ * from the source agent through this process to the target agent, never wholly in memory, each chunk passed
+ * on once the data layer's MB/s limiter grants it.
  */
 export class HttpPlacementTransport implements PlacementTransport {
   constructor(
@@ -127,6 +129,7 @@ export class HttpPlacementTransport implements PlacementTransport {
     target: string,
     group: string,
     shard: number,
+    limiter?: ByteRateLimiter,
   ): Promise<{ lsn: number; bytes: number }> {
     const from = this.node(source);
     const to = this.node(target);
@@ -156,12 +159,13 @@ export class HttpPlacementTransport implements PlacementTransport {
         bytes += c.length;
       },
     );
+    const body = limiter ? Readable.from(limiter.throttle<Buffer>(counted, signal)) : counted;
     let put: Response;
     try {
       put = await fetch(`http://${to.endpoint}${this.path(group, shard, '/snapshot')}`, {
         method: 'PUT',
         headers: { authorization: this.agents.authorization(to), 'content-type': 'application/octet-stream' },
-        body: Readable.toWeb(counted),
+        body: Readable.toWeb(body),
         duplex: 'half',
         signal,
       } as RequestInit);

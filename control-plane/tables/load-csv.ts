@@ -12,6 +12,8 @@ export interface LoadCsvOptions {
   delimiter?: string;
   /** Rows per request to the control plane (default 2000). */
   batchSize?: number;
+  /** Replace an existing table of that name; without it a load over an existing table is refused. */
+  replace?: boolean;
   /** Called after each batch with bytes read so far and the file's size (compressed bytes for `.gz`). */
   onProgress?: (bytesRead: number, totalBytes: number, rows: number) => void;
 }
@@ -25,7 +27,8 @@ export interface LoadCsvResult {
 }
 
 /**
- * Streams a CSV file with a header row into a sharded table through the control plane: csv-parse reads it
+ * The older per-node layout (`infrabase load --per-node`; distributed tables are the default, see
+ * {@link loadDistributedCsv}). Streams a CSV file with a header row into a sharded table through the control plane: csv-parse reads it
  * record by record (never the whole file), the first batch fixes the column types (INTEGER, REAL or TEXT),
  * `POST /v1/tables/:name/create` creates the table on every ready data node, then each batch goes to
  * `POST /v1/tables/:name/rows`, which spreads it over the nodes. Adds {@link ROW_ID_COLUMN} (`_row`).
@@ -59,7 +62,7 @@ export async function loadCsv(
       const created = await client.request<{ nodes: string[] }>(
         'POST',
         `/v1/tables/${encodeURIComponent(table)}/create`,
-        { columns, shardBy: options.shardBy },
+        { layout: 'per-node', columns, shardBy: options.shardBy, replace: options.replace === true },
       );
       nodes = created.nodes;
     }

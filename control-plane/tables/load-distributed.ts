@@ -1,4 +1,3 @@
-import { InfrabaseError } from '../../engine/index.js';
 import type { ApiClient } from '../client/index.js';
 import { csvBatches } from './csv-batches.js';
 import { coerceValue, inferColumnTypes } from './distribute.js';
@@ -13,8 +12,10 @@ export interface LoadDistributedOptions {
   delimiter?: string;
   /** Rows per request (default 2000). */
   batchSize?: number;
-  /** How long to wait for the new table's shards to be placed, ms (default 60000). */
+  /** How long the control plane waits for a replaced table's drop and the new shards' placement, ms (default 60000). */
   placementTimeoutMs?: number;
+  /** Replace an existing table of that name; without it a load over an existing table is refused. */
+  replace?: boolean;
   onProgress?: (bytesRead: number, totalBytes: number, rows: number) => void;
 }
 
@@ -27,13 +28,14 @@ export interface LoadDistributedResult {
 }
 
 /**
- * Streams a CSV (header row) into a new distributed table: the first batch fixes the column types, an
- * `INSERT INTO sys_distributed_tables` creates the table (shard key, shard count, replication factor), the
- * loader waits until every shard has an in-sync placement with the table, then each batch goes to
+ * Streams a CSV (header row) into a new distributed table: the first batch fixes the column types,
+ * `POST /v1/tables/:name/create` creates the table (shard key, shard count, replication factor; an existing
+ * table is refused unless `replace`) and answers once every shard has an in-sync placement with the table,
+ * then each batch goes to
  * `POST /v1/tables/:name/insert`, acknowledged once every in-sync copy of each touched shard has it. A file
  * whose name ends in `.gz` is gunzipped as it streams.
  * @throws InfrabaseError('INVALID_ARGUMENT') for an unreadable file, a missing header, a record of the wrong
- *   width or an unknown shard-by column; `CONSTRAINT` when the table exists; `TIMEOUT` when the shards are
+ *   width or an unknown shard-by column; `CONFLICT` when the table exists; `TIMEOUT` when the shards are
  *   not placed in time (e.g. no ready data node); API errors as answered.
  */
 export async function loadDistributedCsv(
@@ -54,18 +56,20 @@ export async function loadDistributedCsv(
     if (!created) {
       const types = inferColumnTypes(header, records);
       columns = header.map((name, j) => ({ name, type: types[j] }));
-      await client.sql(
-        `INSERT INTO sys_distributed_tables (name, columns, shard_key, shard_count, replication_factor)
-         VALUES (?, ?, ?, COALESCE(?, 32), ?)`,
-        [
-          table,
-          JSON.stringify(columns),
-          options.shardBy ?? null,
-          options.shards ?? null,
-          options.replicas ?? null,
-        ],
+      const r = await client.request<{ shards: number; replicationFactor: number }>(
+        'POST',
+        `/v1/tables/${encodeURIComponent(table)}/create`,
+        {
+          layout: 'distributed',
+          columns,
+          shardBy: options.shardBy,
+          shards: options.shards,
+          replicas: options.replicas,
+          replace: options.replace === true,
+          timeoutMs: options.placementTimeoutMs,
+        },
       );
-      created = await waitForPlacement(client, table, options.placementTimeoutMs ?? 60_000);
+      created = { shard_count: r.shards, replication_factor: r.replicationFactor };
     }
     if (records.length === 0) continue;
     const rows = records.map((r) => r.map((v, j) => coerceValue(v, columns[j].type)));
@@ -80,30 +84,4 @@ export async function loadDistributedCsv(
     replicationFactor: created!.replication_factor,
     columns,
   };
-}
-
-/** Polls the catalog until every shard of the table has an in-sync copy and the table exists on them. */
-async function waitForPlacement(
-  client: ApiClient,
-  table: string,
-  timeoutMs: number,
-): Promise<{ shard_count: number; replication_factor: number }> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const { rows } = await client.sql(
-      `SELECT t.shard_count, t.replication_factor, t.schema_applied,
-              (SELECT count(*) FROM sys_shard_status s WHERE s.colocation_group = t.colocation_group AND s.status = 'unavailable')
-         FROM sys_distributed_tables t WHERE t.name = ?`,
-      [table],
-    );
-    const [shardCount, rf, applied, unavailable] = (rows[0] ?? []) as number[];
-    if (applied === 1 && unavailable === 0) return { shard_count: shardCount, replication_factor: rf };
-    if (Date.now() > deadline) {
-      throw new InfrabaseError(
-        'TIMEOUT',
-        `the shards of ${table} were not placed within ${timeoutMs} ms (${unavailable ?? '?'} without a copy): is a data node ready?`,
-      );
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }

@@ -6,9 +6,11 @@ import {
   InfrabaseError,
   type ShardCoordinator,
 } from '../../engine/index.js';
+import { FUNCTION_NAMES } from '../../ml/index.js';
 import { requireAdmin } from '../server/index.js';
 import { type StatementTimeouts, statementTimeout } from '../sql-pool/index.js';
 import { type AgentClient, type DataNode, readyDataNodes } from '../training/index.js';
+import { type CreateSpec, createDistributedTable, freeTableName } from './create-table.js';
 import { assignShards } from './distribute.js';
 import { queryShards } from './distributed-routes.js';
 import { referencedModels, syncModels } from './model-sync.js';
@@ -31,11 +33,11 @@ export interface TableRoutesOptions {
 /** Added to a cluster statement's time limit to wait for the node's own answer, which reports its timeout. */
 const AGENT_REPLY_MARGIN_MS = 5_000;
 
-/** `POST /v1/tables/:name/create` body. */
-export interface CreateTableBody {
+/** `POST /v1/tables/:name/create` body (see {@link CreateSpec}). */
+export interface CreateTableBody extends CreateSpec {
   columns: { name: string; type: string }[];
-  /** Column whose hash picks the shard; omit for round-robin. */
-  shardBy?: string;
+  /** `distributed` (default): shards with replicas on the placement catalog; `per-node`: the older layout. */
+  layout?: 'distributed' | 'per-node';
 }
 
 /** `POST /v1/tables/:name/rows` body: one batch of a load. */
@@ -68,8 +70,11 @@ function nodesByIds(db: Database, ids: readonly string[]): DataNode[] {
 
 /**
  * Sharded tables through the control plane (admin token):
- * - `POST /v1/tables/:name/create` {@link CreateTableBody} → `{ nodes }`: (re)creates the table on every
- *   ready data node and resets its `sys_tables` rows;
+ * - `POST /v1/tables/:name/create` {@link CreateTableBody} → `{ layout: 'distributed', shards,
+ *   replicationFactor }`: creates a distributed table (32 shards, replication factor 2 with ≥ 2 data nodes, else
+ *   1, unless given) and answers once its shards are placed; rows then go to `POST /v1/tables/:name/insert`.
+ *   With `layout: 'per-node'` → `{ layout, nodes }`: the older layout, one table per ready data node
+ *   recorded in `sys_tables`. An existing table of that name is refused (`CONFLICT`) unless `replace: true`;
  * - `POST /v1/tables/:name/rows` {@link RowsBody} → `{ rows: { <node>: n } }`: spreads a batch over the
  *   load's nodes (hash of `shardBy`, else round-robin by position) and adds the counts to `sys_tables`;
  * - `POST /v1/sql/cluster` `{ sql, timeoutMs? }` → {@link ClusterSqlReply}: a statement that reads distributed
@@ -89,13 +94,24 @@ export function tableRoutes(options: TableRoutesOptions): FastifyPluginAsync {
     app.post<{ Params: { name: string }; Body: CreateTableBody }>('/v1/tables/:name/create', async (req) => {
       requireAdmin(req);
       const { name } = req.params;
-      const { columns, shardBy } = req.body ?? ({} as CreateTableBody);
-      if (shardBy !== undefined && !columns?.some((c) => c.name === shardBy)) {
+      const body = req.body ?? ({} as CreateTableBody);
+      const { columns, shardBy, layout = 'distributed' } = body;
+      if (!Array.isArray(columns) || columns.length === 0) {
+        throw new InfrabaseError('INVALID_ARGUMENT', 'body needs columns: [{"name", "type"}, …]');
+      }
+      if (layout !== 'distributed' && layout !== 'per-node') {
         throw new InfrabaseError(
           'INVALID_ARGUMENT',
-          `shard-by column '${shardBy}' is not a column of the file; columns: ${(columns ?? []).map((c) => c.name).join(', ')}`,
+          `layout must be distributed or per-node; got ${JSON.stringify(layout)}`,
         );
       }
+      if (shardBy !== undefined && !columns.some((c) => c.name === shardBy)) {
+        throw new InfrabaseError(
+          'INVALID_ARGUMENT',
+          `shard-by column '${shardBy}' is not a column of the file; columns: ${columns.map((c) => c.name).join(', ')}`,
+        );
+      }
+      const timeoutMs = body.timeoutMs ?? 60_000;
       const nodes = readyDataNodes(db);
       if (nodes.length === 0) {
         throw new InfrabaseError(
@@ -103,6 +119,12 @@ export function tableRoutes(options: TableRoutesOptions): FastifyPluginAsync {
           "no ready data node: INSERT INTO sys_nodes (role) VALUES ('data')",
         );
       }
+      if (layout === 'distributed') {
+        await freeTableName(db, clock, name, body.replace === true, timeoutMs);
+        const created = await createDistributedTable(db, clock, name, body);
+        return { layout, table: name, ...created };
+      }
+      await freeTableName(db, clock, name, body.replace === true, timeoutMs);
       await Promise.all(
         nodes.map((n) => agents.post(n, '/v1/shard/tables', { table: name, columns }, timeout)),
       );
@@ -114,7 +136,7 @@ export function tableRoutes(options: TableRoutesOptions): FastifyPluginAsync {
         );
         for (const n of nodes) ins.run(name, n.id, shardBy ?? null, JSON.stringify(columns), now);
       })();
-      return { nodes: nodes.map((n) => n.id) };
+      return { layout, nodes: nodes.map((n) => n.id) };
     });
 
     app.post<{ Params: { name: string }; Body: RowsBody }>(
@@ -178,7 +200,8 @@ export function tableRoutes(options: TableRoutesOptions): FastifyPluginAsync {
         throw new InfrabaseError('INVALID_ARGUMENT', 'body must be {"sql": "<one read-only statement>"}');
       }
       const coordinator = options.shards?.();
-      const read = coordinator && classifyRead([...coordinator.tables().values()], sql);
+      const read =
+        coordinator && classifyRead([...coordinator.tables().values()], sql, Object.values(FUNCTION_NAMES));
       if (coordinator && read) {
         const r = await queryShards(coordinator, read.colocationGroup, sql, []);
         const reply: ClusterSqlReply = { columns: r.columns, rows: r.rows, nodes: [], failures: [] };

@@ -48,6 +48,8 @@ export interface MoveRow {
   readonly reason: string | null;
   readonly bytes: number | null;
   readonly snapshotLsn: number | null;
+  /** Wall time of the snapshot copy, ms (NULL until copied). */
+  readonly copyMs: number | null;
 }
 
 /** Health of a shard from its in-sync placements (docs/distributed-tables.md, "Unavailable shards"). Pure. */

@@ -346,6 +346,17 @@ export class ShardCoordinator implements ShardReader {
     );
   }
 
+  /**
+   * `DROP TABLE`: the table's catalog row becomes `dropping` (as a user's `DELETE FROM sys_distributed_tables`
+   * does, through the catalog's finalizer); the rebalancer then deletes its placements from the agents and
+   * the row. @returns 1. @throws NOT_FOUND when no such active table exists.
+   */
+  dropTable(name: string): number {
+    const t = this.table(name);
+    this.store.requestDrop(t.name);
+    return 1;
+  }
+
   private table(name: string): TableRow {
     const t = this.store.tables().get(name.toLowerCase());
     if (t?.status !== 'active') {

@@ -23,6 +23,8 @@ export {
   planPlacements,
   shardKey,
 } from './placement-planner.js';
+export { type PrimaryShard, planPrimaries } from './primary-balance.js';
+export { ByteRateLimiter } from './rate-limiter.js';
 export {
   type DataNodeRow,
   dataNodeState,

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { InfrabaseError } from '../errors.js';
 import { evaluateWrite } from './evaluate-write.js';
 import type { PlacementFiles } from './placement-files.js';
+import type { ByteRateLimiter } from './rate-limiter.js';
 import type { PlacementDigest, PlacementTransport } from './transport.js';
 
 /**
@@ -59,9 +60,12 @@ export class LocalPlacementTransport implements PlacementTransport {
   async logSince(node: string, group: string, shard: number, afterLsn: number) {
     return this.files(node).get(group, shard).logSince(afterLsn);
   }
-  async copy(source: string, target: string, group: string, shard: number) {
+  /** The backup-API copy; with a limiter, the snapshot's bytes are granted in 64 KiB chunks before install. */
+  async copy(source: string, target: string, group: string, shard: number, limiter?: ByteRateLimiter) {
     const tmp = join(this.tmpDir, `copy-${group}-${shard}-${source}-${target}.db`);
     const snap = await this.files(source).snapshot(group, shard, tmp);
+    for (let left = snap.bytes; limiter && left > 0; left -= 65_536)
+      await limiter.take(Math.min(left, 65_536));
     this.files(target).install(group, shard, tmp);
     return { lsn: snap.lsn, bytes: snap.bytes };
   }

@@ -3,6 +3,8 @@ import type { Clock } from '../clock.js';
 import { isInfrabaseError } from '../errors.js';
 import type { ShardCoordinator } from './coordinator.js';
 import { type PlacementPlan, type PlannerNode, planPlacements, shardKey } from './placement-planner.js';
+import { planPrimaries } from './primary-balance.js';
+import { ByteRateLimiter } from './rate-limiter.js';
 import type { DistributedStore, MoveRow } from './store.js';
 import type { PlacementTransport } from './transport.js';
 
@@ -34,11 +36,14 @@ export function dataNodeState(
   return row.status === 'ready' ? 'ready' : null;
 }
 
+/** The rebalancer's limits; the control plane's defaults are in its config (`distributed.*`). */
 export interface RebalancerOptions {
-  /** Moves in flight at once. Default 2. */
-  readonly maxConcurrentMoves?: number;
-  /** A ready node with no heartbeat for this long is dead for the data layer, ms. Default 30000. */
-  readonly nodeDeadAfterMs?: number;
+  /** Moves in flight at once (>= 1). */
+  readonly maxConcurrentMoves: number;
+  /** A ready node with no heartbeat for this long is dead for the data layer, ms. */
+  readonly nodeDeadAfterMs: number;
+  /** Byte rate shared by all snapshot copies, bytes/s; 0: unlimited. */
+  readonly moveBytesPerSecond: number;
 }
 
 /** Answer of the termination gate. */
@@ -58,6 +63,8 @@ export interface TerminationVerdict {
 export class Rebalancer {
   private readonly maxMoves: number;
   private readonly deadAfterMs: number;
+  /** The MB/s limit every snapshot copy of this rebalancer passes through. */
+  readonly limiter: ByteRateLimiter;
 
   constructor(
     private readonly db: Database,
@@ -65,10 +72,14 @@ export class Rebalancer {
     private readonly coordinator: ShardCoordinator,
     private readonly transport: PlacementTransport,
     private readonly clock: Clock,
-    options: RebalancerOptions = {},
+    options: RebalancerOptions,
   ) {
-    this.maxMoves = options.maxConcurrentMoves ?? 2;
-    this.deadAfterMs = options.nodeDeadAfterMs ?? 30_000;
+    if (!Number.isSafeInteger(options.maxConcurrentMoves) || options.maxConcurrentMoves < 1) {
+      throw new RangeError(`maxConcurrentMoves must be an integer >= 1; got ${options.maxConcurrentMoves}`);
+    }
+    this.maxMoves = options.maxConcurrentMoves;
+    this.deadAfterMs = options.nodeDeadAfterMs;
+    this.limiter = new ByteRateLimiter(options.moveBytesPerSecond, clock);
   }
 
   /** Data nodes with their planner state (launching nodes left out). */
@@ -119,6 +130,10 @@ export class Rebalancer {
       }
       steps += await this.advance(m, live);
     }
+    // 2b. Dropped tables (docs: "Dropping a table"): the group's placements become `dropping` (deleted from
+    // the agents by step 3 below), then the rows go; a table that shares its group with active tables is
+    // dropped from every shard by a `drop_table` batch instead.
+    steps += await this.dropTables();
     // 3. Out-of-sync placements are dropped; dropping placements are deleted from their agents.
     for (const p of this.store.placements()) {
       if (p.state === 'out_of_sync') {
@@ -215,6 +230,79 @@ export class Rebalancer {
         );
         steps++;
       });
+    }
+    steps += await this.balancePrimaries(nodes);
+    return steps;
+  }
+
+  /**
+   * Primaries spread evenly over the ready nodes ({@link planPrimaries}): each handoff is a catalog
+   * transition under the shard's write lock, so no write is in flight while the role changes.
+   */
+  private async balancePrimaries(nodes: readonly PlannerNode[]): Promise<number> {
+    const eligible = nodes.filter((n) => n.state === 'ready').map((n) => n.id);
+    const busy = new Set(this.store.activeMoves().map((m) => shardKey(m.colocationGroup, m.shard)));
+    const byShard = new Map<
+      string,
+      { group: string; shard: number; primary: string | null; inSync: string[] }
+    >();
+    for (const p of this.store.placements()) {
+      const k = shardKey(p.colocationGroup, p.shard);
+      const s = byShard.get(k) ?? { group: p.colocationGroup, shard: p.shard, primary: null, inSync: [] };
+      if (p.role === 'primary') s.primary = p.nodeId;
+      if (p.state === 'in_sync') s.inSync.push(p.nodeId);
+      byShard.set(k, s);
+    }
+    const changes = planPrimaries(
+      [...byShard].map(([key, s]) => ({ key, primary: s.primary, inSync: s.inSync })),
+      eligible,
+    );
+    let steps = 0;
+    for (const [k, node] of changes) {
+      const s = byShard.get(k)!;
+      if (busy.has(k)) continue;
+      await this.coordinator.withShardLock(s.group, s.shard, async () => {
+        try {
+          this.store.handOffPrimary(s.group, s.shard, node);
+          steps++;
+        } catch (err) {
+          if (!isInfrabaseError(err, 'CONFLICT')) throw err; // the placements changed since: next pass
+        }
+      });
+    }
+    return steps;
+  }
+
+  /** One step of each DROP in progress (crash-safe: `status = 'dropping'`, then the files, then the rows). */
+  private async dropTables(): Promise<number> {
+    let steps = 0;
+    const tables = [...this.store.tables().values()];
+    for (const t of tables.filter((x) => x.status === 'dropping')) {
+      const group = tables.filter((x) => x.colocationGroup === t.colocationGroup);
+      try {
+        if (group.every((x) => x.status === 'dropping')) {
+          if (this.store.placements(t.colocationGroup).some((p) => p.state !== 'dropping')) {
+            this.store.dropGroup(t.colocationGroup);
+            steps++;
+          } else if (this.store.placements(t.colocationGroup).length === 0) {
+            this.store.removeTable(t.name);
+            steps++;
+          }
+          continue;
+        }
+        for (const s of this.store.shards(t.colocationGroup)) {
+          await this.coordinator.writeBatch(
+            s.colocationGroup,
+            s.shard,
+            async () => [{ op: 'drop_table', table: t.name }],
+            [t.name],
+          );
+        }
+        this.store.removeTable(t.name);
+        steps++;
+      } catch (err) {
+        if (!isInfrabaseError(err)) throw err; // an unreachable shard: retried next pass
+      }
     }
     return steps;
   }
@@ -314,8 +402,9 @@ export class Rebalancer {
         return 1;
       }
       if (m.state === 'copying') {
-        const { lsn, bytes } = await this.transport.copy(source, m.targetNode, group, shard);
-        this.store.startCatchUp(m.id, lsn, bytes);
+        const began = this.clock.now();
+        const { lsn, bytes } = await this.transport.copy(source, m.targetNode, group, shard, this.limiter);
+        this.store.startCatchUp(m.id, lsn, bytes, this.clock.now() - began);
         return 1;
       }
       if (m.state === 'catching_up') {

@@ -114,7 +114,7 @@ export class DistributedStore {
     return this.db
       .prepare(
         `SELECT id, colocation_group AS colocationGroup, shard, kind, source_node AS sourceNode,
-                target_node AS targetNode, state, reason, bytes, snapshot_lsn AS snapshotLsn
+                target_node AS targetNode, state, reason, bytes, snapshot_lsn AS snapshotLsn, copy_ms AS copyMs
          FROM sys_shard_moves WHERE ${where} ORDER BY id`,
       )
       .all(...params) as MoveRow[];
@@ -245,16 +245,19 @@ export class DistributedStore {
     });
   }
 
-  /** `startCatchUp`: copying → catching_up once the target installed a snapshot holding writes up to `snapshotLsn`. */
-  startCatchUp(id: number, snapshotLsn: number, bytes: number): void {
+  /**
+   * `startCatchUp`: copying → catching_up once the target installed a snapshot holding writes up to
+   * `snapshotLsn`; records the copy's size (bytes) and wall time (`copyMs`, ms; `copy_mb_per_s` derives from both).
+   */
+  startCatchUp(id: number, snapshotLsn: number, bytes: number, copyMs: number | null = null): void {
     this.tx(() => {
       const m = this.expectMove(id, ['copying']);
       const now = this.clock.now();
       this.db
         .prepare(
-          "UPDATE sys_shard_moves SET state = 'catching_up', snapshot_lsn = ?, bytes = ?, updated_at = ? WHERE id = ?",
+          "UPDATE sys_shard_moves SET state = 'catching_up', snapshot_lsn = ?, bytes = ?, copy_ms = ?, updated_at = ? WHERE id = ?",
         )
-        .run(snapshotLsn, bytes, now, id);
+        .run(snapshotLsn, bytes, copyMs === null ? null : Math.max(0, Math.round(copyMs)), now, id);
       this.setPlacement(
         m.colocationGroup,
         m.shard,
@@ -396,6 +399,87 @@ export class DistributedStore {
       this.db
         .prepare('UPDATE sys_shards SET lsn = ?, updated_at = ? WHERE colocation_group = ? AND shard = ?')
         .run(lsn, this.clock.now(), group, shard);
+    });
+  }
+
+  /**
+   * `handOffPrimary`: an in-sync replica becomes the shard's primary (the old primary stays an in-sync
+   * replica), under a new epoch. The caller holds the shard's write lock. @returns the new epoch.
+   * @throws CONFLICT when `node` holds no in-sync placement of the shard.
+   */
+  handOffPrimary(group: string, shard: number, node: string): number {
+    return this.tx(() => {
+      const p = this.placements(group, shard).find((x) => x.nodeId === node);
+      if (p?.state !== 'in_sync') {
+        throw new InfrabaseError(
+          'CONFLICT',
+          `${SHARD_KEY(group, shard)} has no in-sync placement on ${node}`,
+        );
+      }
+      const s = this.shard(group, shard);
+      this.setRole(group, shard, node, 'primary');
+      this.setEpoch(group, shard, s.epoch + 1);
+      return s.epoch + 1;
+    });
+  }
+
+  /** A table's DROP begins: its row's DELETE, which the catalog's finalizer turns into `status = 'dropping'`. */
+  requestDrop(name: string): void {
+    this.db.prepare('DELETE FROM sys_distributed_tables WHERE name = ?').run(name);
+  }
+
+  /**
+   * `dropGroup`: every table of a colocation group is `dropping` (DROP TABLE / DELETE of the last one): in one
+   * transaction each of its placements becomes `dropping` (the files are deleted from the agents next, then
+   * the rows) and its unfinished moves fail. Idempotent. @throws CONFLICT while a table of the group is active.
+   */
+  dropGroup(group: string): void {
+    this.tx(() => {
+      const active = this.db
+        .prepare(
+          "SELECT count(*) AS n FROM sys_distributed_tables WHERE colocation_group = ? AND status = 'active'",
+        )
+        .get(group) as { n: number };
+      if (active.n > 0) {
+        throw new InfrabaseError(
+          'CONFLICT',
+          `colocation group ${group} still has ${active.n} active table(s)`,
+        );
+      }
+      const now = this.clock.now();
+      this.db
+        .prepare(
+          `UPDATE sys_shard_moves SET state = 'failed', reason = 'table dropped', finished_at = ?, updated_at = ?
+           WHERE colocation_group = ? AND state NOT IN ('done', 'failed')`,
+        )
+        .run(now, now, group);
+      this.db
+        .prepare(
+          `UPDATE sys_placements SET role = 'replica', state = 'dropping', state_reason = 'table dropped', updated_at = ?
+           WHERE colocation_group = ? AND state <> 'dropping'`,
+        )
+        .run(now, group);
+    });
+  }
+
+  /**
+   * `removeTable`: the last step of a DROP: the `dropping` table's row goes (with its group's shards when it
+   * was the group's last table). Only once its group holds no placement, or when other tables keep the group
+   * (the table was dropped from every shard by a `drop_table` batch). @throws CONFLICT otherwise.
+   */
+  removeTable(name: string): void {
+    this.tx(() => {
+      const t = this.tables().get(name.toLowerCase());
+      if (t?.status !== 'dropping') return;
+      const others = this.db
+        .prepare('SELECT count(*) AS n FROM sys_distributed_tables WHERE colocation_group = ? AND name <> ?')
+        .get(t.colocationGroup, t.name) as { n: number };
+      if (others.n === 0 && this.placements(t.colocationGroup).length > 0) {
+        throw new InfrabaseError('CONFLICT', `table ${t.name}: placements of ${t.colocationGroup} are left`);
+      }
+      this.db
+        .prepare("DELETE FROM sys_distributed_tables WHERE name = ? AND status = 'dropping'")
+        .run(t.name);
     });
   }
 

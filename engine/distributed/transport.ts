@@ -1,4 +1,5 @@
 import type { PlacementPosition } from './placement-file.js';
+import type { ByteRateLimiter } from './rate-limiter.js';
 import type { ShardQueryResult } from './types.js';
 import type { WriteBatch, WriteOp } from './write-batch.js';
 
@@ -30,9 +31,16 @@ export interface PlacementTransport {
   logSince(node: string, group: string, shard: number, afterLsn: number): Promise<WriteBatch[]>;
   /**
    * Copies a consistent snapshot (SQLite backup API) of `source`'s placement onto `target`, replacing any copy
-   * there. @returns the snapshot's lsn and size in bytes.
+   * there, its bytes passed through `limiter` (the data layer's MB/s limit) when given. @returns the snapshot's
+   * lsn and size in bytes.
    */
-  copy(source: string, target: string, group: string, shard: number): Promise<{ lsn: number; bytes: number }>;
+  copy(
+    source: string,
+    target: string,
+    group: string,
+    shard: number,
+    limiter?: ByteRateLimiter,
+  ): Promise<{ lsn: number; bytes: number }>;
   digest(node: string, group: string, shard: number): Promise<PlacementDigest>;
   /** One read-only statement on the placement, reference tables attached. */
   query(

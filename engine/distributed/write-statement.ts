@@ -10,7 +10,8 @@ export type DistributedWrite =
       readonly columns: string[];
       readonly rows: unknown[][];
     }
-  | { readonly kind: 'modify'; readonly table: string };
+  | { readonly kind: 'modify'; readonly table: string }
+  | { readonly kind: 'drop'; readonly table: string };
 
 const quote = (name: string) => `"${name.replaceAll('"', '""')}"`;
 
@@ -25,6 +26,8 @@ const quote = (name: string) => `"${name.replaceAll('"', '""')}"`;
  *   expressions): the copy's insert is captured by a temporary trigger and rolled back. `_row` values are
  *   dropped: the data layer assigns ids.
  * - `UPDATE` / `DELETE` of one distributed table → `modify` (evaluated on each shard's primary).
+ * - `DROP TABLE` of one distributed table → `drop` (the copy's schema lost that table when the statement ran
+ *   on it, rolled back).
  * @throws InfrabaseError('INVALID_ARGUMENT') for a statement that writes more than one distributed table,
  *   an INSERT that reads a table (`INSERT … SELECT`), or an UPSERT / RETURNING on a distributed table.
  */
@@ -66,7 +69,7 @@ export function classifyWrite(
         program.filter((r) => r.opcode === op && r.p3 === 0 && roots.has(r.p2)).map((r) => roots.get(r.p2)!),
       );
     const written = opened('OpenWrite');
-    if (written.size === 0) return undefined;
+    if (written.size === 0) return droppedTable(scratch, stmt, params);
     if (written.size > 1) {
       throw new InfrabaseError(
         'INVALID_ARGUMENT',
@@ -110,16 +113,57 @@ export function classifyWrite(
   }
 }
 
+/** The table a schema statement removed from the empty copies (run in a rolled-back transaction), if any. */
+function droppedTable(
+  scratch: BetterSqlite3.Database,
+  stmt: BetterSqlite3.Statement,
+  params: readonly unknown[] | Record<string, unknown>,
+): DistributedWrite | undefined {
+  const names = () =>
+    new Set(
+      (
+        scratch.prepare("SELECT name FROM sqlite_schema WHERE type = 'table'").all() as { name: string }[]
+      ).map((r) => r.name),
+    );
+  const before = names();
+  let after: Set<string>;
+  try {
+    scratch.exec('BEGIN');
+  } catch {
+    return undefined;
+  }
+  try {
+    (stmt.run.bind(stmt) as (...args: unknown[]) => unknown)(...(Array.isArray(params) ? params : [params]));
+    after = names();
+  } catch {
+    return undefined; // not runnable here (VACUUM, ATTACH, …): the ordinary path reports its own error
+  } finally {
+    if (scratch.inTransaction) scratch.exec('ROLLBACK');
+  }
+  const dropped = [...before].filter((n) => !after.has(n));
+  if (dropped.length === 0) return undefined;
+  if (dropped.length > 1) {
+    throw new InfrabaseError(
+      'INVALID_ARGUMENT',
+      `a statement may drop one distributed table; this one drops ${dropped.join(', ')}`,
+    );
+  }
+  return { kind: 'drop', table: dropped[0] };
+}
+
 /**
  * The distributed tables a read-only statement reads, from SQLite's own report (prepared against empty copies
  * of the distributed tables; `OpenRead` root pages of its `EXPLAIN` program), or `undefined` when it is not a
  * read of distributed tables only. @returns the colocation group to read (one per statement) and the tables.
+ * `functions` names the SQL functions the shards add to SQLite's (PREDICT and its kin), so a statement
+ * calling them prepares here (as stubs; nothing runs).
  * @throws InfrabaseError('INVALID_ARGUMENT') when it reads tables of two colocation groups (other than
  *   reference tables): such a join cannot run on the nodes.
  */
 export function classifyRead(
   tables: readonly TableRow[],
   sql: string,
+  functions: readonly string[] = [],
 ): { colocationGroup: string; tables: string[] } | undefined {
   const active = tables.filter((t) => t.status === 'active');
   if (active.length === 0) return undefined;
@@ -129,6 +173,7 @@ export function classifyRead(
       const cols = t.columns.slice(1).map((c) => `${quote(c.name)} ${c.type}`);
       scratch.exec(`CREATE TABLE ${quote(t.name)} (_row INTEGER PRIMARY KEY, ${cols.join(', ')})`);
     }
+    for (const f of functions) scratch.function(f, { varargs: true, deterministic: true }, () => null);
     let readonly: boolean;
     try {
       readonly = scratch.prepare(sql).readonly;

@@ -1,6 +1,6 @@
 /** PREDICT, PREDICT_PROBA and PREDICT_JSON: ONNX models from sys_models scored inside SQL, in batches. */
 export { BatchState } from './batch-state.js';
-export { evaluateRow, type PredictKind, type SqlValue } from './evaluate.js';
+export { evaluateRow, FUNCTION_NAMES, type PredictKind, type SqlValue } from './evaluate.js';
 export { mlExtension, predictBatching, predictStats, syncModels, takePredictUsage } from './extension.js';
 export type { PredictStats } from './functions.js';
 export { NATIVE_ENV, NATIVE_LIBRARY_PATH } from './native/index.js';

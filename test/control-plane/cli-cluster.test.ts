@@ -1,4 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDistributedModule } from '../../control-plane/modules/distributed.js';
+import { createTrainingModule } from '../../control-plane/modules/training.js';
+import { createNodesModule } from '../../control-plane/nodes/index.js';
+import { DataLayer } from '../../control-plane/tables/index.js';
 import { runCli } from '../support/cli.js';
 import { EXAMPLES } from '../support/data.js';
 import { startCluster, type TestCluster } from '../training/cluster.js';
@@ -28,8 +32,16 @@ async function clusterJson(sql: string) {
   return JSON.parse(res.stdout) as { columns: string[]; rows: unknown[][]; failures: unknown[] };
 }
 
+const layer = new DataLayer({ intervalMs: 100 });
+
 beforeAll(async () => {
-  cluster = await startCluster(3);
+  cluster = await startCluster(3, {
+    modules: [
+      createNodesModule({ terminationGate: (row) => layer.mayTerminate(row.id) }),
+      createDistributedModule(layer),
+      createTrainingModule({}, () => layer.coordinator),
+    ],
+  });
 }, 60_000);
 
 afterAll(async () => {
@@ -37,33 +49,66 @@ afterAll(async () => {
 });
 
 describe('infrabase load', () => {
-  it('hash-shards iris.csv by species, prints rows per node, and each species lives on exactly one node', async () => {
+  it('creates a distributed table by default: 32 shards, 2 copies each over 3 nodes, every species in one shard', async () => {
     const res = await cli(['load', 'iris', IRIS, '--shard-by', 'species']);
+    expect(res.stderr).not.toMatch(/infrabase: /);
     expect(res.code).toBe(0);
-    expect(res.stdout).toContain('loaded 150 rows into iris (hash of species)');
-    const printed = rowsPerNode(res.stdout);
-    expect(Object.values(printed).reduce((a, b) => a + b, 0)).toBe(150);
+    expect(res.stdout).toContain('loaded 150 rows into iris: 32 shards by hash of species, 2 copies each');
+    const table = await cli([
+      'sql',
+      '--json',
+      "SELECT shard_count, replication_factor FROM sys_distributed_tables WHERE name = 'iris'",
+    ]);
+    expect(JSON.parse(table.stdout).rows).toEqual([[32, 2]]);
     const counts = await clusterJson('SELECT count(*) AS n FROM iris');
-    expect(counts.columns).toEqual(['_node', 'n']);
-    expect(Object.fromEntries(counts.rows as [string, number][])).toEqual(printed);
+    expect(counts.columns).toEqual(['_shard', 'n']);
+    expect(counts.rows).toHaveLength(32);
+    expect((counts.rows as [number, number][]).reduce((a, r) => a + r[1], 0)).toBe(150);
     const bySpecies = await clusterJson('SELECT species, count(*) AS n FROM iris GROUP BY species');
-    const homes = new Map<number, string[]>();
-    for (const [node, species, n] of bySpecies.rows as [string, number, number][]) {
+    const homes = new Map<number, number[]>();
+    for (const [shard, species, n] of bySpecies.rows as [number, number, number][]) {
       expect(n).toBe(50);
-      homes.set(species, [...(homes.get(species) ?? []), node]);
+      homes.set(species, [...(homes.get(species) ?? []), shard]);
     }
     expect([...homes.keys()].sort()).toEqual([0, 1, 2]);
-    for (const nodes of homes.values()) expect(nodes).toHaveLength(1);
-  });
+    for (const shards of homes.values()) expect(shards).toHaveLength(1);
+  }, 180_000);
 
-  it('spreads wdbc.csv round-robin over the three data nodes without --shard-by', async () => {
-    const res = await cli(['load', 'wdbc', WDBC]);
+  it('refuses to load over an existing table without --replace, and replaces it with --replace', async () => {
+    const again = await cli(['load', 'iris', IRIS]);
+    expect(again.code).toBe(1);
+    expect(again.stdout).not.toContain('loaded');
+    expect(again.stderr).toContain(
+      'CONFLICT: table iris already exists (a distributed table); load with --replace',
+    );
+    const kept = await clusterJson('SELECT count(*) AS n FROM iris');
+    expect((kept.rows as [number, number][]).reduce((a, r) => a + r[1], 0)).toBe(150);
+    const replaced = await cli(['load', 'iris', WDBC, '--replace', '--shards', '4', '--replicas', '1']);
+    expect(replaced.stderr).not.toMatch(/infrabase: /);
+    expect(replaced.stdout).toContain('loaded 569 rows into iris: 4 shards by hash of _row, 1 copy each');
+    const now = await clusterJson('SELECT count(*) AS n FROM iris');
+    expect(now.rows).toHaveLength(4);
+    expect((now.rows as [number, number][]).reduce((a, r) => a + r[1], 0)).toBe(569);
+    // The old table's 32 shards were deleted on the agents: only the new table's placements are listed.
+    const placements = await cli(['sql', '--json', 'SELECT count(*) FROM sys_placements']);
+    expect(JSON.parse(placements.stdout).rows).toEqual([[4]]);
+    // …and on the agents themselves only the new table's 4 placement files are left.
+    let files = 0;
+    for (const node of cluster.nodeIds) files += (await layer.transport!.list(node)).length;
+    expect(files).toBe(4);
+  }, 180_000);
+
+  it('--per-node keeps the older layout: wdbc.csv round-robin, one table per data node', async () => {
+    const res = await cli(['load', 'wdbc', WDBC, '--per-node']);
     expect(res.code).toBe(0);
     expect(res.stdout).toContain('loaded 569 rows into wdbc (round-robin)');
     expect(rowsPerNode(res.stdout)).toEqual({ d1: 190, d2: 190, d3: 189 });
     const counts = await clusterJson('SELECT count(*) AS n FROM wdbc');
     expect(Object.fromEntries(counts.rows as [string, number][])).toEqual({ d1: 190, d2: 190, d3: 189 });
-  });
+    const again = await cli(['load', 'wdbc', WDBC, '--per-node']);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('CONFLICT: table wdbc already exists (a per-node table on 3 node(s))');
+  }, 120_000);
 
   it('refuses a --shard-by column that is not in the header, naming it and the columns, with exit code 1', async () => {
     const res = await cli(['load', 'iris_bad', IRIS, '--shard-by', 'genus']);
@@ -72,13 +117,17 @@ describe('infrabase load', () => {
     expect(res.stderr).toContain(
       "INVALID_ARGUMENT: --shard-by column 'genus' is not in the header; columns: sepal_length, sepal_width, petal_length, petal_width, species",
     );
-    const tables = await clusterJson("SELECT count(*) AS n FROM sqlite_master WHERE name = 'iris_bad'");
-    for (const [, n] of tables.rows as [string, number][]) expect(n).toBe(0);
+    const tables = await cli([
+      'sql',
+      '--json',
+      "SELECT count(*) FROM sys_distributed_tables WHERE name = 'iris_bad'",
+    ]);
+    expect(JSON.parse(tables.stdout).rows).toEqual([[0]]);
   });
 });
 
 describe('infrabase sql --cluster', () => {
-  it('prints the rows of every data node with a leading _node column', async () => {
+  it('prints the rows of every data node with a leading _node column (per-node table)', async () => {
     const res = await cli(['sql', '--cluster', 'SELECT count(*) AS n, min(_row) AS first FROM wdbc']);
     expect(res.code).toBe(0);
     expect(res.stdout).toMatch(/│ _node +│ n +│ first +│/);

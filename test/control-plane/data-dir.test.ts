@@ -247,4 +247,42 @@ describe('infrabase down', () => {
     const again = await runCli(['down'], { cwd: tmp.dir });
     expect(again).toMatchObject({ code: 0, stdout: `no control plane is running for ${dataDir}\n` });
   });
+
+  it('down --nodes refuses to strand a distributed table; --discard-data drops it with the nodes and says so', async () => {
+    const up = await upWithOneNode();
+    const sql = (q: string) => runCli(['sql', '--json', q], { cwd: tmp.dir });
+    await sql(
+      `INSERT INTO sys_distributed_tables (name, columns, shard_count) VALUES ('kv', '[{"name":"k","type":"TEXT"}]', 4)`,
+    );
+    await waitFor(
+      async () =>
+        JSON.parse((await sql('SELECT schema_applied FROM sys_distributed_tables')).stdout).rows[0][0] === 1,
+      60_000,
+      250,
+    );
+    expect((await sql("INSERT INTO kv (k) VALUES ('a'), ('b')")).code).toBe(0);
+    const [agent] = agentPids();
+    const refused = await runCli(['down', '--nodes'], { cwd: tmp.dir, timeoutMs: 90_000 });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(
+      'CONFLICT: distributed table kv lives only on these data nodes; infrabase down --nodes --discard-data drops them with the nodes',
+    );
+    // Nothing was deleted: the node runs, the table answers.
+    expect(alive(agent)).toBe(true);
+    expect(
+      JSON.parse((await sql("SELECT count(*) FROM sys_nodes WHERE desired_state = 'running'")).stdout).rows,
+    ).toEqual([[1]]);
+    expect(JSON.parse((await sql('SELECT count(*) FROM kv')).stdout).rows).toEqual([[2]]);
+
+    const exited = new Promise((r) => up.child.once('exit', r));
+    const down = await runCli(['down', '--nodes', '--discard-data'], { cwd: tmp.dir, timeoutMs: 90_000 });
+    expect(down.stderr).toBe('');
+    expect(down).toMatchObject({ code: 0 });
+    expect(down.stdout).toContain(
+      '--discard-data: dropping distributed table kv with the nodes; their rows are lost',
+    );
+    expect(down.stdout).toContain('1 local node terminated');
+    expect(await exited).toBe(0);
+    expect(alive(agent)).toBe(false);
+  }, 180_000);
 });

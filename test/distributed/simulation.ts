@@ -39,6 +39,7 @@ export class Sim {
     this.rebalancer = new Rebalancer(this.db, this.store, this.coordinator, this.transport, this.clock, {
       maxConcurrentMoves: this.options.maxConcurrentMoves ?? 4,
       nodeDeadAfterMs: 30_000,
+      moveBytesPerSecond: 0,
     });
   }
 

@@ -6,7 +6,9 @@ let cluster: TestCluster;
 let nodes: string[];
 beforeAll(async () => {
   cluster = await startCluster(1);
+  // The per-node layout: the statements below run on the node's own database.
   const created = await cluster.api.request<{ nodes: string[] }>('POST', '/v1/tables/events/create', {
+    layout: 'per-node',
     columns: [{ name: 'v', type: 'INTEGER' }],
   });
   nodes = created.nodes;

@@ -1,5 +1,6 @@
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
+import { InfrabaseError } from '../../../engine/index.js';
 import { loadCsv, loadDistributedCsv } from '../../tables/index.js';
 import { type ConnectionFlags, connect, connectionOptions } from '../connection.js';
 import { renderTable } from '../format.js';
@@ -8,6 +9,8 @@ import { jsonOption, type OutputFlags, printJson } from '../output.js';
 
 interface LoadFlags extends ConnectionFlags, OutputFlags {
   shardBy?: string;
+  perNode?: boolean;
+  replace?: boolean;
   replicas?: number;
   shards?: number;
   delimiter?: string;
@@ -15,19 +18,22 @@ interface LoadFlags extends ConnectionFlags, OutputFlags {
 }
 
 /**
- * `infrabase load TABLE FILE.csv [--shard-by COLUMN] [--replicas N] [--shards N]`: with `--replicas` or
- * `--shards`, creates a distributed table (replicated shards, docs/distributed-tables.md) and loads it;
- * otherwise spreads the CSV over the ready data nodes one shard per node, as before.
+ * `infrabase load TABLE FILE.csv [--shard-by COLUMN] [--replicas N] [--shards N] [--replace]`: creates a
+ * distributed table (32 shards by default, each with 2 copies when two or more data nodes exist, else 1;
+ * docs/distributed-tables.md) and loads it with replicated writes. `--per-node` keeps the older layout (one
+ * table per ready data node, no replicas, `sys_tables`). An existing table is refused unless `--replace`.
  */
 export function registerLoad(program: Command): void {
   connectionOptions(
     jsonOption(
       program
         .command('load')
-        .description('load a CSV (header row) into a table spread over the ready data nodes')
+        .description(
+          'load a CSV (header row) into a distributed table: shards with replicas over the data nodes',
+        )
         .argument('<table>', 'table name (letters, digits, _)')
         .argument('<file>', 'a CSV file with a header row')
-        .option('--shard-by <column>', 'hash this column to pick the node (default: round-robin)')
+        .option('--shard-by <column>', 'hash this column to pick the shard (default: hash of the row id)')
         .option('--delimiter <char>', 'field delimiter (leading spaces after it are trimmed)', ',')
         .option('--batch-size <n>', 'rows per request', integerFlag(1), 2000)
         .option(
@@ -35,12 +41,21 @@ export function registerLoad(program: Command): void {
           'distributed table: copies of each shard on distinct data nodes',
           integerFlag(1),
         )
-        .option('--shards <n>', 'distributed table: number of shards (default 32)', integerFlag(1)),
+        .option('--shards <n>', 'distributed table: number of shards (default 32)', integerFlag(1))
+        .option('--replace', 'drop an existing table of that name and load it anew (refused otherwise)')
+        .option(
+          '--per-node',
+          'older layout: one table per ready data node, no replicas (not moved when nodes change)',
+        ),
     ),
   ).action(async (table: string, file: string, flags: LoadFlags) => {
     const client = connect(flags);
-    if (flags.replicas !== undefined || flags.shards !== undefined) {
+    if (flags.perNode && (flags.replicas !== undefined || flags.shards !== undefined)) {
+      throw new InfrabaseError('INVALID_ARGUMENT', '--per-node takes neither --replicas nor --shards');
+    }
+    if (!flags.perNode) {
       const r = await loadDistributedCsv(client, table, file, {
+        replace: flags.replace,
         shardBy: flags.shardBy,
         replicas: flags.replicas,
         shards: flags.shards,
@@ -73,6 +88,7 @@ export function registerLoad(program: Command): void {
     bar.start(100, 0, { rows: 0 });
     try {
       const result = await loadCsv(client, table, file, {
+        replace: flags.replace,
         shardBy: flags.shardBy,
         delimiter: flags.delimiter,
         batchSize: flags.batchSize,
