@@ -112,8 +112,8 @@ function report(req: FastifyRequest): NodeReport {
 
 /**
  * The node agents' API: `POST /v1/nodes/join` and `POST /v1/nodes/heartbeat` (bearer node token). Both check
- * that the token's node and launch still match the row (a token of a replaced or deleted launch is refused
- * with 409). A join presents either the launch's join token or, when the agent re-joins (it restarted, or its
+ * that the token's node and launch still match the row (a token of a replaced launch, or of a DELETEd node once
+ * it is terminating, is refused with 409; a DELETEd node keeps heartbeating while the data layer drains it). A join presents either the launch's join token or, when the agent re-joins (it restarted, or its
  * mesh state is gone), its node token — as a Tailscale node re-authenticates with its node key while its auth
  * key is one-off. The join token is short-lived (expiry signed into it, derived from the launch) and
  * single-use: it is spent once the node has heartbeated (a join whose reply was lost may be repeated until
@@ -155,7 +155,10 @@ export function nodeRoutes(options: NodeRoutesOptions): FastifyPluginAsync {
     }
     const row = getRow.get(body.nodeId);
     if (!row) throw new InfrabaseError('NOT_FOUND', `no sys_nodes row ${body.nodeId}`);
-    if (row.idempotency_token !== claims.launch || row.desired_state !== 'running') {
+    // A DELETEd node is still the current launch until it is terminating: its heartbeats keep it alive for
+    // the data layer, which moves its shards away before the termination gate lets it go.
+    const retiring = row.desired_state !== 'running' && ['terminating', 'terminated'].includes(row.status);
+    if (row.idempotency_token !== claims.launch || retiring) {
       throw new InfrabaseError(
         'CONFLICT',
         `node ${body.nodeId}'s token belongs to a launch that is no longer current`,
