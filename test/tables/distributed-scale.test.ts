@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiClient, ControlPlane } from '../../control-plane/index.js';
@@ -195,4 +197,61 @@ describe('scaling the data nodes of a distributed table', () => {
     expect(db().prepare('SELECT count(*) FROM sys_placements WHERE node_id = ?').pluck().get(added)).toBe(0);
     expect(await answers()).toEqual(before);
   }, 420_000);
+});
+
+describe('a distributed table at replication factor 1 over real agents', () => {
+  it('a SIGKILLed agent: the queries fail naming the table and its shards, and answer in full once it is back', async () => {
+    await api.sql(
+      `INSERT INTO sys_distributed_tables (name, columns, shard_key, shard_count, replication_factor)
+       VALUES ('single', '[{"name":"k","type":"INTEGER"},{"name":"v","type":"TEXT"}]', 'k', 6, 1)`,
+    );
+    await waitFor(
+      () =>
+        settled() &&
+        db()
+          .prepare("SELECT schema_applied FROM sys_distributed_tables WHERE name = 'single'")
+          .pluck()
+          .get() === 1,
+      60_000,
+      50,
+    );
+    const values = Array.from({ length: 300 }, (_, i) => `(${i}, 'v${i}')`).join(', ');
+    expect((await api.sql(`INSERT INTO single (k, v) VALUES ${values}`)).changes).toBe(300);
+    const victim = db()
+      .prepare(
+        "SELECT node_id FROM sys_placements WHERE colocation_group = 'single' GROUP BY node_id ORDER BY count(*) DESC, node_id LIMIT 1",
+      )
+      .pluck()
+      .get() as string;
+    const lost = db()
+      .prepare(
+        "SELECT shard FROM sys_placements WHERE colocation_group = 'single' AND node_id = ? ORDER BY shard",
+      )
+      .pluck()
+      .all(victim) as number[];
+    expect(lost.length).toBeGreaterThan(0);
+    const pidFile = join(cp.context.config.dataDir, 'nodes', victim, 'agent.pid');
+    const pid = (JSON.parse(readFileSync(pidFile, 'utf8')) as { pid: number }).pid;
+    process.kill(pid, 'SIGKILL');
+    // Never a partial answer: the error names the table and the shards whose only copy is gone — all of them
+    // for a statement on every shard (POST /v1/shards/query); a planned SELECT stops at the first one it meets.
+    const all = new RegExp(
+      `table single: shards? ${lost.join(', ')} (has|have) no available in-sync placement`,
+    );
+    await expect(
+      api.request('POST', '/v1/shards/query', { table: 'single', sql: 'SELECT count(*) FROM single' }),
+    ).rejects.toThrow(all);
+    const some = new RegExp(`table single: shards? (${lost.join('|')})\\b.* no available in-sync placement`);
+    await expect(api.sql('SELECT count(*) FROM single')).rejects.toThrow(some);
+    await expect(api.sql('SELECT k, v FROM single WHERE k < 1000 ORDER BY k')).rejects.toThrow(some);
+    // The reconciler relaunches the agent on its data; the only copies were never dropped.
+    await waitFor(
+      async () => {
+        const r = await api.sql('SELECT count(*), sum(k) FROM single').catch(() => undefined);
+        return r && r.rows[0][0] === 300 ? r : undefined;
+      },
+      120_000,
+      200,
+    ).then((r) => expect(r.rows).toEqual([[300, (299 * 300) / 2]]));
+  }, 240_000);
 });
