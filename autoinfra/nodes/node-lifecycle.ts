@@ -55,7 +55,8 @@ export class NodeLifecycle {
   /**
    * The row the verified token is for, when its launch is still current.
    * @throws InfrabaseError `UNAUTHENTICATED` when the token names another node than the report, `NOT_FOUND`
-   *   for an unknown node, `CONFLICT` when the token's launch is no longer the row's or the node is deleted.
+   *   for an unknown node, `CONFLICT` when the token's launch is no longer the row's or the deleted node is
+   *   terminating.
    */
   authorize(claims: NodeTokenClaims, report: AgentReport): AuthorizedNode {
     if (claims.nodeId !== report.nodeId) {
@@ -63,9 +64,11 @@ export class NodeLifecycle {
     }
     const row = this.store.get(report.nodeId);
     if (!row) throw new InfrabaseError('NOT_FOUND', `no sys_nodes row ${report.nodeId}`);
-    if (row.idempotency_token !== claims.launch || row.desired_state !== 'running') {
-      throw stale(report.nodeId);
-    }
+    // A DELETEd node is still the current launch until it is terminating: its heartbeats keep it alive for
+    // the data layer, which moves its shards away before the termination gate lets it go.
+    const retiring =
+      row.desired_state !== 'running' && (row.status === 'terminating' || row.status === 'terminated');
+    if (row.idempotency_token !== claims.launch || retiring) throw stale(report.nodeId);
     return { row, claims };
   }
 

@@ -128,7 +128,8 @@ export function bootingRecheckMs(since: number, t: number, heartbeatTimeoutMs: n
  * Steps: (running) no token → choose a placement, write the new token and `attempts+1` (committed before any
  * cloud call); token, no instance → `create(spec, token)` (idempotent by token, also after a crash) and record
  * the instance; instance → check it still exists (else mark it vanished and start a new attempt), promote
- * `booting` → `ready` on a heartbeat, `ready` → `unreachable` when heartbeats stop. (terminated) drain,
+ * `booting` → `ready` on a heartbeat, `ready` → `unreachable` when heartbeats stop. (terminated) while the
+ * termination gate holds a data node, keep it running (a vanished instance is launched again); then drain,
  * delete the instance (and any instance tagged with this node found while mid-launch), record `terminated`,
  * then delete the row.
  *
@@ -398,6 +399,15 @@ async function finalize(
 ): Promise<ReconcileResult> {
   const token = row.idempotency_token;
   const t = now(deps);
+  if (
+    deps.terminationGate &&
+    row.role === 'data' &&
+    row.status !== 'terminating' &&
+    row.status !== 'terminated'
+  ) {
+    const verdict = await deps.terminationGate(row);
+    if (!verdict.ok) return holdForData(deps, provider, row, verdict.reason);
+  }
   if (row.status === 'terminated' || token === null) {
     deps.store.finalize(row, undefined, t);
     return {
@@ -406,15 +416,6 @@ async function finalize(
     };
   }
   if (row.status !== 'terminating') {
-    if (deps.terminationGate && row.role === 'data') {
-      const verdict = await deps.terminationGate(row);
-      if (!verdict.ok) {
-        if (row.status_reason !== verdict.reason) {
-          deps.store.noteReason(row.id, token, verdict.reason, now(deps));
-        }
-        return { action: 'waiting-for-data', requeueAfterMs: TERMINATION_GATE_RECHECK_MS };
-      }
-    }
     if (row.endpoint && deps.drain) await deps.drain(row, deps.signal);
     deps.store.markTerminating(row.id, token, 'drained; terminating', now(deps));
     return {
@@ -450,6 +451,32 @@ async function finalize(
   const terminated = targets.size ? `terminated ${[...targets].join(', ')}` : 'no instance';
   deps.store.finalize(row, terminated, now(deps));
   return { action: 'removed', event: lifecycle(row, 'terminated', `${terminated}; row removed`) };
+}
+
+/**
+ * A DELETEd data node that the termination gate holds (the data layer still moves its shards away) must keep
+ * running: a launch that is not there — never made, or whose instance vanished while its agent stopped
+ * heartbeating — is made again (a new attempt, as for a running node), so its copies can leave it. Otherwise
+ * the row shows the gate's reason and is asked again in {@link TERMINATION_GATE_RECHECK_MS}.
+ */
+async function holdForData(
+  deps: ReconcileDeps,
+  provider: CloudProvider,
+  row: NodeRow,
+  reason: string,
+): Promise<ReconcileResult> {
+  if (row.idempotency_token === null) return startAttempt(deps, row);
+  if (row.instance_id === null) return launch(deps, provider, row);
+  const beat = row.last_heartbeat_at;
+  if (beat === null || now(deps) - beat >= deps.heartbeatTimeoutMs) {
+    const observed = await observe(deps, provider, row);
+    if (observed.action === 'vanished') return observed;
+  }
+  const current = deps.store.get(row.id);
+  if (current && current.status_reason !== reason) {
+    deps.store.noteReason(row.id, current.idempotency_token, reason, now(deps));
+  }
+  return { action: 'waiting-for-data', requeueAfterMs: TERMINATION_GATE_RECHECK_MS };
 }
 
 /** @internal Exported for the shell: terminal errors that a step records rather than retries. */

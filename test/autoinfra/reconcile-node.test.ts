@@ -325,6 +325,25 @@ describe('reconcileNode', () => {
     expect(store.get('n-1')).toBeUndefined();
   });
 
+  it('keeps a DELETEd data node that the termination gate holds running: a vanished instance is launched again', async () => {
+    insert('n-1');
+    await settle('n-1');
+    let verdict = { ok: false, reason: 'draining: moving 3 of 3 shards' };
+    const gated = { ...deps, terminationGate: () => verdict };
+    db.exec(`DELETE FROM sys_nodes WHERE id = 'n-1'`);
+    // Its agent dies while it still holds the only copies of shards: they can only leave a running node.
+    cloud.terminateOutside('i-00000001');
+    for (let i = 0; i < 20 && row('n-1').instance_id !== 'i-00000002'; i++) await reconcileNode(gated, 'n-1');
+    expect(row('n-1')).toMatchObject({ desired_state: 'terminated', instance_id: 'i-00000002' });
+    expect(cloud.all().map((x) => x.state)).toEqual(['terminated', 'running']);
+    expect(await reconcileNode(gated, 'n-1')).toEqual({ action: 'waiting-for-data', requeueAfterMs: 1000 });
+    expect(row('n-1').status_reason).toBe('draining: moving 3 of 3 shards');
+    verdict = { ok: true, reason: 'holds no in-sync placement' };
+    for (let i = 0; i < 20 && store.get('n-1'); i++) await reconcileNode(gated, 'n-1');
+    expect(cloud.all().map((x) => x.state)).toEqual(['terminated', 'terminated']);
+    expect(store.get('n-1')).toBeUndefined();
+  });
+
   it('on DELETE during a launch terminates the instance found by its node tag', async () => {
     insert('n-1');
     await reconcileNode(deps, 'n-1');

@@ -174,6 +174,24 @@ describe('single-use join token', () => {
   });
 });
 
+describe('a DELETEd node', () => {
+  it('keeps heartbeating while it is drained, and is refused once it is terminating', async () => {
+    const joined = await post('/v1/nodes/join', joinToken());
+    expect((await post('/v1/nodes/heartbeat', joined.body.nodeToken)).status).toBe(200);
+    db.prepare("UPDATE sys_nodes SET status = 'ready', desired_state = 'terminated' WHERE id = 'n-1'").run();
+    t += 1000;
+    // The data layer judges a node by its heartbeats: a draining node must stay alive to hand its shards over.
+    expect((await post('/v1/nodes/heartbeat', joined.body.nodeToken)).status).toBe(200);
+    expect(row().last_heartbeat_at).toBe(t);
+    db.prepare("UPDATE sys_nodes SET status = 'terminating' WHERE id = 'n-1'").run();
+    t += 1000;
+    const late = await post('/v1/nodes/heartbeat', joined.body.nodeToken);
+    expect(late.status).toBe(409);
+    expect(late.body.error?.message).toMatch(/no longer current/);
+    expect(row().last_heartbeat_at).toBe(t - 1000);
+  });
+});
+
 describe('a restarted agent', () => {
   it('re-joins with the node token it stored, though its join token is spent', async () => {
     t = Date.now(); // real agents: the token's expiry is checked against this clock
