@@ -1,26 +1,24 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { InfrabaseError, type PlacementFiles } from '../../engine/index.js';
 import {
-  evaluateModel,
-  featureMoments,
-  modelSpec,
-  parameterCount,
-  standardizeRows,
-  trainLocal,
-} from '../../ml/index.js';
-import {
   buildShardRows,
   type EvaluateReply,
   type EvaluateRequest,
+  evaluateModel,
+  featureMoments,
   type MomentsReply,
+  modelSpec,
+  parameterCount,
   type ShardQuery,
   type ShardRows,
-  type TrainingFault,
+  standardizeRows,
   type TrainReply,
   type TrainRequest,
+  trainLocal,
   weightsFromWire,
   weightsToWire,
-} from '../training/index.js';
+} from '../../ml/index.js';
+import type { TrainingFault } from '../training/index.js';
 import { AGENT_BODY_LIMIT, checkControlToken, type UserSqlRouteOptions } from './shard-routes.js';
 
 export interface TrainingRouteOptions extends UserSqlRouteOptions {

@@ -1,19 +1,31 @@
-import { resolve } from 'node:path';
-import { type Change, classifyRead, type ShardCoordinator } from '../../engine/index.js';
-import { type TrainingMetrics, trainingMetrics } from '../../metrics/index.js';
-import type { RoundRecord } from '../../ml/index.js';
-import { NodeTokens } from '../nodes/index.js';
-import type { ControlPlaneContext, Service } from '../service.js';
-import { AgentClient, type ReplyRecorder } from './agent-client.js';
-import { runTrainingJob } from './run-job.js';
+import {
+  type Change,
+  type ChangeFeed,
+  type Clock,
+  classifyRead,
+  type Database,
+  type ShardCoordinator,
+} from '../../engine/index.js';
+import { TrainingJobStore } from './job-store.js';
+import { type RunJobDeps, runTrainingJob } from './run-job.js';
+import type { RoundRecord } from './simulation.js';
+import type { TrainingTransport } from './transport.js';
 
-export interface CoordinatorOptions {
-  /** Called with every reply an agent sends during training (audit hook, e.g. for tests). */
-  readonly recorder?: ReplyRecorder;
-  /** Called after every recorded round. */
-  readonly onRound?: (jobId: number, record: RoundRecord) => void;
+export interface TrainingCoordinatorDeps {
+  db: Database;
+  /** Wakes the coordinator when `sys_training_jobs` changes, and on resync. */
+  feed: ChangeFeed;
+  clock: Clock;
+  /** The agents' training endpoints (the control plane's HTTP adapter). */
+  transport: TrainingTransport;
   /** The data layer's shard reader: jobs over distributed tables read one in-sync copy of each shard. */
-  readonly shards?: () => ShardCoordinator | undefined;
+  shards?: () => ShardCoordinator | undefined;
+  /** Called after every recorded round, with the job's strategy name. */
+  onRound?: (jobId: number, record: RoundRecord, strategy: string) => void;
+  /** Called when running a job threw past its own error handling (the job stays as it was). */
+  onError?: (err: unknown, jobId: number) => void;
+  /** See {@link RunJobDeps.nodeWaitMs}. */
+  nodeWaitMs?: number;
 }
 
 /**
@@ -22,23 +34,33 @@ export interface CoordinatorOptions {
  * {@link runTrainingJob}. `stop` aborts the job in flight; it stays `running` and resumes from its last
  * recorded round at the next start.
  */
-export class TrainingCoordinator implements Service {
-  readonly name = 'training-coordinator';
-  private ctx?: ControlPlaneContext;
-  private agents?: AgentClient;
-  private metrics?: TrainingMetrics;
+export class TrainingCoordinator {
+  private readonly store: TrainingJobStore;
+  private readonly run: RunJobDeps;
   private unsubscribe?: () => void;
   private readonly abort = new AbortController();
   private running?: Promise<void>;
   private again = false;
 
-  constructor(private readonly options: CoordinatorOptions = {}) {}
+  constructor(private readonly deps: TrainingCoordinatorDeps) {
+    this.store = new TrainingJobStore(deps.db, deps.clock);
+    this.run = {
+      db: deps.db,
+      store: this.store,
+      transport: deps.transport,
+      clock: deps.clock,
+      placementsFor: (sql) => {
+        const c = deps.shards?.();
+        const read = c && classifyRead([...c.tables().values()], sql);
+        return c && read ? c.assignReads(read.colocationGroup) : undefined;
+      },
+      nodeWaitMs: deps.nodeWaitMs,
+      onRound: deps.onRound,
+    };
+  }
 
-  start(ctx: ControlPlaneContext): void {
-    this.ctx = ctx;
-    this.agents = new AgentClient(NodeTokens.fromDataDir(resolve(ctx.config.dataDir)), this.options.recorder);
-    this.metrics = trainingMetrics(ctx.registry); // declared once per registry, shared by every caller
-    this.unsubscribe = ctx.feed.subscribe({
+  start(): void {
+    this.unsubscribe = this.deps.feed.subscribe({
       tables: ['sys_training_jobs'],
       onChanges: (changes: readonly Change[]) => {
         if (changes.some((c) => c.op !== 'delete')) this.kick();
@@ -61,30 +83,14 @@ export class TrainingCoordinator implements Service {
         const tries = new Map<number, number>();
         for (;;) {
           if (this.abort.signal.aborted) return;
-          const next = this.ctx!.db.prepare<[], { id: number }>(
-            `SELECT id FROM sys_training_jobs WHERE status IN ('running', 'pending')
-               ORDER BY status = 'running' DESC, id LIMIT 1`,
-          ).get();
-          if (!next) break;
-          const n = (tries.get(next.id) ?? 0) + 1;
-          tries.set(next.id, n);
+          const next = this.store.nextRunnable();
+          if (next === undefined) break;
+          const n = (tries.get(next) ?? 0) + 1;
+          tries.set(next, n);
           if (n > 3) break; // the job's row could not be updated; the next change or resync retries
-          await runTrainingJob(
-            {
-              placementsFor: (sql) => {
-                const c = this.options.shards?.();
-                const read = c && classifyRead([...c.tables().values()], sql);
-                return c && read ? c.assignReads(read.colocationGroup) : undefined;
-              },
-              db: this.ctx!.db,
-              agents: this.agents!,
-              clock: this.ctx!.clock,
-              metrics: this.metrics,
-              onRound: this.options.onRound,
-            },
-            next.id,
-            this.abort.signal,
-          ).catch((err) => this.ctx!.logger.error({ err, job: next.id }, 'training job crashed'));
+          await runTrainingJob(this.run, next, this.abort.signal).catch((err) =>
+            this.deps.onError?.(err, next),
+          );
         }
       } while (this.again && !this.abort.signal.aborted);
     })().finally(() => {

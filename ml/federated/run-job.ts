@@ -1,66 +1,77 @@
-import { type Clock, type Database, InfrabaseError, isInfrabaseError } from '../../engine/index.js';
-import type { TrainingMetrics } from '../../metrics/index.js';
+import type { Clock, Database } from '../../engine/index.js';
+import { InfrabaseError, isInfrabaseError } from '../../engine/index.js';
+import { exportOnnx } from '../export/index.js';
+import { importModel } from '../registry/index.js';
 import {
-  createStrategy,
-  decodeFedAdamCheckpoint,
-  decodeWeights,
-  encodeFedAdamCheckpoint,
-  encodeWeights,
-  exportOnnx,
-  type FedAdam,
-  importModel,
   initialWeights,
   mergeMoments,
   modelSpec,
   parameterCount,
-  type RoundRecord,
-  runFederated,
-  type ShardClient,
   type Standardization,
   standardizationFromMoments,
-} from '../../ml/index.js';
-import { type AgentClient, type DataNode, readyDataNodes } from './agent-client.js';
+} from '../training/index.js';
+import { encodeCheckpoint, restoreCheckpoint } from './checkpoint.js';
 import { type JobPlan, planJob, type TrainingJobRow } from './job.js';
-import type { EvaluateReply, MomentsReply, TrainReply } from './wire.js';
-import { weightsFromWire, weightsToWire } from './wire.js';
+import type { TrainingJobStore } from './job-store.js';
+import type { ShardClient } from './shard-client.js';
+import { type RoundRecord, runFederated } from './simulation.js';
+import { createStrategy } from './strategies.js';
+import type { TrainingTransport } from './transport.js';
+import { type MomentsReply, type ShardQuery, weightsFromWire, weightsToWire } from './wire.js';
+
+/** The placements of distributed tables each node reads, by node id (see {@link RunJobDeps.placementsFor}). */
+export type PlacementAssignment = Map<string, { colocationGroup: string; shard: number }[]>;
 
 export interface RunJobDeps {
+  /** The catalog; the job's model lands in its `sys_models`. */
   db: Database;
-  agents: AgentClient;
+  /** The only writer of the job tables. */
+  store: TrainingJobStore;
+  /** The agents' training endpoints (the control plane's HTTP adapter). */
+  transport: TrainingTransport;
   clock: Clock;
-  metrics?: TrainingMetrics;
   /**
    * For `training_sql` over a distributed table: the placements each node reads (one in-sync copy per shard,
    * each assigned once), or undefined for the per-node tables of the older load.
    */
-  placementsFor?: (sql: string) => Map<string, { colocationGroup: string; shard: number }[]> | undefined;
+  placementsFor?: (sql: string) => PlacementAssignment | undefined;
   /** How long to wait for `min_shards` ready data nodes before failing the job, ms (default: the round timeout). */
   nodeWaitMs?: number;
-  onRound?: (jobId: number, record: RoundRecord) => void;
+  /** Called after every recorded round, with the job's strategy name. */
+  onRound?: (jobId: number, record: RoundRecord, strategy: string) => void;
 }
 
-function httpShardClient(
+/** The job's shard query for one node: its placements when `training_sql` reads a distributed table. */
+function shardQuery(
+  plan: JobPlan,
+  timeoutMs: number,
+  assigned: PlacementAssignment | undefined,
+  nodeId: string,
+): ShardQuery {
+  return {
+    sql: plan.sql,
+    label: plan.label,
+    features: plan.features,
+    timeoutMs,
+    ...(assigned ? { placements: assigned.get(nodeId) ?? [] } : {}),
+  };
+}
+
+/** A {@link ShardClient} that trains and evaluates on one data node through the transport. */
+function remoteShardClient(
   deps: RunJobDeps,
-  node: DataNode,
+  nodeId: string,
   plan: JobPlan,
   standardization: Standardization,
   timeoutMs: number,
   signal: AbortSignal,
   parameters: number,
 ): ShardClient {
-  const assigned = deps.placementsFor?.(plan.sql);
-  const query = {
-    sql: plan.sql,
-    label: plan.label,
-    features: plan.features,
-    timeoutMs,
-    ...(assigned ? { placements: assigned.get(node.id) ?? [] } : {}),
-  };
+  const query = shardQuery(plan, timeoutMs, deps.placementsFor?.(plan.sql), nodeId);
   return {
     async train(ins) {
-      const r = await deps.agents.post<TrainReply>(
-        node,
-        '/v1/training/train',
+      const r = await deps.transport.train(
+        nodeId,
         {
           ...query,
           model: plan.model,
@@ -73,26 +84,24 @@ function httpShardClient(
         signal,
       );
       return {
-        shardId: node.id,
+        shardId: nodeId,
         weights: weightsFromWire(r.weights, parameters),
         examples: r.examples,
         metrics: r.metrics,
       };
     },
     async evaluate(ins) {
-      const r = await deps.agents.post<EvaluateReply>(
-        node,
-        '/v1/training/evaluate',
+      const r = await deps.transport.evaluate(
+        nodeId,
         { ...query, model: plan.model, weights: weightsToWire(ins.weights), standardization },
         timeoutMs,
         signal,
       );
-      return { shardId: node.id, examples: r.examples, metrics: r.metrics };
+      return { shardId: nodeId, examples: r.examples, metrics: r.metrics };
     },
   };
 }
 
-/** Waits (polling every 200 ms) until at least `min` ready data nodes exist, up to `waitMs`. */
 /**
  * The ready data nodes (only those in `holding`, when given), once there are at least `min`; polls every
  * 200 ms for up to `waitMs`.
@@ -104,10 +113,10 @@ async function nodesAtLeast(
   waitMs: number,
   signal: AbortSignal,
   holding?: ReadonlySet<string>,
-) {
+): Promise<string[]> {
   const deadline = deps.clock.now() + waitMs;
   for (;;) {
-    const nodes = readyDataNodes(deps.db).filter((n) => !holding || holding.has(n.id));
+    const nodes = deps.transport.readyNodes().filter((id) => !holding || holding.has(id));
     if (nodes.length >= min) return nodes;
     if (deps.clock.now() >= deadline) {
       const which = holding ? 'ready data node(s) holding rows' : 'ready data node(s)';
@@ -133,19 +142,12 @@ async function shardMoments(
   signal: AbortSignal,
 ): Promise<{ holding: Set<string>; moments: MomentsReply[] }> {
   const nodes = await nodesAtLeast(deps, row.min_shards, deps.nodeWaitMs ?? row.round_timeout_ms, signal);
-  const query = {
-    sql: plan.sql,
-    label: plan.label,
-    features: plan.features,
-    timeoutMs: row.round_timeout_ms,
-  };
   const assigned = deps.placementsFor?.(plan.sql);
   const settled = await Promise.allSettled(
-    nodes.map((n) =>
-      deps.agents.post<MomentsReply>(
-        n,
-        '/v1/training/moments',
-        assigned ? { ...query, placements: assigned.get(n.id) ?? [] } : query,
+    nodes.map((id) =>
+      deps.transport.moments(
+        id,
+        shardQuery(plan, row.round_timeout_ms, assigned, id),
         row.round_timeout_ms,
         signal,
       ),
@@ -155,7 +157,7 @@ async function shardMoments(
   const moments: MomentsReply[] = [];
   settled.forEach((s, i) => {
     if (s.status === 'fulfilled' && s.value.count > 0) {
-      holding.add(nodes[i].id);
+      holding.add(nodes[i]);
       moments.push(s.value);
     }
   });
@@ -172,29 +174,24 @@ async function shardMoments(
 /**
  * Runs (or resumes) one `sys_training_jobs` row to its end: `pending` → `running`; the moments of every ready
  * data node's training rows, which fix the job's shards (the nodes holding rows) and the federated
- * standardisation (stored on the job, so a resumed job reuses it); rounds from the last checkpointed round + 1,
- * each on the shards ready at that moment, recorded in `sys_training_rounds` with the global weights (FedAdam: weights
- * and server moments); then the ONNX export (standardisation baked in, feature names recorded) lands in
- * `sys_models` as the next version and the job is `succeeded` with `model_version`.
+ * standardisation (stored on the job, so a resumed job reuses it); rounds from the last checkpointed round + 1
+ * in {@link runFederated}, each on the shards ready at that moment, recorded in `sys_training_rounds` with the
+ * checkpoint (global weights and the strategy's saved state); then the ONNX export (standardisation baked in,
+ * feature names recorded) lands in `sys_models` as the next version and the job is `succeeded` with
+ * `model_version`.
  *
  * Aborting `signal` leaves the job `running` for a later resume. Any other error marks it `failed` with the
  * reason in `status_reason`.
  */
 export async function runTrainingJob(deps: RunJobDeps, jobId: number, signal: AbortSignal): Promise<void> {
-  const { db, clock } = deps;
-  const read = () =>
-    db.prepare<[number], TrainingJobRow>('SELECT * FROM sys_training_jobs WHERE id = ?').get(jobId);
-  let row = read();
+  const { store } = deps;
+  let row = store.read(jobId);
   if (!row || (row.status !== 'pending' && row.status !== 'running')) return;
   try {
     const plan = planJob(row);
     const spec = modelSpec(plan.model);
     const parameters = parameterCount(spec);
-    if (row.status === 'pending') {
-      db.prepare(
-        `UPDATE sys_training_jobs SET status = 'running', status_reason = NULL, started_at = ?, updated_at = ? WHERE id = ?`,
-      ).run(clock.now(), clock.now(), jobId);
-    }
+    if (row.status === 'pending') store.markRunning(jobId);
     // The shards are the nodes holding rows of the training query when the job starts or resumes; nodes
     // without rows (e.g. a low-cardinality --shard-by) take no part in rounds and do not count for min_shards.
     const { holding, moments } = await shardMoments(deps, row, plan, signal);
@@ -202,99 +199,54 @@ export async function runTrainingJob(deps: RunJobDeps, jobId: number, signal: Ab
     if (row.standardization) standardization = JSON.parse(row.standardization) as Standardization;
     else {
       standardization = standardizationFromMoments(mergeMoments(moments));
-      db.prepare('UPDATE sys_training_jobs SET standardization = ?, updated_at = ? WHERE id = ?').run(
-        JSON.stringify(standardization),
-        clock.now(),
-        jobId,
-      );
+      store.saveStandardization(jobId, standardization);
     }
-    const last = db
-      .prepare<[number], { round: number; weights: Buffer | null }>(
-        'SELECT round, weights FROM sys_training_rounds WHERE job_id = ? ORDER BY round DESC LIMIT 1',
-      )
-      .get(jobId);
-    const fedAdam = plan.strategy === 'fedadam';
-    let weights = initialWeights(spec, row.seed);
-    let fedAdamState = null;
-    if (last?.weights) {
-      const bytes = new Uint8Array(last.weights);
-      if (fedAdam) ({ weights, state: fedAdamState } = decodeFedAdamCheckpoint(bytes, parameters));
-      else weights = decodeWeights(bytes, parameters);
-    }
-    const strategy = createStrategy(plan.strategy, {
-      ...plan.strategyOptions,
-      parameterCount: parameters,
-      fedAdamState,
-    });
-    const insertRound = db.prepare(
-      `INSERT INTO sys_training_rounds (job_id, round, participants, failures, examples, train_loss, train_accuracy,
-         eval_loss, eval_accuracy, duration_ms, weights, created_at)
-       VALUES (@job, @round, @participants, @failures, @examples, @trainLoss, @trainAccuracy, @evalLoss,
-         @evalAccuracy, @duration, @weights, @now)`,
-    );
-    const advance = db.prepare('UPDATE sys_training_jobs SET current_round = ?, updated_at = ? WHERE id = ?');
+    const strategy = createStrategy(plan.strategy, { ...plan.strategyOptions, parameterCount: parameters });
+    const last = store.lastCheckpoint(jobId);
+    const weights = last?.weights
+      ? restoreCheckpoint(last.weights, parameters, strategy)
+      : initialWeights(spec, row.seed);
+    const timeoutMs = row.round_timeout_ms;
+    const firstRound = (last?.round ?? 0) + 1;
     let lastRecord: RoundRecord | undefined;
-    for (let round = (last?.round ?? 0) + 1; round <= row.rounds; round++) {
-      if (signal.aborted) return;
-      const nodes = await nodesAtLeast(
-        deps,
-        row.min_shards,
-        deps.nodeWaitMs ?? row.round_timeout_ms,
-        signal,
-        holding,
-      );
-      const clients = new Map<string, ShardClient>(
-        nodes.map((n) => [
-          n.id,
-          httpShardClient(deps, n, plan, standardization, row!.round_timeout_ms, signal, parameters),
-        ]),
-      );
-      const { history } = await runFederated({
+    let finalWeights = weights;
+    if (firstRound <= row.rounds) {
+      const run = await runFederated({
         strategy,
-        clients,
         initialWeights: weights,
-        rounds: 1,
-        firstRound: round,
-        clock,
+        firstRound,
+        rounds: row.rounds - firstRound + 1,
+        clock: deps.clock,
+        signal,
+        clients: async () => {
+          const nodes = await nodesAtLeast(
+            deps,
+            row!.min_shards,
+            deps.nodeWaitMs ?? timeoutMs,
+            signal,
+            holding,
+          );
+          return new Map(
+            nodes.map((id) => [
+              id,
+              remoteShardClient(deps, id, plan, standardization, timeoutMs, signal, parameters),
+            ]),
+          );
+        },
+        onRound: (record) => {
+          store.recordRound(jobId, record, encodeCheckpoint(record.weights, strategy));
+          deps.onRound?.(jobId, record, plan.strategy);
+          lastRecord = record;
+          return undefined;
+        },
       });
       if (signal.aborted) return;
-      const rec = history[0];
-      weights = rec.weights;
-      const blob = fedAdam
-        ? encodeFedAdamCheckpoint(
-            weights,
-            (strategy as FedAdam).serverState ?? {
-              m: new Float64Array(parameters),
-              v: new Float64Array(parameters),
-            },
-          )
-        : encodeWeights(weights);
-      const now = clock.now();
-      db.transaction(() => {
-        insertRound.run({
-          job: jobId,
-          round,
-          participants: JSON.stringify(rec.participants),
-          failures: JSON.stringify(rec.failures),
-          examples: rec.examples,
-          trainLoss: finite(rec.train.loss),
-          trainAccuracy: finite(rec.train.accuracy),
-          evalLoss: finite(rec.evaluation?.metrics.loss),
-          evalAccuracy: finite(rec.evaluation?.metrics.accuracy),
-          duration: Math.round(rec.durationMs),
-          weights: Buffer.from(blob),
-          now,
-        });
-        advance.run(round, now, jobId);
-      })();
-      recordMetrics(deps.metrics, plan.strategy, rec);
-      deps.onRound?.(jobId, rec);
-      lastRecord = rec;
+      finalWeights = run.weights;
     }
-    row = read()!;
+    row = store.read(jobId)!;
     const bytes = exportOnnx({
       model: spec,
-      weights,
+      weights: finalWeights,
       featureNames: plan.features,
       standardization,
       metadata: { training_job: String(jobId) },
@@ -302,38 +254,19 @@ export async function runTrainingJob(deps: RunJobDeps, jobId: number, signal: Ab
     const metrics = lastRecord
       ? { train: lastRecord.train, evaluation: lastRecord.evaluation?.metrics ?? null, rounds: row.rounds }
       : { rounds: row.rounds };
-    const model = importModel(db, {
+    const model = importModel(deps.db, {
       name: row.model_name,
       bytes,
       featureNames: plan.features,
       metrics,
       createdBy: `training:${jobId}`,
     });
-    db.prepare(
-      `UPDATE sys_training_jobs SET status = 'succeeded', status_reason = NULL, model_version = ?, finished_at = ?,
-         updated_at = ? WHERE id = ?`,
-    ).run(model.version, clock.now(), clock.now(), jobId);
+    store.succeed(jobId, model.version);
   } catch (err) {
     if (signal.aborted) return;
     const reason = isInfrabaseError(err)
       ? `${err.code}: ${err.message}`
       : String((err as Error)?.message ?? err);
-    db.prepare(
-      `UPDATE sys_training_jobs SET status = 'failed', status_reason = ?, finished_at = ?, updated_at = ? WHERE id = ?`,
-    ).run(reason.slice(0, 2000), clock.now(), clock.now(), jobId);
+    store.fail(jobId, reason);
   }
-}
-
-function finite(v: number | null | undefined): number | null {
-  return v === null || v === undefined || !Number.isFinite(v) ? null : v;
-}
-
-function recordMetrics(m: TrainingMetrics | undefined, strategy: string, rec: RoundRecord): void {
-  if (!m) return;
-  const timedOut = rec.failures.some((f) => /within \d+ ms/.test(f.reason));
-  m.rounds.inc({ strategy, outcome: rec.reason ? (timedOut ? 'timeout' : 'failed') : 'ok' });
-  m.duration.observe({ strategy }, rec.durationMs / 1000);
-  m.shardUpdates.inc({ outcome: 'ok' }, rec.participants.length);
-  if (rec.failures.length > 0) m.shardUpdates.inc({ outcome: 'failed' }, rec.failures.length);
-  m.examples.inc(rec.examples);
 }
