@@ -25,7 +25,6 @@ import { mlExtension } from '../../ml/index.js';
 import type { ControlTokenCheck, HeartbeatReply, JoinReply } from '../nodes/index.js';
 import { createErrorHandler } from '../server/index.js';
 import { SqlPool, type StatementTimeouts } from '../sql-pool/index.js';
-import { parseTrainingFaults, TRAINING_FAULTS_ENV } from '../training/index.js';
 import { AgentMesh } from './mesh.js';
 import { modelRoutes } from './model-routes.js';
 import { NodeCredentials } from './node-credentials.js';
@@ -153,10 +152,9 @@ export async function runAgent(options: AgentOptions): Promise<AgentHandle> {
       return { status: 'draining' };
     });
     await app.register(metricsRoute(registry));
-    const faults = parseTrainingFaults(process.env[TRAINING_FAULTS_ENV], options.nodeId); // test hook
     await app.register(shardRoutes({ shard, userSql, controlToken }));
     await app.register(placementRoutes({ placements, placementSql, tmpDir: dataDir, controlToken }));
-    await app.register(trainingRoutes({ shard, userSql, controlToken, faults, placements }));
+    await app.register(trainingRoutes({ shard, userSql, controlToken, placements }));
     await app.register(modelRoutes({ shard, controlToken }));
     await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
   } catch (err) {

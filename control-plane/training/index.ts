@@ -6,4 +6,3 @@
 export { AgentClient, type DataNode, type ReplyRecorder, readyDataNodes } from './agent-client.js';
 export { type CoordinatorOptions, TrainingCoordinatorService } from './coordinator-service.js';
 export { agentTrainingTransport } from './http-transport.js';
-export { parseTrainingFaults, TRAINING_FAULTS_ENV, type TrainingFault } from './test-faults.js';

@@ -9,11 +9,11 @@ import {
 import { createLogger } from '../../control-plane/logger.js';
 import { createTrainingModule } from '../../control-plane/modules/training.js';
 import { createNodesModule } from '../../control-plane/nodes/index.js';
-import { TRAINING_FAULTS_ENV } from '../../control-plane/training/index.js';
 import type { Rows } from '../../ml/index.js';
 import { ADULT_CSV, EXAMPLES, readDataFile } from '../support/data.js';
 import { stopLocalAgents } from '../support/local-agents.js';
 import { tempDir, waitFor } from '../support/tmp.js';
+import { withTrainingFaults } from '../support/training-faults.js';
 
 export const DATA_DIR = EXAMPLES;
 export { ADULT_CSV };
@@ -78,7 +78,8 @@ export interface TestCluster {
 
 /**
  * An in-process control plane (nodes with the local provider + training) and `nodes` real local agents
- * (`d1`…`dN`), all ready. `faults` sets the agents' test hook (see control-plane/training/test-faults.ts).
+ * (`d1`…`dN`), all ready. `faults` makes nodes misbehave (test/support/training-faults.ts: the coordinator's
+ * transport is wrapped to kill agents and corrupt their replies).
  */
 export async function startCluster(
   nodes: number,
@@ -100,16 +101,19 @@ export async function startCluster(
       reconciler: { heartbeatIntervalMs: 300, heartbeatTimeoutMs: 5000, resyncIntervalMs: 1000 },
     },
   });
-  if (options.faults) process.env[TRAINING_FAULTS_ENV] = options.faults;
-  else delete process.env[TRAINING_FAULTS_ENV];
   const cp = await startControlPlane(config, {
     logger: createLogger('silent'),
-    modules: options.modules ?? [createNodesModule(), createTrainingModule({ recorder: options.recorder })],
+    modules: options.modules ?? [
+      createNodesModule(),
+      createTrainingModule({
+        recorder: options.recorder,
+        ...(options.faults ? { transport: withTrainingFaults(options.faults, tmp.dir) } : {}),
+      }),
+    ],
   });
   const close = async () => {
     await cp.stop();
     await stopLocalAgents(tmp.dir);
-    delete process.env[TRAINING_FAULTS_ENV];
     tmp.cleanup();
   };
   try {
