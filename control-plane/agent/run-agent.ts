@@ -21,10 +21,10 @@ import {
   type SqlMetrics,
   sqlMetrics,
 } from '../../metrics/index.js';
-import { mlExtension } from '../../ml/index.js';
+import { mlExtension, setModelLimits } from '../../ml/index.js';
 import type { ControlTokenCheck, HeartbeatReply, JoinReply } from '../nodes/index.js';
 import { createErrorHandler } from '../server/index.js';
-import { SqlPool, type StatementTimeouts } from '../sql-pool/index.js';
+import { SqlPool, type StatementTimeouts, type WorkerPredictLimits } from '../sql-pool/index.js';
 import { AgentMesh } from './mesh.js';
 import { modelRoutes } from './model-routes.js';
 import { NodeCredentials } from './node-credentials.js';
@@ -67,6 +67,11 @@ export interface AgentOptions {
   readonly onError?: (err: unknown) => void;
   /** One-line notices (whether the mesh is on, and why). Default: stdout with a timestamp. */
   readonly log?: (line: string) => void;
+  /**
+   * PREDICT's limits on this node (the control plane's `predict` section): the model tensor limit here and in
+   * the SQL workers, the memory limit of the user-SQL workers. Default: ml's tensor limit, no memory limit.
+   */
+  readonly predict?: WorkerPredictLimits;
 }
 
 export interface AgentHandle {
@@ -111,6 +116,7 @@ export async function runAgent(options: AgentOptions): Promise<AgentHandle> {
   let draining = false;
   let controlKey: string | undefined;
   const registry = createRegistry({ defaultLabels: { node_id: options.nodeId } });
+  if (options.predict) setModelLimits({ maxTensorBytes: options.predict.maxTensorBytes });
   const sql = sqlMetrics(registry);
   // Cluster queries and training_sql run in a worker process (started on first use), killed past their time
   // limit, so a runaway statement cannot stop the heartbeats; the control plane sets the limit of each call.
@@ -119,6 +125,7 @@ export async function runAgent(options: AgentOptions): Promise<AgentHandle> {
     size: 1,
     ...AGENT_SQL_TIMEOUTS,
     registry,
+    predict: options.predict,
   });
   // Placements of distributed tables: one SQLite file per (colocation group, shard) under <dataDir>/shards.
   const placements = new PlacementFiles(join(dataDir, 'shards'));
@@ -130,6 +137,8 @@ export async function runAgent(options: AgentOptions): Promise<AgentHandle> {
     ...AGENT_SQL_TIMEOUTS,
     registry,
     workerScript: PLACEMENT_WORKER_SCRIPT,
+    // The tensor limit only: these workers never had a memory limit.
+    ...(options.predict ? { predict: { ...options.predict, workerMemoryBytes: 0 } } : {}),
   });
   try {
     // The shard carries the catalog so sys_models copies and PREDICT work where the rows are.

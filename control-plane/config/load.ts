@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { InfrabaseError } from '../../engine/index.js';
-import { MAX_TENSOR_BYTES_ENV, WORKER_MEMORY_ENV } from '../../ml/index.js';
 import { type Config, type ConfigInput, configSchema } from './schema.js';
 
 /** Environment variables read by {@link loadConfig}, and the config path each one sets. */
@@ -34,9 +33,8 @@ export interface ConfigSources {
 
 /**
  * Builds the configuration from defaults < file < environment < flags and validates it.
- * `dataDir` is made absolute. `predict.maxTensorBytes` and `predict.workerMemoryBytes` are exported to this
- * process's environment (`INFRABASE_MODEL_MAX_TENSOR_BYTES`, `INFRABASE_SQL_WORKER_MEMORY_BYTES`), where the
- * ml module and the processes started from here (SQL workers, local agents) read them.
+ * `dataDir` is made absolute. Reading the configuration changes nothing in the process: its users pass the
+ * values on (e.g. `predict` to the SQL workers and the local agents).
  * @throws InfrabaseError `INVALID_ARGUMENT` listing every invalid setting with its path and what is accepted.
  */
 export function loadConfig(sources: ConfigSources = {}): Config {
@@ -51,8 +49,6 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     const problems = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
     throw new InfrabaseError('INVALID_ARGUMENT', `invalid configuration:\n  ${problems.join('\n  ')}`);
   }
-  process.env[MAX_TENSOR_BYTES_ENV] = String(result.data.predict.maxTensorBytes);
-  process.env[WORKER_MEMORY_ENV] = String(result.data.predict.workerMemoryBytes);
   return { ...result.data, dataDir: resolve(result.data.dataDir) };
 }
 

@@ -10,6 +10,7 @@ import {
   type TerminationGate,
 } from '../../autoinfra/index.js';
 import { cloudMetrics, reconcileMetrics } from '../../metrics/index.js';
+import { agentPredictEnv } from '../config/index.js';
 import type { ControlPlaneContext, ControlPlaneModule, Service } from '../service.js';
 import { bootData } from './boot-data.js';
 import { drainAgent } from './drain.js';
@@ -69,7 +70,13 @@ class ReconcilerService implements Service {
     const local = ctx.config.providers.local;
     providers.set(
       'local',
-      new LocalProvider({ dataDir, clusterId, host: local.host, launcher: local.launcher }),
+      new LocalProvider({
+        dataDir,
+        clusterId,
+        host: local.host,
+        launcher: local.launcher,
+        agentEnv: agentPredictEnv(ctx.config.predict),
+      }),
     );
     for (const p of (await this.options.providers?.(ctx, clusterId)) ?? []) providers.set(p.name, p);
     const r = ctx.config.reconciler;
