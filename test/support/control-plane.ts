@@ -12,14 +12,21 @@ import type { ErrorBody } from '../../control-plane/server/index.js';
 import { tempDir, waitFor } from './tmp.js';
 
 /**
- * A control plane on a free loopback port in a fresh data dir; `close` stops it and removes the dir.
- * `modules` defaults to all of them; pass `[]` for the bare SQL API.
+ * A control plane on a free loopback port in a fresh data dir; `close` stops it, runs `afterStop` (e.g. to
+ * stop the local agents it started) and removes the dir. `modules` defaults to all of them; pass `[]` for the
+ * bare SQL API.
  */
 export async function startTestControlPlane(
   overrides: ConfigInput = {},
-  options: { modules?: readonly ControlPlaneModule[]; shardReader?: StartOptions['shardReader'] } = {},
+  options: {
+    modules?: readonly ControlPlaneModule[];
+    shardReader?: StartOptions['shardReader'];
+    /** Prefix of the temp data dir; default `infrabase-cp-`. */
+    prefix?: string;
+    afterStop?: (dataDir: string) => Promise<void>;
+  } = {},
 ): Promise<{ cp: ControlPlane; dataDir: string; close: () => Promise<void> }> {
-  const tmp = tempDir('infrabase-cp-');
+  const tmp = tempDir(options.prefix ?? 'infrabase-cp-');
   const config = loadConfig({
     env: {},
     flags: { dataDir: tmp.dir, port: 0, ...overrides, log: { level: 'silent' } },
@@ -34,6 +41,7 @@ export async function startTestControlPlane(
     dataDir: tmp.dir,
     close: async () => {
       await cp.stop();
+      await options.afterStop?.(tmp.dir);
       tmp.cleanup();
     },
   };

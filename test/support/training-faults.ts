@@ -52,12 +52,12 @@ function killAgent(dataDir: string, nodeId: string): void {
 
 /**
  * Wraps the coordinator's transport so the data nodes misbehave as `faults` says (see {@link TrainingFault}),
- * with real local agents of the cluster in `dataDir`: a crash kills the agent process, so the train request
+ * with real local agents of the cluster in `dataDir()`: a crash kills the agent process, so the train request
  * then meets a dead node as in production.
  */
 export function withTrainingFaults(
   faults: string,
-  dataDir: string,
+  dataDir: () => string,
 ): (inner: TrainingTransport) => TrainingTransport {
   parseTrainingFaults(faults, ''); // refuse a bad spec at once
   return (inner) => {
@@ -68,7 +68,7 @@ export function withTrainingFaults(
         const mine = parseTrainingFaults(faults, nodeId);
         const n = (trainCalls.get(nodeId) ?? 0) + 1;
         trainCalls.set(nodeId, n);
-        if (mine.some((f) => f.kind === 'crash' && f.round === n)) killAgent(dataDir, nodeId);
+        if (mine.some((f) => f.kind === 'crash' && f.round === n)) killAgent(dataDir(), nodeId);
         const started = Date.now();
         const reply = await inner.train(nodeId, request, timeoutMs, signal);
         for (const f of mine) {
