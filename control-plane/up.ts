@@ -12,6 +12,7 @@ import {
   systemClock,
 } from '../engine/index.js';
 import { createRegistry } from '../metrics/index.js';
+import { setModelLimits } from '../ml/index.js';
 import { ensureTokens } from './auth/index.js';
 import { clusterIdOf } from './cluster-id.js';
 import type { Config } from './config/index.js';
@@ -109,6 +110,8 @@ export async function startControlPlane(config: Config, options: StartOptions = 
     cleanups.push(() => clearInterval(pruneTimer));
 
     const registry = createRegistry();
+    // PREDICT's limits: in this process (imports validate here) and, passed at fork, in every SQL worker.
+    setModelLimits({ maxTensorBytes: config.predict.maxTensorBytes });
     const pool = new SqlPool({
       dbPath,
       registry,
@@ -116,6 +119,7 @@ export async function startControlPlane(config: Config, options: StartOptions = 
       defaultTimeoutMs: config.sql.timeoutMs,
       maxTimeoutMs: config.sql.maxTimeoutMs,
       logger,
+      predict: config.predict,
     });
     cleanups.push(() => pool.close());
     await pool.start();

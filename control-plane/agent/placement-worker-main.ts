@@ -10,7 +10,12 @@
 import { join } from 'node:path';
 import { fromSqliteError, InfrabaseError, PlacementFiles } from '../../engine/index.js';
 import { userSqlExtensions } from '../modules/extensions.js';
-import { exitWithParent, type WorkerMessage, type WorkerRequest } from '../sql-pool/index.js';
+import {
+  applyWorkerLimits,
+  exitWithParent,
+  type WorkerMessage,
+  type WorkerRequest,
+} from '../sql-pool/index.js';
 
 const dataDir = process.argv[2];
 const parentPid = Number(process.argv[3]);
@@ -21,6 +26,7 @@ if (!dataDir || !Number.isInteger(parentPid) || !process.send) {
   process.exit(2);
 }
 exitWithParent(parentPid);
+applyWorkerLimits(process.argv[4]);
 
 const placements = new PlacementFiles(join(dataDir, 'shards'), {
   query: { extensions: userSqlExtensions(), modelsPath: join(dataDir, 'shard.db') },

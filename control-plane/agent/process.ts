@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { InfrabaseError, isInfrabaseError } from '../../engine/index.js';
+import { predictLimitsFromEnv } from '../config/index.js';
 import { type AgentHandle, runAgent } from './run-agent.js';
 
 /** How an agent process is told who it is; from flags, the environment or a boot config file. */
@@ -21,7 +22,8 @@ export interface AgentProcessOptions {
 
 /**
  * Runs a node agent as the whole process: resolves its settings (flags over the boot config file; the join
- * token from the file or `INFRABASE_JOIN_TOKEN`, never argv, which other users can read), runs the agent
+ * token from the file or `INFRABASE_JOIN_TOKEN`, never argv, which other users can read; PREDICT's limits from
+ * the environment the local provider gives it, see config/agent-env.ts), runs the agent
  * until SIGTERM/SIGINT, then exits 0. Exits 0 at once if a live agent of the same node already runs.
  * @throws InfrabaseError `INVALID_ARGUMENT` naming what is missing.
  */
@@ -56,6 +58,7 @@ export async function runAgentProcess(options: AgentProcessOptions): Promise<voi
       host: options.host,
       port,
       heartbeatIntervalMs,
+      predict: predictLimitsFromEnv(process.env),
       onError: (err) => process.stderr.write(`${new Date().toISOString()} ${(err as Error).message}\n`),
     });
   } catch (err) {

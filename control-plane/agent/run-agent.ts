@@ -22,11 +22,10 @@ import {
   type SqlMetrics,
   sqlMetrics,
 } from '../../metrics/index.js';
-import { mlExtension } from '../../ml/index.js';
+import { mlExtension, setModelLimits } from '../../ml/index.js';
 import type { HeartbeatReply, JoinReply } from '../nodes/index.js';
 import { createErrorHandler } from '../server/index.js';
-import { SqlPool, type StatementTimeouts } from '../sql-pool/index.js';
-import { parseTrainingFaults, TRAINING_FAULTS_ENV } from '../training/index.js';
+import { SqlPool, type StatementTimeouts, type WorkerPredictLimits } from '../sql-pool/index.js';
 import { AgentMesh } from './mesh.js';
 import { modelRoutes } from './model-routes.js';
 import { NodeCredentials } from './node-credentials.js';
@@ -69,6 +68,11 @@ export interface AgentOptions {
   readonly onError?: (err: unknown) => void;
   /** One-line notices (whether the mesh is on, and why). Default: stdout with a timestamp. */
   readonly log?: (line: string) => void;
+  /**
+   * PREDICT's limits on this node (the control plane's `predict` section): the model tensor limit here and in
+   * the SQL workers, the memory limit of the user-SQL workers. Default: ml's tensor limit, no memory limit.
+   */
+  readonly predict?: WorkerPredictLimits;
 }
 
 export interface AgentHandle {
@@ -115,6 +119,7 @@ export async function runAgent(options: AgentOptions): Promise<AgentHandle> {
   // No node_id label on the series: Prometheus attaches it as a target label from the control plane's
   // service discovery (GET /v1/prometheus/targets), and a label of the agent's own would collide with it.
   const registry = createRegistry();
+  if (options.predict) setModelLimits({ maxTensorBytes: options.predict.maxTensorBytes });
   const sql = sqlMetrics(registry);
   // Cluster queries and training_sql run in a worker process (started on first use), killed past their time
   // limit, so a runaway statement cannot stop the heartbeats; the control plane sets the limit of each call.
@@ -123,6 +128,7 @@ export async function runAgent(options: AgentOptions): Promise<AgentHandle> {
     size: 1,
     ...AGENT_SQL_TIMEOUTS,
     registry,
+    predict: options.predict,
   });
   // Placements of distributed tables: one SQLite file per (colocation group, shard) under <dataDir>/shards.
   const placements = new PlacementFiles(join(dataDir, 'shards'));
@@ -134,6 +140,8 @@ export async function runAgent(options: AgentOptions): Promise<AgentHandle> {
     ...AGENT_SQL_TIMEOUTS,
     registry,
     workerScript: PLACEMENT_WORKER_SCRIPT,
+    // The tensor limit only: these workers never had a memory limit.
+    ...(options.predict ? { predict: { ...options.predict, workerMemoryBytes: 0 } } : {}),
   });
   try {
     // The shard carries the catalog so sys_models copies and PREDICT work where the rows are.
@@ -156,10 +164,9 @@ export async function runAgent(options: AgentOptions): Promise<AgentHandle> {
       return { status: 'draining' };
     });
     await app.register(metricsRoute(registry));
-    const faults = parseTrainingFaults(process.env[TRAINING_FAULTS_ENV], options.nodeId); // test hook
     await app.register(shardRoutes({ shard, userSql, controlToken }));
     await app.register(placementRoutes({ placements, placementSql, tmpDir: dataDir, controlToken }));
-    await app.register(trainingRoutes({ shard, userSql, controlToken, faults, placements }));
+    await app.register(trainingRoutes({ shard, userSql, controlToken, placements }));
     await app.register(modelRoutes({ shard, controlToken }));
     await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
   } catch (err) {

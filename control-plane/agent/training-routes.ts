@@ -1,31 +1,26 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { InfrabaseError, type PlacementFiles } from '../../engine/index.js';
 import {
-  evaluateModel,
-  featureMoments,
-  modelSpec,
-  parameterCount,
-  standardizeRows,
-  trainLocal,
-} from '../../ml/index.js';
-import {
   buildShardRows,
   type EvaluateReply,
   type EvaluateRequest,
+  evaluateModel,
+  featureMoments,
   type MomentsReply,
+  modelSpec,
+  parameterCount,
   type ShardQuery,
   type ShardRows,
-  type TrainingFault,
+  standardizeRows,
   type TrainReply,
   type TrainRequest,
+  trainLocal,
   weightsFromWire,
   weightsToWire,
-} from '../training/index.js';
+} from '../../ml/index.js';
 import { AGENT_BODY_LIMIT, checkControlToken, type UserSqlRouteOptions } from './shard-routes.js';
 
 export interface TrainingRouteOptions extends UserSqlRouteOptions {
-  /** TEST HOOK: faults from `INFRABASE_TEST_TRAINING_FAULTS`, read once at agent start (see test-faults.ts). */
-  readonly faults?: readonly TrainingFault[];
   /** The node's placements of distributed tables, read when a request names `placements`. */
   readonly placements?: PlacementFiles;
 }
@@ -62,10 +57,8 @@ function shardQuery(body: unknown): ShardQuery {
  */
 export function trainingRoutes(options: TrainingRouteOptions): FastifyPluginAsync {
   const { shard } = options;
-  const faults = options.faults ?? [];
   const cache = new Map<string, ShardRows>();
   const changes = shard.prepare('SELECT total_changes()').pluck();
-  let trainCalls = 0;
 
   async function rowsFor(q: ShardQuery): Promise<ShardRows> {
     if (Array.isArray(q.placements)) return placementRows(q);
@@ -125,11 +118,6 @@ export function trainingRoutes(options: TrainingRouteOptions): FastifyPluginAsyn
     });
     app.post('/v1/training/train', opts, async (req) => {
       const { body, rows, model, weights: global } = await withGlobalWeights<TrainRequest>(req);
-      trainCalls++;
-      for (const f of faults) {
-        if (f.kind === 'crash' && f.round === trainCalls) process.kill(process.pid, 'SIGKILL');
-        if (f.kind === 'delay') await new Promise((r) => setTimeout(r, f.ms));
-      }
       const r = trainLocal({
         model,
         weights: global,
@@ -142,10 +130,7 @@ export function trainingRoutes(options: TrainingRouteOptions): FastifyPluginAsyn
         l2: body.l2,
         seed: body.config.seed,
       });
-      let weights = r.weights;
-      if (faults.some((f) => f.kind === 'nan')) weights = weights.map(() => Number.NaN);
-      if (faults.some((f) => f.kind === 'x100')) weights = weights.map((v) => v * 100);
-      const out: TrainReply = { weights: weightsToWire(weights), examples: r.examples, metrics: r.metrics };
+      const out: TrainReply = { weights: weightsToWire(r.weights), examples: r.examples, metrics: r.metrics };
       return out;
     });
     app.post('/v1/training/evaluate', opts, async (req) => {

@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { InfrabaseError } from '../../engine/index.js';
-import { MAX_TENSOR_BYTES_ENV, WORKER_MEMORY_ENV } from '../../ml/index.js';
 import { type Config, type ConfigInput, configSchema } from './schema.js';
 import { unknownKeysMessage } from './strict.js';
 
@@ -55,9 +54,8 @@ export interface ConfigSources {
 
 /**
  * Builds the configuration from defaults < file < environment < flags and validates it.
- * `dataDir` is made absolute. `predict.maxTensorBytes` and `predict.workerMemoryBytes` are exported to this
- * process's environment (`INFRABASE_MODEL_MAX_TENSOR_BYTES`, `INFRABASE_SQL_WORKER_MEMORY_BYTES`), where the
- * ml module and the processes started from here (SQL workers, local agents) read them.
+ * `dataDir` is made absolute. Reading the configuration changes nothing in the process: its users pass the
+ * values on (e.g. `predict` to the SQL workers and the local agents).
  * Strict: a key the schema does not know (in the file or the flags) and an `INFRABASE_*` variable that is neither
  * in {@link ENV_VARS} nor {@link OTHER_ENV_VARS} are errors naming the key, the nearest accepted one and all
  * accepted ones.
@@ -75,8 +73,6 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     const problems = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
     throw new InfrabaseError('INVALID_ARGUMENT', `invalid configuration:\n  ${problems.join('\n  ')}`);
   }
-  process.env[MAX_TENSOR_BYTES_ENV] = String(result.data.predict.maxTensorBytes);
-  process.env[WORKER_MEMORY_ENV] = String(result.data.predict.workerMemoryBytes);
   return { ...result.data, dataDir: resolve(result.data.dataDir) };
 }
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { MAX_TIMER_MS } from '../../engine/index.js';
+import { DEFAULT_MAX_TENSOR_BYTES } from '../../ml/index.js';
 import { strictObject } from './strict.js';
 
 /** The levels of `log.level` (pino's). */
@@ -82,19 +83,14 @@ export const configSchema = strictObject({
   predict: strictObject({
     /**
      * Largest tensor a model may hold, declare or output, in bytes (default 256 MiB): a bigger model is refused
-     * at import, a bigger PREDICT output is a `MODEL_ERROR`. Processes started by the control plane (SQL
-     * workers, local agents) inherit it through `INFRABASE_MODEL_MAX_TENSOR_BYTES`.
+     * at import, a bigger PREDICT output is a `MODEL_ERROR`. The control plane passes it to its SQL workers
+     * (SqlPool `predict`) and to the local agents it starts (their environment, config/agent-env.ts).
      */
-    maxTensorBytes: z
-      .number()
-      .int()
-      .min(1)
-      .max(Number.MAX_SAFE_INTEGER)
-      .default(256 * 1024 * 1024),
+    maxTensorBytes: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).default(DEFAULT_MAX_TENSOR_BYTES),
     /**
      * Data-segment limit (RLIMIT_DATA) of each SQL worker process, in bytes (default 4 GiB; 0: none): an
-     * onnxruntime allocation past it fails as a `MODEL_ERROR` instead of the worker being killed. Workers
-     * inherit it through `INFRABASE_SQL_WORKER_MEMORY_BYTES`.
+     * onnxruntime allocation past it fails as a `MODEL_ERROR` instead of the worker being killed. Passed to
+     * the workers like `maxTensorBytes`.
      */
     workerMemoryBytes: z
       .number()

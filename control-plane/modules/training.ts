@@ -1,7 +1,7 @@
 import type { ShardCoordinator } from '../../engine/index.js';
 import type { ControlPlaneModule } from '../service.js';
 import { tableRoutes } from '../tables/index.js';
-import { AgentClient, type CoordinatorOptions, TrainingCoordinator } from '../training/index.js';
+import { AgentClient, type CoordinatorOptions, TrainingCoordinatorService } from '../training/index.js';
 
 /**
  * Federated training and sharded tables: the coordinator service over `sys_training_jobs`, and the
@@ -15,7 +15,7 @@ export function createTrainingModule(
 ): ControlPlaneModule {
   return {
     name: 'training',
-    services: () => [new TrainingCoordinator({ ...options, shards: options.shards ?? shards })],
+    services: () => [new TrainingCoordinatorService({ ...options, shards: options.shards ?? shards })],
     routes: (ctx) => [
       tableRoutes({
         db: ctx.db,

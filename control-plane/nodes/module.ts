@@ -14,6 +14,7 @@ import {
 } from '../../autoinfra/index.js';
 import { cloudMetrics, ingestMetrics, reconcileMetrics } from '../../metrics/index.js';
 import { MeshHubService } from '../../network/index.js';
+import { agentPredictEnv } from '../config/index.js';
 import { logNodeEvent } from '../lifecycle-log/index.js';
 import type { ControlPlaneContext, ControlPlaneModule, Service } from '../service.js';
 import { nodeHealthRoute } from './health-route.js';
@@ -47,7 +48,13 @@ class ReconcilerService implements Service {
     const local = ctx.config.providers.local;
     providers.set(
       'local',
-      new LocalProvider({ dataDir, clusterId, host: local.host, launcher: local.launcher }),
+      new LocalProvider({
+        dataDir,
+        clusterId,
+        host: local.host,
+        launcher: local.launcher,
+        agentEnv: agentPredictEnv(ctx.config.predict),
+      }),
     );
     for (const p of (await this.options.providers?.(ctx, clusterId)) ?? []) providers.set(p.name, p);
     const r = ctx.config.reconciler;

@@ -7,3 +7,4 @@ export {
   statementTimeout,
 } from './pool.js';
 export type { PlacementRef, WorkerMessage, WorkerRequest } from './protocol.js';
+export { applyWorkerLimits, type WorkerPredictLimits, workerLimitsArgs } from './worker-limits.js';

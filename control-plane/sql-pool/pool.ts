@@ -7,6 +7,7 @@ import type { CatalogContext } from '../pg/catalog/index.js';
 import { SqlPoolMetrics } from './pool-metrics.js';
 import type { PlacementRef, WorkerMessage, WorkerRequest } from './protocol.js';
 import { guessStatementKind, type StatementKind } from './statement-kind.js';
+import { type WorkerPredictLimits, workerLimitsArgs } from './worker-limits.js';
 
 /** A statement's time limits, ms: the default and the largest a request may ask for. */
 export interface StatementTimeouts {
@@ -56,6 +57,8 @@ export interface SqlPoolOptions extends StatementTimeouts {
    * worker-main.js. For benchmarks that compare worker variants; the server never sets it.
    */
   workerScript?: string;
+  /** PREDICT's limits in the workers (the config's `predict` section); default ml's defaults and no memory limit. */
+  predict?: WorkerPredictLimits;
 }
 
 export interface SqlRequest {
@@ -203,10 +206,14 @@ export class SqlPool {
 
   private spawn(): Worker {
     const script = this.options.workerScript ?? WORKER_SCRIPT;
-    const child = fork(script, [this.options.dbPath, String(process.pid)], {
-      serialization: 'advanced',
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
+    const child = fork(
+      script,
+      [this.options.dbPath, String(process.pid), ...workerLimitsArgs(this.options.predict)],
+      {
+        serialization: 'advanced',
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      },
+    );
     // User SQL yields the CPU to the control plane's own loops (API, reconciler, heartbeats) when both want it.
     if (child.pid !== undefined) {
       try {

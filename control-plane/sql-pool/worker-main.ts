@@ -24,6 +24,7 @@ import { runCatalogStatement } from '../pg/catalog/index.js';
 import { exitWithParent } from './parent-watch.js';
 import type { WorkerMessage, WorkerRequest } from './protocol.js';
 import { guessStatementKind, type StatementKind } from './statement-kind.js';
+import { applyWorkerLimits } from './worker-limits.js';
 
 /** WAL size past which a worker checkpoints with TRUNCATE after a write, bytes. */
 export const WAL_TRUNCATE_BYTES = 64 * 1024 * 1024;
@@ -35,6 +36,7 @@ if (!dbPath || !Number.isInteger(parentPid) || !process.send) {
   process.exit(2);
 }
 exitWithParent(parentPid);
+applyWorkerLimits(process.argv[4]);
 
 const extensions = userSqlExtensions();
 const db = openDatabase(dbPath, { role: 'sql-worker', extensions });

@@ -1,5 +1,6 @@
 import { InfrabaseError } from '../../engine/index.js';
 import type { FedAdamState } from './fedadam.js';
+import type { Strategy } from './strategy.js';
 
 /**
  * Byte encodings of the global weights for `sys_training_rounds.weights` (a BLOB), so a restarted coordinator
@@ -55,4 +56,45 @@ export function decodeFedAdamCheckpoint(
     weights: all.slice(0, parameterCount),
     state: { m: all.slice(parameterCount, 2 * parameterCount), v: all.slice(2 * parameterCount) },
   };
+}
+
+/**
+ * A round's checkpoint: the global weights followed by the strategy's saved state (`Strategy.saveState`), each
+ * vector as {@link encodeWeights} (for FedAdam the same bytes as {@link encodeFedAdamCheckpoint}; for the other
+ * strategies the weights alone).
+ */
+export function encodeCheckpoint(weights: Float64Array, strategy: Pick<Strategy, 'saveState'>): Uint8Array {
+  const state = strategy.saveState();
+  const all = new Float64Array(weights.length * (1 + state.length));
+  all.set(weights, 0);
+  state.forEach((v, i) => {
+    all.set(v, weights.length * (i + 1));
+  });
+  return encodeWeights(all);
+}
+
+/**
+ * Decodes {@link encodeCheckpoint} bytes for a model of `parameterCount` parameters: restores the strategy's
+ * state into `strategy` and returns the global weights.
+ * @throws InfrabaseError('INVALID_ARGUMENT') when the length is not a whole number of parameter vectors, or
+ *   the strategy refuses the state (another strategy's checkpoint).
+ */
+export function restoreCheckpoint(
+  bytes: Uint8Array,
+  parameterCount: number,
+  strategy: Pick<Strategy, 'restoreState'>,
+): Float64Array {
+  const all = decodeWeights(bytes);
+  if (all.length === 0 || all.length % parameterCount !== 0) {
+    throw new InfrabaseError(
+      'INVALID_ARGUMENT',
+      `checkpoint has ${all.length} float64 values; expected a multiple of ${parameterCount} parameters`,
+    );
+  }
+  const vectors = all.length / parameterCount;
+  const state = Array.from({ length: vectors - 1 }, (_, i) =>
+    all.slice((i + 1) * parameterCount, (i + 2) * parameterCount),
+  );
+  strategy.restoreState(state);
+  return all.slice(0, parameterCount);
 }

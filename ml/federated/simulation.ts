@@ -24,8 +24,11 @@ export interface RoundRecord {
 
 export interface RunFederatedOptions {
   strategy: Strategy;
-  /** The data nodes, by shard id. */
-  clients: ReadonlyMap<string, ShardClient>;
+  /**
+   * The data nodes, by shard id; or a function that gives the ones available for a round (called at the start
+   * of every round, so nodes may come and go between rounds).
+   */
+  clients: ReadonlyMap<string, ShardClient> | ((round: number) => Promise<ReadonlyMap<string, ShardClient>>);
   initialWeights: Float64Array;
   /** Rounds to run (≥ 1). */
   rounds: number;
@@ -36,6 +39,11 @@ export interface RunFederatedOptions {
   clock?: Clock;
   /** Called after each round (e.g. to checkpoint); may stop the run by returning false. */
   onRound?: (record: RoundRecord) => boolean | undefined | Promise<boolean | undefined>;
+  /**
+   * Stops the run: no round starts once it is aborted, and a round during which it was aborted is dropped
+   * (neither in the history nor passed to `onRound`); the weights returned are those of the last kept round.
+   */
+  signal?: AbortSignal;
 }
 
 function reasonOf(err: unknown): string {
@@ -43,15 +51,17 @@ function reasonOf(err: unknown): string {
 }
 
 /**
- * Runs federated rounds in-process: configureTrain → clients train concurrently → aggregateTrain with the
- * failures (thrown errors) passed in → optional evaluate round. The same loop the coordinator runs over the
- * mesh; here it proves the numerics on real data without nodes.
- * @throws InfrabaseError('UNAVAILABLE') when too few shards are available for a round (from the strategy).
+ * The federated round loop: configureTrain → clients train concurrently → aggregateTrain with the failures
+ * (thrown errors) passed in → optional evaluate round → `onRound`. The one loop for both uses: in-process
+ * clients over rows in memory (tests, benchmarks), and the training coordinator's HTTP clients over the data
+ * nodes (`runTrainingJob`, which checkpoints in `onRound`).
+ * @throws InfrabaseError('UNAVAILABLE') when too few shards are available for a round (from the strategy), or
+ *   what the `clients` function throws.
  */
 export async function runFederated(
   options: RunFederatedOptions,
 ): Promise<{ weights: Float64Array; history: RoundRecord[] }> {
-  const { strategy, clients, rounds } = options;
+  const { strategy, rounds, signal } = options;
   const clock = options.clock ?? systemClock;
   if (!Number.isInteger(rounds) || rounds < 1) {
     throw new InfrabaseError('INVALID_ARGUMENT', `rounds must be an integer >= 1, got ${rounds}`);
@@ -60,7 +70,9 @@ export async function runFederated(
   const history: RoundRecord[] = [];
   const first = options.firstRound ?? 1;
   for (let round = first; round < first + rounds; round++) {
+    if (signal?.aborted) break;
     const started = clock.now();
+    const clients = typeof options.clients === 'function' ? await options.clients(round) : options.clients;
     const shards = [...clients.keys()];
     const instructions = strategy.configureTrain(round, weights, shards);
     const settled = await Promise.allSettled(instructions.map((i) => clients.get(i.shardId)!.train(i)));
@@ -70,7 +82,9 @@ export async function runFederated(
       if (s.status === 'fulfilled') results.push(s.value);
       else failures.push({ shardId: instructions[k].shardId, reason: reasonOf(s.reason) });
     });
+    if (signal?.aborted) break;
     const aggregate = strategy.aggregateTrain(round, results, failures);
+    const before = weights;
     if (aggregate.weights) weights = aggregate.weights;
     let evaluation: EvaluateAggregate | null = null;
     if (options.evaluate !== false) {
@@ -99,6 +113,10 @@ export async function runFederated(
       weights,
       ...(aggregate.reason ? { reason: aggregate.reason } : {}),
     };
+    if (signal?.aborted) {
+      weights = before;
+      break;
+    }
     history.push(record);
     if ((await options.onRound?.(record)) === false) break;
   }

@@ -152,6 +152,25 @@ abstract class BaseStrategy implements Strategy {
 
   protected abstract aggregate(round: number, accepted: readonly TrainResult[]): Float64Array;
 
+  saveState(): Float64Array[] {
+    return [];
+  }
+
+  restoreState(state: readonly Float64Array[]): void {
+    this.checkState(state, 0);
+  }
+
+  /** @throws InfrabaseError('INVALID_ARGUMENT') unless `state` is `count` vectors of parameterCount values. */
+  protected checkState(state: readonly Float64Array[], count: number): void {
+    const p = this.options.parameterCount;
+    if (state.length !== count || state.some((v) => v.length !== p)) {
+      throw new InfrabaseError(
+        'INVALID_ARGUMENT',
+        `${this.name} checkpoint state has ${state.length} vector(s) of lengths [${state.map((v) => v.length).join(', ')}]; expected ${count} of ${p}`,
+      );
+    }
+  }
+
   configureEvaluate(
     _round: number,
     globalWeights: Float64Array,
@@ -219,6 +238,15 @@ export class FedAdam extends BaseStrategy {
   /** Server Adam moments after the last aggregated round (null before the first). */
   get serverState(): FedAdamState | null {
     return this.state;
+  }
+  /** [m, v]; zeros before the first aggregated round (the same start as no state). */
+  override saveState(): Float64Array[] {
+    const p = this.options.parameterCount;
+    return [this.state?.m ?? new Float64Array(p), this.state?.v ?? new Float64Array(p)];
+  }
+  override restoreState(state: readonly Float64Array[]): void {
+    this.checkState(state, 2);
+    this.state = { m: Float64Array.from(state[0]), v: Float64Array.from(state[1]) };
   }
   protected aggregate(round: number, accepted: readonly TrainResult[]): Float64Array {
     const current = this.sent.get(round);

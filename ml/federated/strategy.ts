@@ -44,4 +44,15 @@ export interface Strategy {
     results: readonly EvaluateResult[],
     failures: readonly ShardFailure[],
   ): EvaluateAggregate;
+  /**
+   * The server state beyond the global weights that a resumed run needs to continue exactly (FedAdam: its
+   * moments m and v), as float64 vectors of `parameterCount` values each; empty for stateless strategies.
+   * Checkpointed with the weights (`encodeCheckpoint`).
+   */
+  saveState(): Float64Array[];
+  /**
+   * Restores what {@link Strategy.saveState} returned (from `restoreCheckpoint`).
+   * @throws InfrabaseError('INVALID_ARGUMENT') when the number or length of the vectors is not this strategy's.
+   */
+  restoreState(state: readonly Float64Array[]): void;
 }

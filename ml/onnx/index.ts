@@ -13,9 +13,9 @@ export type { Dtype } from './dtypes.js';
 export { dtypeName, NUMERIC_DTYPES } from './dtypes.js';
 export {
   DEFAULT_MAX_TENSOR_BYTES,
-  MAX_TENSOR_BYTES_ENV,
   type ModelLimits,
   modelLimits,
+  setModelLimits,
 } from './model-limits.js';
 export { ONNX_SCHEMA_VERSION } from './onnx-schema.js';
 export { type OnnxTypes, onnx, toNumber } from './proto.js';

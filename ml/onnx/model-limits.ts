@@ -1,3 +1,5 @@
+import { InfrabaseError } from '../../engine/index.js';
+
 /** Size limits a model must keep to at import and in PREDICT. */
 export interface ModelLimits {
   /**
@@ -8,21 +10,27 @@ export interface ModelLimits {
   readonly maxTensorBytes: number;
 }
 
-/** 256 MiB. */
+/** 256 MiB: the default of the config schema's `predict.maxTensorBytes`, and of a process never configured. */
 export const DEFAULT_MAX_TENSOR_BYTES = 256 * 1024 * 1024;
 
-/**
- * Environment variable a process reads its model limit from (a positive integer of bytes). The control plane
- * sets it from `predict.maxTensorBytes` before starting SQL workers and agents, which inherit it.
- */
-export const MAX_TENSOR_BYTES_ENV = 'INFRABASE_MODEL_MAX_TENSOR_BYTES';
+let inForce: ModelLimits = { maxTensorBytes: DEFAULT_MAX_TENSOR_BYTES };
 
 /**
- * The limits in force in this process: `INFRABASE_MODEL_MAX_TENSOR_BYTES` when it holds a positive integer,
- * otherwise {@link DEFAULT_MAX_TENSOR_BYTES}.
+ * Sets the limits of this process, from its configuration (`predict.maxTensorBytes`): the control plane at
+ * start, each SQL worker from what its pool passes it, an agent from its own settings.
+ * @throws InfrabaseError('INVALID_ARGUMENT') unless maxTensorBytes is a positive safe integer.
  */
+export function setModelLimits(limits: ModelLimits): void {
+  if (!Number.isSafeInteger(limits.maxTensorBytes) || limits.maxTensorBytes < 1) {
+    throw new InfrabaseError(
+      'INVALID_ARGUMENT',
+      `maxTensorBytes ${limits.maxTensorBytes} is not accepted; accepted: a positive integer of bytes`,
+    );
+  }
+  inForce = { maxTensorBytes: limits.maxTensorBytes };
+}
+
+/** The limits in force in this process: the last {@link setModelLimits}, else {@link DEFAULT_MAX_TENSOR_BYTES}. */
 export function modelLimits(): ModelLimits {
-  const raw = process.env[MAX_TENSOR_BYTES_ENV];
-  const n = raw === undefined ? Number.NaN : Number(raw);
-  return { maxTensorBytes: Number.isSafeInteger(n) && n > 0 ? n : DEFAULT_MAX_TENSOR_BYTES };
+  return inForce;
 }

@@ -1,7 +1,6 @@
 import type { Database } from 'better-sqlite3';
 import type { EngineExtension } from '../../engine/index.js';
 import { ModelCatalog, modelTriggersSchema, registerModelTriggerFunctions } from '../registry/index.js';
-import { limitWorkerMemory } from '../runtime/index.js';
 import { BatchState } from './batch-state.js';
 import { runBatched } from './batched-query.js';
 import { type PredictContext, type PredictStats, registerPredictFunctions } from './functions.js';
@@ -20,8 +19,6 @@ const contexts = new WeakMap<Database, PredictContext>();
 export const mlExtension: EngineExtension = {
   name: 'ml',
   register(db, connection) {
-    // A process that runs user SQL bounds its memory, so an oversized model output is a MODEL_ERROR.
-    if (connection.role === 'sql-worker') limitWorkerMemory();
     const catalog = new ModelCatalog(db, connection.path);
     const usage = new PredictUsage();
     const ctx: PredictContext = {

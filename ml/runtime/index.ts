@@ -9,7 +9,7 @@ export {
   tensorData,
 } from './elements.js';
 export { fromFloat16Bits, toFloat16Bits } from './float16.js';
-export { limitWorkerMemory, WORKER_MEMORY_ENV } from './memory-limit.js';
+export { limitWorkerMemory } from './memory-limit.js';
 export {
   assertBindingShape,
   createSession,

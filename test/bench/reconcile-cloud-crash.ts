@@ -8,7 +8,7 @@
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import type { CloudKind } from '../autoinfra/cloud/support/clouds.js';
-import { crashCloudChildScript, runCloudCrash } from '../autoinfra/cloud/support/crash-cloud.js';
+import { crashChildScript, runCrashTest } from '../autoinfra/support/crash.js';
 import { tempDir } from '../support/tmp.js';
 import { machineLine, writeSection } from './metrics-report.js';
 
@@ -24,10 +24,10 @@ const loadBefore = load();
 for (const kind of kinds) {
   const tmp = tempDir();
   try {
-    const r = await runCloudCrash({
+    const r = await runCrashTest({
       dir: tmp.dir,
-      script: crashCloudChildScript(repo),
-      kind,
+      script: crashChildScript(repo),
+      provider: kind,
       kills,
       rows: 20,
       seed: 42,

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { Reconciler, scalingPoliciesExtension } from '../../autoinfra/index.js';
 import { ChangeFeed, openDatabase, seededRandom, systemClock } from '../../engine/index.js';
 import { startCloud } from '../autoinfra/cloud/support/clouds.js';
-import { convergeCloud } from '../autoinfra/cloud/support/converge-cloud.js';
+import { converge, serverCloud } from '../autoinfra/support/converge.js';
 import { tempDir, waitFor } from '../support/tmp.js';
 import { machineLine, writeSection } from './metrics-report.js';
 
@@ -23,7 +23,7 @@ const lines: string[] = [];
 {
   const cloud = await startCloud('aws', { latencyMs: 50 });
   try {
-    const r = await convergeCloud(cloud, {
+    const r = await converge(serverCloud(cloud), {
       rows: ROWS,
       timeoutMs: 600_000,
       settings: { concurrency: 64, rateLimit: { burst: 100, perSecond: 100 } },
@@ -43,7 +43,7 @@ const lines: string[] = [];
 {
   const cloud = await startCloud('aws', { throttle: { burst: 20, perSecond: 2 } });
   try {
-    const r = await convergeCloud(cloud, {
+    const r = await converge(serverCloud(cloud), {
       rows: 200,
       timeoutMs: 600_000,
       settings: { rateLimit: { burst: 20, perSecond: 2 } },

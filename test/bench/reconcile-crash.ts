@@ -6,8 +6,8 @@
 import { join } from 'node:path';
 import { TokenBucket } from '../../autoinfra/index.js';
 import { systemClock } from '../../engine/index.js';
-import { converge, dropReplies } from '../autoinfra/support/converge.js';
-import { crashChildScript, runCrashTest } from '../autoinfra/support/crash-run.js';
+import { converge, dropReplies, fakeCloud } from '../autoinfra/support/converge.js';
+import { crashChildScript, runCrashTest } from '../autoinfra/support/crash.js';
 import { FakeProvider } from '../fakes/fake-provider.js';
 import { tempDir } from '../support/tmp.js';
 import { machineLine, writeSection } from './metrics-report.js';
@@ -20,6 +20,7 @@ try {
   const crash = await runCrashTest({
     dir: tmp.dir,
     script: crashChildScript(repo),
+    provider: 'fake',
     kills,
     rows: 20,
     seed: 42,
@@ -29,10 +30,8 @@ try {
       `${crash.instancesCreated} instances ever created, ${crash.rowsWithExactlyOneInstance}/${crash.rows} rows with exactly one instance, ${crash.orphans} orphans; ${(crash.ms / 1000).toFixed(1)} s.`,
   );
   const dropCloud = new FakeProvider({ name: 'aws', clusterId: 'c1' });
-  const drop = await converge({
+  const drop = await converge(fakeCloud(dropCloud, dropReplies(dropCloud, 0.3, 1)), {
     rows: 200,
-    cloud: dropCloud,
-    wrap: dropReplies(dropCloud, 0.3, 1),
     timeoutMs: 120_000,
   });
   lines.push(
@@ -44,7 +43,7 @@ try {
     clusterId: 'c1',
     throttle: new TokenBucket({ burst: 20, perSecond: 20 }, systemClock),
   });
-  const thr = await converge({ rows: 200, cloud: thrCloud, timeoutMs: 300_000 });
+  const thr = await converge(fakeCloud(thrCloud), { rows: 200, timeoutMs: 300_000 });
   lines.push(
     `- Server-side throttling (bucket of 20 refilling 20/s, THROTTLED when empty), 200 rows: ${thr.instances} instances, ` +
       `${thr.rowsWithExactlyOneInstance}/200 rows with exactly one; ${(thr.apiCalls / thr.rows).toFixed(2)} API calls per launch (throttled ones included), converged in ${thr.ms} ms.`,

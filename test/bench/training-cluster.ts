@@ -11,14 +11,16 @@ import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { NodeTokens } from '../../autoinfra/index.js';
 import { loadCsv } from '../../control-plane/tables/index.js';
+import { AgentClient, readyDataNodes } from '../../control-plane/training/index.js';
 import {
-  AgentClient,
+  initialWeights,
   type MomentsReply,
-  readyDataNodes,
+  mergeMoments,
+  modelSpec,
+  standardizationFromMoments,
   type TrainReply,
   weightsToWire,
-} from '../../control-plane/training/index.js';
-import { initialWeights, mergeMoments, modelSpec, standardizationFromMoments } from '../../ml/index.js';
+} from '../../ml/index.js';
 import {
   ADULT_CSV,
   ADULT_FEATURES,

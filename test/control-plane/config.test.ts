@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { agentPredictEnv, predictLimitsFromEnv } from '../../control-plane/config/index.js';
 import { loadConfig } from '../../control-plane/index.js';
 import { tempDir } from '../support/tmp.js';
 
@@ -28,28 +29,23 @@ describe('loadConfig', () => {
     expect(config.sql.workers).toBe(4);
   });
 
-  it('takes predict.maxTensorBytes (default 256 MiB) and exports it to the environment child processes inherit', () => {
-    const saved = process.env.INFRABASE_MODEL_MAX_TENSOR_BYTES;
-    const savedWorker = process.env.INFRABASE_SQL_WORKER_MEMORY_BYTES;
-    try {
-      expect(loadConfig({ env: { INFRABASE_SQL_WORKER_MEMORY_BYTES: '0' } }).predict.workerMemoryBytes).toBe(
-        0,
-      );
-      expect(process.env.INFRABASE_SQL_WORKER_MEMORY_BYTES).toBe('0');
-      expect(loadConfig({ env: {} }).predict.maxTensorBytes).toBe(256 * 1024 * 1024);
-      expect(process.env.INFRABASE_MODEL_MAX_TENSOR_BYTES).toBe(String(256 * 1024 * 1024));
-      const config = loadConfig({ env: { INFRABASE_MODEL_MAX_TENSOR_BYTES: '1048576' } });
-      expect(config.predict.maxTensorBytes).toBe(1_048_576);
-      expect(process.env.INFRABASE_MODEL_MAX_TENSOR_BYTES).toBe('1048576');
-      expect(() => loadConfig({ env: {}, flags: { predict: { maxTensorBytes: 0 } } })).toThrow(
-        /predict\.maxTensorBytes: /,
-      );
-    } finally {
-      if (saved === undefined) delete process.env.INFRABASE_MODEL_MAX_TENSOR_BYTES;
-      else process.env.INFRABASE_MODEL_MAX_TENSOR_BYTES = saved;
-      if (savedWorker === undefined) delete process.env.INFRABASE_SQL_WORKER_MEMORY_BYTES;
-      else process.env.INFRABASE_SQL_WORKER_MEMORY_BYTES = savedWorker;
-    }
+  it('takes predict.maxTensorBytes (default 256 MiB) without touching the environment, and hands it to agents', () => {
+    const before = { ...process.env };
+    expect(loadConfig({ env: { INFRABASE_SQL_WORKER_MEMORY_BYTES: '0' } }).predict.workerMemoryBytes).toBe(0);
+    expect(loadConfig({ env: {} }).predict.maxTensorBytes).toBe(256 * 1024 * 1024);
+    const config = loadConfig({ env: { INFRABASE_MODEL_MAX_TENSOR_BYTES: '1048576' } });
+    expect(config.predict.maxTensorBytes).toBe(1_048_576);
+    expect(process.env).toEqual(before);
+    expect(() => loadConfig({ env: {}, flags: { predict: { maxTensorBytes: 0 } } })).toThrow(
+      /predict\.maxTensorBytes: /,
+    );
+    // What the local provider sets on an agent process, and what the agent reads back.
+    const env = agentPredictEnv(config.predict);
+    expect(predictLimitsFromEnv(env)).toEqual({
+      maxTensorBytes: 1_048_576,
+      workerMemoryBytes: 4 * 1024 ** 3,
+    });
+    expect(predictLimitsFromEnv({})).toBeUndefined();
   });
 
   it('lists every invalid setting with its path', () => {

@@ -12,8 +12,9 @@ import type { ErrorBody } from '../../control-plane/server/index.js';
 import { tempDir, waitFor } from './tmp.js';
 
 /**
- * A control plane on a free loopback port in a fresh data dir; `close` stops it and removes the dir.
- * `modules` defaults to all of them; pass `[]` for the bare SQL API.
+ * A control plane on a free loopback port in a fresh data dir; `close` stops it, runs `afterStop` (e.g. to
+ * stop the local agents it started) and removes the dir. `modules` defaults to all of them; pass `[]` for the
+ * bare SQL API.
  */
 export async function startTestControlPlane(
   overrides: ConfigInput = {},
@@ -22,9 +23,12 @@ export async function startTestControlPlane(
     shardReader?: StartOptions['shardReader'];
     /** Default: a silent one. */
     logger?: StartOptions['logger'];
+    /** Prefix of the temp data dir; default `infrabase-cp-`. */
+    prefix?: string;
+    afterStop?: (dataDir: string) => Promise<void>;
   } = {},
 ): Promise<{ cp: ControlPlane; dataDir: string; close: () => Promise<void> }> {
-  const tmp = tempDir('infrabase-cp-');
+  const tmp = tempDir(options.prefix ?? 'infrabase-cp-');
   const config = loadConfig({
     env: {},
     flags: { dataDir: tmp.dir, port: 0, ...overrides, log: { level: 'silent' } },
@@ -39,6 +43,7 @@ export async function startTestControlPlane(
     dataDir: tmp.dir,
     close: async () => {
       await cp.stop();
+      await options.afterStop?.(tmp.dir);
       tmp.cleanup();
     },
   };

@@ -1,19 +1,13 @@
 import { parse } from 'csv-parse/sync';
-import {
-  ApiClient,
-  type ControlPlane,
-  type ControlPlaneModule,
-  loadConfig,
-  startControlPlane,
-} from '../../control-plane/index.js';
-import { createLogger } from '../../control-plane/logger.js';
+import { ApiClient, type ControlPlane, type ControlPlaneModule } from '../../control-plane/index.js';
 import { createTrainingModule } from '../../control-plane/modules/training.js';
 import { createNodesModule } from '../../control-plane/nodes/index.js';
-import { TRAINING_FAULTS_ENV } from '../../control-plane/training/index.js';
 import type { Rows } from '../../ml/index.js';
+import { startTestControlPlane } from '../support/control-plane.js';
 import { ADULT_CSV, EXAMPLES, readDataFile } from '../support/data.js';
 import { stopLocalAgents } from '../support/local-agents.js';
-import { tempDir, waitFor } from '../support/tmp.js';
+import { waitFor } from '../support/tmp.js';
+import { withTrainingFaults } from '../support/training-faults.js';
 
 export const DATA_DIR = EXAMPLES;
 export { ADULT_CSV };
@@ -78,7 +72,8 @@ export interface TestCluster {
 
 /**
  * An in-process control plane (nodes with the local provider + training) and `nodes` real local agents
- * (`d1`…`dN`), all ready. `faults` sets the agents' test hook (see control-plane/training/test-faults.ts).
+ * (`d1`…`dN`), all ready. `faults` makes nodes misbehave (test/support/training-faults.ts: the coordinator's
+ * transport is wrapped to kill agents and corrupt their replies).
  */
 export async function startCluster(
   nodes: number,
@@ -89,36 +84,33 @@ export async function startCluster(
     modules?: readonly ControlPlaneModule[];
   } = {},
 ): Promise<TestCluster> {
-  const tmp = tempDir('infrabase-train-');
-  const config = loadConfig({
-    env: {},
-    flags: {
-      dataDir: tmp.dir,
-      port: 0,
-      log: { level: 'silent' },
+  let dataDir = '';
+  const { cp, close } = await startTestControlPlane(
+    {
       mesh: { mode: 'off' },
       reconciler: { heartbeatIntervalMs: 300, heartbeatTimeoutMs: 5000, resyncIntervalMs: 1000 },
     },
-  });
-  if (options.faults) process.env[TRAINING_FAULTS_ENV] = options.faults;
-  else delete process.env[TRAINING_FAULTS_ENV];
-  const cp = await startControlPlane(config, {
-    logger: createLogger('silent'),
-    modules: options.modules ?? [createNodesModule(), createTrainingModule({ recorder: options.recorder })],
-  });
-  const close = async () => {
-    await cp.stop();
-    await stopLocalAgents(tmp.dir);
-    delete process.env[TRAINING_FAULTS_ENV];
-    tmp.cleanup();
-  };
+    {
+      prefix: 'infrabase-train-',
+      modules: options.modules ?? [
+        createNodesModule(),
+        createTrainingModule({
+          recorder: options.recorder,
+          // The faulty nodes' agents live in the data dir, known once the control plane started.
+          ...(options.faults ? { transport: withTrainingFaults(options.faults, () => dataDir) } : {}),
+        }),
+      ],
+      afterStop: stopLocalAgents,
+    },
+  );
+  dataDir = cp.context.config.dataDir;
   try {
     const nodeIds = Array.from({ length: nodes }, (_, i) => `d${i + 1}`);
     const insert = cp.context.db.prepare("INSERT INTO sys_nodes (id, role) VALUES (?, 'data')");
     for (const id of nodeIds) insert.run(id);
     const ready = cp.context.db.prepare("SELECT count(*) FROM sys_nodes WHERE status = 'ready'").pluck();
     await waitFor(() => ready.get() === nodes, 30_000, 50);
-    return { cp, api: new ApiClient(cp.url, cp.tokens.admin), dataDir: tmp.dir, nodeIds, close };
+    return { cp, api: new ApiClient(cp.url, cp.tokens.admin), dataDir, nodeIds, close };
   } catch (err) {
     await close();
     throw err;

@@ -9,8 +9,8 @@ import { tempDir, waitFor } from '../support/tmp.js';
 import { ADULT_CSV, ADULT_FEATURES, ADULT_SQL } from './cluster.js';
 
 const tmp = tempDir('infrabase-resume-');
-// Slow rounds so the kill lands mid-job; a free Postgres port, since the fixed HTTP port would give it 5433.
-const env = { INFRABASE_TEST_TRAINING_FAULTS: '*:delay@150', INFRABASE_PG_PORT: '0' };
+// A free Postgres port, since the fixed HTTP port would give it 5433.
+const env = { INFRABASE_PG_PORT: '0' };
 
 afterAll(async () => {
   await stopLocalAgents(tmp.dir);
@@ -41,8 +41,10 @@ describe('a control plane SIGKILLed during a job', () => {
       );
       await loadCsv(api, 'adult', ADULT_CSV);
       const { rows } = await api.sql(
-        `INSERT INTO sys_training_jobs (model_name, training_sql, label_column, feature_columns, rounds, learning_rate)
-         VALUES ('adult_resumed', ?, 'y', ?, 12, 0.05) RETURNING id`,
+        // 60 local epochs (~8.7k rows a node) make rounds slow enough (~0.1-0.3 s) for the kill to land mid-job.
+        `INSERT INTO sys_training_jobs (model_name, training_sql, label_column, feature_columns, rounds, learning_rate,
+           local_epochs)
+         VALUES ('adult_resumed', ?, 'y', ?, 12, 0.05, 60) RETURNING id`,
         [ADULT_SQL, JSON.stringify(ADULT_FEATURES)],
       );
       const id = rows[0][0] as number;

@@ -46,6 +46,8 @@ export interface LocalProviderOptions {
    * must exec the agent in place (same pid), as `ip netns exec`, `nice` or `chrt` do. Default none.
    */
   readonly launcher?: readonly string[];
+  /** Environment variables set on every agent process besides this process's own (its settings). Default none. */
+  readonly agentEnv?: Readonly<Record<string, string>>;
 }
 
 /** The compiled agent entry point, whether this file runs from `dist/` or from source under vitest. */
@@ -228,7 +230,7 @@ export class LocalProvider implements CloudProvider {
         detached: true,
         stdio: ['ignore', log, log],
         // The join token travels in the environment, not argv (argv is world-readable in /proc).
-        env: { ...process.env, INFRABASE_JOIN_TOKEN: boot.joinToken },
+        env: { ...process.env, ...this.options.agentEnv, INFRABASE_JOIN_TOKEN: boot.joinToken },
       });
       child.on('exit', () => {
         exited = true;

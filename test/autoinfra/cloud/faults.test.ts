@@ -2,8 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { type NodeRow, Reconciler } from '../../../autoinfra/index.js';
 import { type Database, openDatabase, seededRandom, systemClock } from '../../../engine/index.js';
 import { waitFor } from '../../support/tmp.js';
+import { converge, serverCloud } from '../support/converge.js';
 import { type CloudKind, type CloudUnderTest, INSTANCE_TYPE, startCloud, ZONES } from './support/clouds.js';
-import { convergeCloud } from './support/converge-cloud.js';
 
 const KINDS: CloudKind[] = ['aws', 'gcp'];
 
@@ -45,7 +45,7 @@ const rowOf = (id: string) => db!.prepare('SELECT * FROM sys_nodes WHERE id = ?'
 describe.each(KINDS)('reconciler against the %s test server', (kind) => {
   it('keeps exactly one instance per row when 30% of create and delete replies are dropped after the action', async () => {
     cloud = await startCloud(kind, { dropRate: 0.3 });
-    const r = await convergeCloud(cloud, { rows: 30, timeoutMs: 30_000 });
+    const r = await converge(serverCloud(cloud), { rows: 30, timeoutMs: 30_000 });
     expect(r.rows).toBe(30);
     expect(r.rowsWithExactlyOneInstance).toBe(30);
     expect(r.owned).toBe(30);
@@ -117,7 +117,7 @@ describe.each(KINDS)('reconciler against the %s test server', (kind) => {
 describe('reconciler against a throttling EC2 test server', () => {
   it('converges without duplicates under a bucket of 20 tokens refilling 2/s', async () => {
     cloud = await startCloud('aws', { throttle: { burst: 20, perSecond: 2 } });
-    const r = await convergeCloud(cloud, {
+    const r = await converge(serverCloud(cloud), {
       rows: 30,
       timeoutMs: 60_000,
       settings: { rateLimit: { burst: 20, perSecond: 2 } },

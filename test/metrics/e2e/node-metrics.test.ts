@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NodeRow } from '../../../autoinfra/index.js';
 import type { ControlPlane } from '../../../control-plane/index.js';
 import { NODE_METRICS } from '../../../metrics/index.js';
+import { insertPolicy } from '../../autoinfra/policies/support.js';
 import { retireNodesAndClose, startTestControlPlane } from '../../support/control-plane.js';
 import { waitFor } from '../../support/tmp.js';
 
@@ -21,11 +22,15 @@ beforeAll(async () => {
     reconciler: { heartbeatIntervalMs: 200, heartbeatTimeoutMs: 5_000, resyncIntervalMs: 500 },
   }));
   const db = cp.context.db;
-  db.prepare(
-    `INSERT INTO sys_scaling_policies (name, metric, label_match, aggregate, window_ms, comparison, threshold,
-       action, step, min_nodes, max_nodes, cooldown_ms, node_template)
-     VALUES ('queue', ?, '{}', 'avg', 60000, '>', 5, 'scale_out', 1, 0, 1, 600000, ?)`,
-  ).run(METRIC, JSON.stringify({ provider: 'local', labels: { pool: 'queue' } }));
+  insertPolicy(db, {
+    name: 'queue',
+    metric: METRIC,
+    threshold: 5,
+    action: 'scale_out',
+    max_nodes: 1,
+    cooldown_ms: 600_000,
+    node_template: JSON.stringify({ provider: 'local', labels: { pool: 'queue' } }),
+  });
   const now = Date.now();
   const insert = db.prepare(
     `INSERT INTO sys_metrics (ts, node_id, name, labels, value) VALUES (?, NULL, ?, '{}', ?)`,

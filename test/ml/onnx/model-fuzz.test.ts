@@ -4,7 +4,7 @@ import type { Database } from 'better-sqlite3';
 import * as ort from 'onnxruntime-node';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../../engine/index.js';
-import { createSession, MAX_TENSOR_BYTES_ENV, mlExtension } from '../../../ml/index.js';
+import { createSession, mlExtension, modelLimits, setModelLimits } from '../../../ml/index.js';
 import { query } from '../predict/support.js';
 import {
   deeplyNestedModel,
@@ -170,14 +170,13 @@ describe('oversized tensors', () => {
   });
 
   describe('with predict.maxTensorBytes = 16 MiB', () => {
-    let saved: string | undefined;
+    let saved = modelLimits();
     beforeEach(() => {
-      saved = process.env[MAX_TENSOR_BYTES_ENV];
-      process.env[MAX_TENSOR_BYTES_ENV] = String(16 * 1024 * 1024);
+      saved = modelLimits();
+      setModelLimits({ maxTensorBytes: 16 * 1024 * 1024 });
     });
     afterEach(() => {
-      if (saved === undefined) delete process.env[MAX_TENSOR_BYTES_ENV];
-      else process.env[MAX_TENSOR_BYTES_ENV] = saved;
+      setModelLimits(saved);
     });
 
     it('answers an output that outgrows it at PREDICT time with MODEL_ERROR, and the next call works', () => {

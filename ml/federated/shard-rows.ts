@@ -1,5 +1,5 @@
 import { InfrabaseError } from '../../engine/index.js';
-import type { Rows } from '../../ml/index.js';
+import type { Rows } from '../training/index.js';
 
 /** Column of `training_sql`'s result that marks a row as held out for evaluation (truthy ⇒ held out). */
 export const HOLDOUT_COLUMN = '_holdout';

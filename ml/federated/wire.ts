@@ -1,13 +1,7 @@
 import { InfrabaseError } from '../../engine/index.js';
-import {
-  decodeWeights,
-  encodeWeights,
-  type FeatureMoments,
-  type ModelMetrics,
-  type ModelSpecOptions,
-  type Standardization,
-  type TrainConfig,
-} from '../../ml/index.js';
+import type { FeatureMoments, ModelMetrics, ModelSpecOptions, Standardization } from '../training/index.js';
+import { decodeWeights, encodeWeights } from './checkpoint.js';
+import type { TrainConfig } from './messages.js';
 
 /**
  * The bodies of the agent's training endpoints (control plane → agent, bearer control token). Weights travel

@@ -1,5 +1,7 @@
 import { InfrabaseError } from '../../engine/index.js';
-import type { ModelSpecOptions, ModelType, StrategyOptions, TrainConfig } from '../../ml/index.js';
+import type { ModelSpecOptions, ModelType } from '../training/index.js';
+import type { TrainConfig } from './messages.js';
+import type { StrategyOptions } from './strategies.js';
 
 /** A `sys_training_jobs` row as read by the coordinator. Durations in ms, timestamps ms since the epoch. */
 export interface TrainingJobRow {

@@ -1,0 +1,41 @@
+import { DEFAULT_MAX_TENSOR_BYTES } from '../../ml/index.js';
+import type { Config } from './schema.js';
+
+/**
+ * The environment variables through which an agent the control plane starts gets the control plane's
+ * `predict` section (the local provider sets them on the agent process; the agent's process layer reads them
+ * with {@link predictLimitsFromEnv}). The same names as the control plane's own settings (ENV_VARS).
+ */
+export const PREDICT_ENV = {
+  maxTensorBytes: 'INFRABASE_MODEL_MAX_TENSOR_BYTES',
+  workerMemoryBytes: 'INFRABASE_SQL_WORKER_MEMORY_BYTES',
+} as const;
+
+/** The agent environment carrying `predict`. */
+export function agentPredictEnv(predict: Config['predict']): Record<string, string> {
+  return {
+    [PREDICT_ENV.maxTensorBytes]: String(predict.maxTensorBytes),
+    [PREDICT_ENV.workerMemoryBytes]: String(predict.workerMemoryBytes),
+  };
+}
+
+/**
+ * The `predict` limits in an agent's environment, or undefined when it carries none (an agent not started by
+ * a control plane: ml's default tensor limit and no memory limit). A value that is not a non-negative integer
+ * counts as absent (a tensor limit of 0 too).
+ */
+export function predictLimitsFromEnv(
+  env: NodeJS.ProcessEnv,
+): { maxTensorBytes: number; workerMemoryBytes: number } | undefined {
+  const num = (name: string) => {
+    const v = env[name] === undefined ? Number.NaN : Number(env[name]);
+    return Number.isSafeInteger(v) && v >= 0 ? v : undefined;
+  };
+  const maxTensorBytes = num(PREDICT_ENV.maxTensorBytes);
+  const workerMemoryBytes = num(PREDICT_ENV.workerMemoryBytes);
+  if (!maxTensorBytes && workerMemoryBytes === undefined) return undefined;
+  return {
+    maxTensorBytes: maxTensorBytes || DEFAULT_MAX_TENSOR_BYTES,
+    workerMemoryBytes: workerMemoryBytes ?? 0,
+  };
+}
