@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { BIN_PATH, type ControlPlane } from '../../control-plane/index.js';
 import { runCli } from '../support/cli.js';
@@ -158,6 +160,14 @@ describe('--json and exit codes', () => {
     expect(JSON.parse(res.stderr)).toEqual({
       error: { code: 'SQL_ERROR', message: 'near "SELEC": syntax error' },
     });
+  });
+
+  it('refuses mesh rotate-key on a dir that holds no node key, and creates nothing there', async () => {
+    const dir = join(tmpdir(), `infrabase-no-node-${process.pid}`);
+    const res = await runCli(['mesh', 'rotate-key', '--json', '--data-dir', dir]);
+    expect(res.code).toBe(1);
+    expect(JSON.parse(res.stderr).error).toMatchObject({ code: 'NOT_FOUND' });
+    expect(existsSync(dir)).toBe(false);
   });
 
   it('exits 3 when the control plane cannot be reached', async () => {

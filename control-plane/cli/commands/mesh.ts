@@ -1,4 +1,6 @@
+import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
+import { InfrabaseError } from '../../../engine/index.js';
 import { NodeKeyStore } from '../../../network/index.js';
 import { jsonOption, type OutputFlags, printResult } from '../output.js';
 
@@ -8,6 +10,8 @@ import { jsonOption, type OutputFlags, printResult } from '../output.js';
  * next heartbeat; once every peer applied it, the control plane schedules the switch and every side moves to
  * the new key at that instant (the overlap scheme of docs/mesh.md). Repeating the command while a rotation
  * is under way keeps the key already staged. The private key is never printed or sent.
+ * @throws InfrabaseError `NOT_FOUND` when the dir holds no current key (not a node's data dir, e.g. a typo):
+ *   nothing is created there.
  */
 export function registerMesh(program: Command): void {
   const mesh = program.command('mesh').description('the WireGuard mesh of this node');
@@ -20,6 +24,13 @@ export function registerMesh(program: Command): void {
       .requiredOption('--data-dir <dir>', "the node's data dir (holds wireguard.key)"),
   ).action((opts: OutputFlags & { dataDir: string }) => {
     const store = new NodeKeyStore(opts.dataDir);
+    if (!existsSync(store.currentPath)) {
+      throw new InfrabaseError(
+        'NOT_FOUND',
+        `no WireGuard key at ${store.currentPath}: --data-dir must be the data dir of a node whose agent ` +
+          'has joined the mesh (nothing was created)',
+      );
+    }
     const current = store.current().publicKey;
     const already = store.stagedPublicKey();
     const next = store.stageNext();
