@@ -7,3 +7,5 @@ export { statementSyntaxKind } from './parse.js';
 export type { DistributedPlan, DistributedPlannerOptions } from './planner.js';
 export { DistributedPlanner, readsDistributedTable } from './planner.js';
 export { SUPPORTED_SHAPES } from './refuse.js';
+export type { FunctionCallSyntax, ResultColumnSyntax, StatementSyntax } from './statement-syntax.js';
+export { statementSyntax } from './statement-syntax.js';
