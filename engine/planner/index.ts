@@ -3,7 +3,7 @@
  * (pushdown to one in-sync placement per shard, merge on the control plane). See docs/distributed-queries.md.
  */
 
-export { statementSyntaxKind } from './parse.js';
+export { splitStatements, statementSyntaxKind } from './parse.js';
 export type { DistributedPlan, DistributedPlannerOptions } from './planner.js';
 export { DistributedPlanner, readsDistributedTable } from './planner.js';
 export { SUPPORTED_SHAPES } from './refuse.js';

@@ -36,6 +36,12 @@ export interface ResultColumnSyntax {
 
 /** The syntax of one statement, see {@link statementSyntax}. */
 export interface StatementSyntax {
+  /**
+   * The command in upper-case words, as Postgres' CommandComplete names it: `SELECT` (also for VALUES and
+   * compounds), `INSERT` (also REPLACE), `UPDATE`, `DELETE`, `CREATE TABLE`, `DROP INDEX`, `ALTER TABLE`,
+   * `BEGIN`, `COMMIT`, `ROLLBACK` (`ROLLBACK TO` a savepoint), `SAVEPOINT`, `PRAGMA`, `EXPLAIN`, …
+   */
+  readonly command: string;
   /** `read` for SELECT, VALUES, compounds and EXPLAIN of anything; `write` for every other statement. */
   readonly kind: 'read' | 'write';
   /** A query (SELECT, VALUES, a compound, with or without WITH): it can stand as a subquery. */
@@ -117,6 +123,7 @@ function describe(node: AstNode, text: string): StatementSyntax {
   });
   const query = node.type === 'select_stmt' || node.type === 'compound_select_stmt';
   return {
+    command: commandOf(node),
     kind: READS.has(node.type) ? 'read' : 'write',
     query,
     calls,
@@ -126,6 +133,27 @@ function describe(node: AstNode, text: string): StatementSyntax {
     strings,
     end: node.range![1],
   };
+}
+
+function commandOf(node: AstNode): string {
+  switch (node.type) {
+    case 'select_stmt':
+    case 'compound_select_stmt':
+      return 'SELECT';
+    case 'start_transaction_stmt':
+      return 'BEGIN';
+    case 'commit_transaction_stmt':
+      return 'COMMIT';
+    case 'rollback_transaction_stmt':
+      return node.savepoint ? 'ROLLBACK TO' : 'ROLLBACK';
+    case 'release_savepoint_stmt':
+      return 'RELEASE';
+    default:
+      return node.type
+        .replace(/_stmt$/, '')
+        .replaceAll('_', ' ')
+        .toUpperCase();
+  }
 }
 
 function callSyntax(n: AstNode): FunctionCallSyntax | undefined {

@@ -1,0 +1,187 @@
+/**
+ * What the Postgres front end needs to know of a statement before it runs, from parsers, never from a scan of
+ * the text: where each statement of a multi-statement Query message ends, its command (for the CommandComplete
+ * tag), whether the session answers it itself (SET, SHOW, BEGIN, …) and the highest `$n` it uses. The dialect
+ * is SQLite's, so a statement is read with the engine's SQLite parser first ({@link statementSyntax}); what
+ * only Postgres spells (SET, SHOW, RESET, DISCARD, DEALLOCATE, START TRANSACTION, ABORT, psql's catalog
+ * queries) is read with Postgres' own parser and scanner (libpg-query, PostgreSQL's parser compiled to
+ * WebAssembly). Nothing here decides permissions: those stay SQLite's (authorizer, `Statement.readonly`).
+ */
+import { loadModule, type Node, type ParseResult, parseSync, type ScanToken, scanSync } from 'libpg-query';
+import { InfrabaseError, splitStatements as splitSqlite, statementSyntax } from '../../engine/index.js';
+
+let loaded: Promise<void> | undefined;
+let ready = false;
+
+/** Loads Postgres' parser (WebAssembly); the functions below need it. Idempotent. */
+export function loadPgParser(): Promise<void> {
+  loaded ??= loadModule().then(() => {
+    ready = true;
+  });
+  return loaded;
+}
+
+function assertLoaded(): void {
+  if (!ready)
+    throw new InfrabaseError('INTERNAL', "Postgres' parser is not loaded: await loadPgParser() first");
+}
+
+/** A statement the session answers itself, as Postgres parses it. */
+export type SessionCommand =
+  | { readonly kind: 'set'; readonly name: string; readonly value: string }
+  | { readonly kind: 'reset'; readonly name?: string }
+  | { readonly kind: 'show'; readonly name: string }
+  | { readonly kind: 'begin'; readonly tag: 'BEGIN' | 'START TRANSACTION' }
+  | { readonly kind: 'commit' }
+  | { readonly kind: 'rollback' }
+  | { readonly kind: 'discard'; readonly tag: string }
+  | { readonly kind: 'deallocate'; readonly name?: string };
+
+/** One statement as the front end sees it. */
+export interface PgStatementSyntax {
+  /** The command, upper-case (`SELECT`, `INSERT`, `CREATE TABLE`, `SET`, …); '' when no parser accepts it. */
+  readonly command: string;
+  /** Set when the session answers the statement itself. */
+  readonly session?: SessionCommand;
+  /** The statement as Postgres parses it, when it does (catalog queries are recognised on it). */
+  readonly pg?: Node;
+  /** The highest `$n` the statement uses (0 for none). */
+  readonly maxParam: number;
+}
+
+/**
+ * The statements of a simple Query message's text, each without its `;`, empty ones dropped (an empty list
+ * is an empty query). Split by SQLite's grammar when the SQL parser accepts the text (CREATE TRIGGER bodies
+ * keep their `;`), else at the `;` tokens of Postgres' scanner (outside strings, quoted names, comments).
+ */
+export function splitQuery(sql: string): string[] {
+  const sqlite = splitSqlite(sql);
+  if (sqlite) return sqlite;
+  const out: string[] = [];
+  let start: number | undefined;
+  let end = 0;
+  for (const t of scan(sql)) {
+    if (t.text === ';' && !isComment(t)) {
+      if (start !== undefined) out.push(sql.slice(start, end));
+      start = undefined;
+    } else if (!isComment(t)) {
+      start ??= t.start;
+      end = t.end;
+    }
+  }
+  if (start !== undefined) out.push(sql.slice(start, end));
+  return out;
+}
+
+/** The syntax of one statement (see {@link PgStatementSyntax}). */
+export function pgStatementSyntax(sql: string): PgStatementSyntax {
+  const sqlite = statementSyntax(sql);
+  const pg = parsePg(sql);
+  const maxParam = Math.max(
+    0,
+    ...scan(sql)
+      .filter((t) => t.tokenName === 'PARAM')
+      .map((t) => Number(t.text.slice(1))),
+  );
+  const session = sessionCommand(sqlite?.command, pg);
+  const command = session ? sessionTag(session) : (sqlite?.command ?? (pg ? pgCommand(pg) : ''));
+  return { command, session, pg, maxParam };
+}
+
+/** Postgres' scanner tokens of `sql`; [] when it cannot scan it. */
+export function scan(sql: string): ScanToken[] {
+  assertLoaded();
+  try {
+    return scanSync(sql).tokens;
+  } catch {
+    return [];
+  }
+}
+
+function isComment(t: ScanToken): boolean {
+  return t.tokenName === 'SQL_COMMENT' || t.tokenName === 'C_COMMENT';
+}
+
+function parsePg(sql: string): Node | undefined {
+  assertLoaded();
+  let result: ParseResult;
+  try {
+    result = parseSync(sql);
+  } catch {
+    return undefined;
+  }
+  return result.stmts?.length === 1 ? result.stmts[0].stmt : undefined;
+}
+
+/** BEGIN/COMMIT/ROLLBACK as SQLite reads them, else the session commands Postgres reads. */
+function sessionCommand(sqliteCommand: string | undefined, pg: Node | undefined): SessionCommand | undefined {
+  if (sqliteCommand === 'BEGIN') return { kind: 'begin', tag: 'BEGIN' };
+  if (sqliteCommand === 'COMMIT') return { kind: 'commit' };
+  if (sqliteCommand === 'ROLLBACK') return { kind: 'rollback' };
+  if (sqliteCommand !== undefined || !pg) return undefined;
+  if ('VariableSetStmt' in pg) {
+    const s = pg.VariableSetStmt;
+    if (s.kind === 'VAR_RESET_ALL') return { kind: 'reset' };
+    if (s.kind === 'VAR_RESET' || s.kind === 'VAR_SET_DEFAULT') return { kind: 'reset', name: s.name ?? '' };
+    if (s.kind === 'VAR_SET_VALUE' && s.name) {
+      return { kind: 'set', name: s.name, value: (s.args ?? []).map(constText).join(', ') };
+    }
+    return { kind: 'set', name: '', value: '' }; // SET TRANSACTION …, SET SESSION CHARACTERISTICS …
+  }
+  if ('VariableShowStmt' in pg) return { kind: 'show', name: pg.VariableShowStmt.name ?? '' };
+  if ('TransactionStmt' in pg) {
+    switch (pg.TransactionStmt.kind) {
+      case 'TRANS_STMT_BEGIN':
+        return { kind: 'begin', tag: 'BEGIN' };
+      case 'TRANS_STMT_START':
+        return { kind: 'begin', tag: 'START TRANSACTION' };
+      case 'TRANS_STMT_COMMIT':
+        return { kind: 'commit' };
+      case 'TRANS_STMT_ROLLBACK':
+        return { kind: 'rollback' };
+      default:
+        return undefined;
+    }
+  }
+  if ('DiscardStmt' in pg) {
+    const target = String(pg.DiscardStmt.target ?? 'DISCARD_ALL').replace('DISCARD_', '');
+    return { kind: 'discard', tag: `DISCARD ${target}` };
+  }
+  if ('DeallocateStmt' in pg) return { kind: 'deallocate', name: pg.DeallocateStmt.name };
+  return undefined;
+}
+
+function sessionTag(c: SessionCommand): string {
+  switch (c.kind) {
+    case 'begin':
+    case 'discard':
+      return c.tag;
+    default:
+      return c.kind.toUpperCase();
+  }
+}
+
+/** The text of a SET argument: a string as it is, a number as written, an identifier lower-cased. */
+function constText(arg: Node): string {
+  if (!('A_Const' in arg)) return '';
+  const c = arg.A_Const;
+  if (c.sval) return c.sval.sval ?? '';
+  if (c.ival) return String(c.ival.ival ?? 0);
+  if (c.fval) return c.fval.fval ?? '';
+  if (c.boolval) return c.boolval.boolval ? 'on' : 'off';
+  return '';
+}
+
+/** The command of a statement only Postgres parses (its node's name, as CommandComplete would say it). */
+function pgCommand(pg: Node): string {
+  const name = Object.keys(pg)[0] ?? '';
+  const known: Record<string, string> = {
+    SelectStmt: 'SELECT',
+    InsertStmt: 'INSERT',
+    UpdateStmt: 'UPDATE',
+    DeleteStmt: 'DELETE',
+    CreateStmt: 'CREATE TABLE',
+    ExplainStmt: 'EXPLAIN',
+  };
+  return known[name] ?? '';
+}
