@@ -85,6 +85,12 @@ export class DistributedPlanner {
     return { explain, query, params };
   }
 
+  /** How many positional parameters `sql` takes (`?`, `?NNN`, `$NNN`). @throws as {@link plan} on a syntax error. */
+  parameterCount(sql: string): number {
+    const { src } = parseStatement(sql);
+    return Math.max(0, ...[...src.paramIndex.values()].map((i) => i + 1));
+  }
+
   /** Runs a plan (or describes it, for EXPLAIN). */
   async execute(plan: DistributedPlan, reader: ShardReader, signal?: AbortSignal): Promise<ShardQueryResult> {
     if (plan.explain) return explainRows(plan);
