@@ -56,7 +56,8 @@ export class UserStatements implements PoolRunner {
       if (routed) return { columns: [], rows: [], changes: routed.changes };
     }
     const reader = this.distributed?.reader();
-    if (this.distributed && reader && readsDistributedTable(req.sql, reader.tables())) {
+    const tables = reader?.tables();
+    if (this.distributed && reader && tables?.size && readsDistributedTable(req.sql, tables)) {
       return this.plan(this.distributed, reader, req);
     }
     return this.pool.execute(req);

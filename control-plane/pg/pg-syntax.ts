@@ -45,47 +45,83 @@ export interface PgStatementSyntax {
   readonly session?: SessionCommand;
   /** The statement as Postgres parses it, when it does (catalog queries are recognised on it). */
   readonly pg?: Node;
-  /** The highest `$n` the statement uses (0 for none). */
-  readonly maxParam: number;
 }
 
 /**
  * The statements of a simple Query message's text, each without its `;`, empty ones dropped (an empty list
- * is an empty query). Split by SQLite's grammar when the SQL parser accepts the text (CREATE TRIGGER bodies
- * keep their `;`), else at the `;` tokens of Postgres' scanner (outside strings, quoted names, comments).
+ * is an empty query). Split by Postgres' parser when it accepts the text; else at the `;` tokens of Postgres'
+ * scanner (outside strings, quoted names, comments), and when that finds more than one statement by SQLite's
+ * grammar if the SQL parser accepts the text, so a CREATE TRIGGER body keeps its `;`.
  */
 export function splitQuery(sql: string): string[] {
-  const sqlite = splitSqlite(sql);
-  if (sqlite) return sqlite;
+  const parsed = parseAll(sql);
+  if (parsed) {
+    // One parse serves the split and each statement's syntax (seeded into the cache).
+    return parsed.map(({ text, node }) => {
+      remember(text, syntaxOf(text, node));
+      return text;
+    });
+  }
   const out: string[] = [];
   let start: number | undefined;
   let end = 0;
   for (const t of scan(sql)) {
-    if (t.text === ';' && !isComment(t)) {
+    if (isComment(t)) continue;
+    if (t.text === ';') {
       if (start !== undefined) out.push(sql.slice(start, end));
       start = undefined;
-    } else if (!isComment(t)) {
+    } else {
       start ??= t.start;
       end = t.end;
     }
   }
   if (start !== undefined) out.push(sql.slice(start, end));
-  return out;
+  return out.length > 1 ? (splitSqlite(sql) ?? out) : out;
 }
 
-/** The syntax of one statement (see {@link PgStatementSyntax}). */
+const cache = new Map<string, PgStatementSyntax>();
+const CACHE_SIZE = 64;
+
+/**
+ * The syntax of one statement (see {@link PgStatementSyntax}): from Postgres' parser when it accepts the
+ * statement (fast, WebAssembly), else from the engine's SQLite parser (SQLite's own spellings: `INSERT OR
+ * REPLACE`, `PRAGMA`, `BEGIN IMMEDIATE`, a column without a type). The last {@link CACHE_SIZE} answers are
+ * remembered (a statement is asked about when it is described and again when it runs).
+ */
 export function pgStatementSyntax(sql: string): PgStatementSyntax {
-  const sqlite = statementSyntax(sql);
-  const pg = parsePg(sql);
-  const maxParam = Math.max(
+  const cached = cache.get(sql);
+  if (cached) return cached;
+  const syntax = syntaxOf(sql, parsePg(sql));
+  remember(sql, syntax);
+  return syntax;
+}
+
+function remember(sql: string, syntax: PgStatementSyntax): void {
+  if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+  cache.set(sql, syntax);
+}
+
+function syntaxOf(sql: string, pg: Node | undefined): PgStatementSyntax {
+  let session = pg ? sessionCommand(pg) : undefined;
+  let command = session ? sessionTag(session) : pg ? pgCommand(pg) : '';
+  if (!command) {
+    const sqlite = statementSyntax(sql)?.command ?? '';
+    if (sqlite === 'BEGIN') session = { kind: 'begin', tag: 'BEGIN' };
+    else if (sqlite === 'COMMIT') session = { kind: 'commit' };
+    else if (sqlite === 'ROLLBACK') session = { kind: 'rollback' };
+    command = sqlite;
+  }
+  return { command, session, pg };
+}
+
+/** The highest `$n` a statement uses (0 for none), from Postgres' scanner. */
+export function maxParam(sql: string): number {
+  return Math.max(
     0,
     ...scan(sql)
       .filter((t) => t.tokenName === 'PARAM')
       .map((t) => Number(t.text.slice(1))),
   );
-  const session = sessionCommand(sqlite?.command, pg);
-  const command = session ? sessionTag(session) : (sqlite?.command ?? (pg ? pgCommand(pg) : ''));
-  return { command, session, pg, maxParam };
 }
 
 /** Postgres' scanner tokens of `sql`; [] when it cannot scan it. */
@@ -102,6 +138,25 @@ function isComment(t: ScanToken): boolean {
   return t.tokenName === 'SQL_COMMENT' || t.tokenName === 'C_COMMENT';
 }
 
+/**
+ * The statements of `sql` as Postgres parses them, each with its text (the parser's statement span, which
+ * keeps a trailing comment, whitespace trimmed); undefined when Postgres does not accept the text.
+ */
+function parseAll(sql: string): { text: string; node: Node }[] | undefined {
+  assertLoaded();
+  let result: ParseResult;
+  try {
+    result = parseSync(sql);
+  } catch {
+    return undefined;
+  }
+  return (result.stmts ?? []).flatMap((s) => {
+    const from = s.stmt_location ?? 0;
+    const text = sql.slice(from, s.stmt_len ? from + s.stmt_len : sql.length).trim();
+    return s.stmt && text ? [{ text, node: s.stmt }] : [];
+  });
+}
+
 function parsePg(sql: string): Node | undefined {
   assertLoaded();
   let result: ParseResult;
@@ -113,12 +168,8 @@ function parsePg(sql: string): Node | undefined {
   return result.stmts?.length === 1 ? result.stmts[0].stmt : undefined;
 }
 
-/** BEGIN/COMMIT/ROLLBACK as SQLite reads them, else the session commands Postgres reads. */
-function sessionCommand(sqliteCommand: string | undefined, pg: Node | undefined): SessionCommand | undefined {
-  if (sqliteCommand === 'BEGIN') return { kind: 'begin', tag: 'BEGIN' };
-  if (sqliteCommand === 'COMMIT') return { kind: 'commit' };
-  if (sqliteCommand === 'ROLLBACK') return { kind: 'rollback' };
-  if (sqliteCommand !== undefined || !pg) return undefined;
+/** The session command a Postgres parse is, if any. */
+function sessionCommand(pg: Node): SessionCommand | undefined {
   if ('VariableSetStmt' in pg) {
     const s = pg.VariableSetStmt;
     if (s.kind === 'VAR_RESET_ALL') return { kind: 'reset' };
@@ -172,16 +223,27 @@ function constText(arg: Node): string {
   return '';
 }
 
-/** The command of a statement only Postgres parses (its node's name, as CommandComplete would say it). */
+const DROPPED: Record<string, string> = {
+  OBJECT_TABLE: 'DROP TABLE',
+  OBJECT_INDEX: 'DROP INDEX',
+  OBJECT_VIEW: 'DROP VIEW',
+  OBJECT_TRIGGER: 'DROP TRIGGER',
+};
+const COMMANDS: Record<string, string> = {
+  SelectStmt: 'SELECT',
+  InsertStmt: 'INSERT',
+  UpdateStmt: 'UPDATE',
+  DeleteStmt: 'DELETE',
+  CreateStmt: 'CREATE TABLE',
+  IndexStmt: 'CREATE INDEX',
+  ViewStmt: 'CREATE VIEW',
+  CreateTrigStmt: 'CREATE TRIGGER',
+  AlterTableStmt: 'ALTER TABLE',
+  ExplainStmt: 'EXPLAIN',
+};
+
+/** The command of a Postgres parse as CommandComplete names it; '' for one the SQLite parser should name. */
 function pgCommand(pg: Node): string {
-  const name = Object.keys(pg)[0] ?? '';
-  const known: Record<string, string> = {
-    SelectStmt: 'SELECT',
-    InsertStmt: 'INSERT',
-    UpdateStmt: 'UPDATE',
-    DeleteStmt: 'DELETE',
-    CreateStmt: 'CREATE TABLE',
-    ExplainStmt: 'EXPLAIN',
-  };
-  return known[name] ?? '';
+  if ('DropStmt' in pg) return DROPPED[String(pg.DropStmt.removeType)] ?? '';
+  return COMMANDS[Object.keys(pg)[0] ?? ''] ?? '';
 }

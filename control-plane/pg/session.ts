@@ -3,7 +3,7 @@ import type { Scope } from '../auth/index.js';
 import type { SqlRequest } from '../sql-pool/index.js';
 import type { CatalogContext, CatalogResponder } from './catalog/index.js';
 import { commandTag } from './command-tag.js';
-import { pgStatementSyntax, splitQuery } from './pg-syntax.js';
+import { maxParam, pgStatementSyntax, splitQuery } from './pg-syntax.js';
 import { runSessionCommand, SERVER_PARAMETERS, type SessionState, settingValue } from './session-commands.js';
 import { sqlStateOf } from './sqlstate.js';
 import { decodeParam, describeFields, encodeValue, PG_TYPE, resultTypeOids } from './values.js';
@@ -195,7 +195,7 @@ export class PgSession {
   private async describeStatement(name: string): Promise<Buffer[]> {
     const statement = this.statement(name);
     const syntax = pgStatementSyntax(statement.sql);
-    const paramCount = Math.max(statement.paramTypes.length, syntax.maxParam);
+    const paramCount = Math.max(statement.paramTypes.length, maxParam(statement.sql));
     const paramOids = Array.from({ length: paramCount }, (_, i) => statement.paramTypes[i] || PG_TYPE.text);
     const replies = [this.out.parameterDescription(paramOids)];
     let described: QueryResult;

@@ -6,7 +6,12 @@ import { normalize } from '../../../control-plane/pg/catalog/pg-catalog.js';
 import { toSqlite } from '../../../control-plane/pg/catalog/to-sqlite.js';
 import { commandTag } from '../../../control-plane/pg/command-tag.js';
 import { pgListenAddress } from '../../../control-plane/pg/index.js';
-import { loadPgParser, pgStatementSyntax, splitQuery } from '../../../control-plane/pg/pg-syntax.js';
+import {
+  loadPgParser,
+  maxParam,
+  pgStatementSyntax,
+  splitQuery,
+} from '../../../control-plane/pg/pg-syntax.js';
 import { statementTimeoutMs } from '../../../control-plane/pg/session.js';
 import type { SessionState } from '../../../control-plane/pg/session-commands.js';
 import { sqlStateOf } from '../../../control-plane/pg/sqlstate.js';
@@ -19,7 +24,7 @@ describe('splitting a simple Query message', () => {
   it('splits at semicolons outside strings, quoted names and comments, dropping empty statements', () => {
     expect(splitQuery('SELECT \';\'; ;SELECT "a;b" -- x; y\n; /* ; */ SELECT 3;')).toEqual([
       "SELECT ';'",
-      'SELECT "a;b"',
+      'SELECT "a;b" -- x; y',
       'SELECT 3',
     ]);
     expect(splitQuery(' ; -- only a comment\n')).toEqual([]);
@@ -63,7 +68,7 @@ describe('statements only Postgres spells', () => {
   });
 
   it('counts the $n parameters a statement uses, outside strings', () => {
-    expect(pgStatementSyntax("SELECT $2, '$9' FROM t WHERE a = $1").maxParam).toBe(2);
+    expect(maxParam("SELECT $2, '$9' FROM t WHERE a = $1")).toBe(2);
   });
 });
 
