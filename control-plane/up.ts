@@ -26,6 +26,7 @@ import { type PgEndpoint, startPgEndpoint } from './pg/index.js';
 import { bindHttpServer, buildServer, sqlRoutes } from './server/index.js';
 import type { ControlPlaneContext, ControlPlaneModule, Service } from './service.js';
 import { SqlPool } from './sql-pool/index.js';
+import { UserStatements } from './user-statements.js';
 
 /** The database file inside the data dir. */
 export const DB_FILE = 'infrabase.db';
@@ -145,19 +146,22 @@ export async function startControlPlane(config: Config, options: StartOptions = 
         }
       : undefined;
     if (distributedSql) cleanups.push(() => distributedSql.planner.close());
+    // One path for a user statement, from HTTP or Postgres alike.
+    const statements = new UserStatements(
+      pool,
+      distributedSql,
+      modules.find((m) => m.sqlWrites)?.sqlWrites?.(context),
+    );
     const app: FastifyInstance = await buildServer({
       tokens,
       logger,
-      routes: [
-        sqlRoutes(pool, distributedSql, modules.find((m) => m.sqlWrites)?.sqlWrites?.(context)),
-        ...modules.flatMap((m) => m.routes?.(context) ?? []),
-      ],
+      routes: [sqlRoutes(statements), ...modules.flatMap((m) => m.routes?.(context) ?? [])],
       bound,
       bodyLimit: config.http.bodyLimitBytes,
     });
     cleanups.push(() => app.close());
     if (config.postgres.enabled) {
-      postgres = await startPgEndpoint({ config, tokens, runner: pool, registry, logger });
+      postgres = await startPgEndpoint({ config, tokens, runner: statements, registry, logger });
       cleanups.push(() => postgres?.close());
     }
 

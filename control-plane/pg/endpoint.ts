@@ -4,6 +4,7 @@ import type { ApiTokens } from '../auth/index.js';
 import type { Config } from '../config/index.js';
 import { PgCatalog } from './catalog/index.js';
 import { PgServer } from './pg-server.js';
+import { loadPgParser } from './pg-syntax.js';
 import type { StatementRunner } from './session.js';
 import { loadTlsMaterial } from './tls.js';
 
@@ -51,6 +52,7 @@ export interface PgEndpointOptions {
 export async function startPgEndpoint(options: PgEndpointOptions): Promise<PgEndpoint> {
   const { config } = options;
   const tls = await loadTlsMaterial(config.dataDir, config.postgres.tls);
+  await loadPgParser();
   const server = new PgServer({
     ...pgListenAddress(config),
     tokens: options.tokens,

@@ -1,6 +1,5 @@
 import { InfrabaseError } from '../../engine/index.js';
-import type { Token } from './sql-lexer.js';
-import { leadingKeyword } from './sql-lexer.js';
+import type { SessionCommand } from './pg-syntax.js';
 
 /** Per-connection state the session commands read and change. */
 export interface SessionState {
@@ -11,21 +10,6 @@ export interface SessionState {
   /** Values given with SET, by lower-case name. */
   readonly settings: Map<string, string>;
 }
-
-/** Statements answered by the session itself, by leading keyword. */
-export const SESSION_COMMANDS: ReadonlySet<string> = new Set([
-  'SET',
-  'SHOW',
-  'RESET',
-  'BEGIN',
-  'START',
-  'COMMIT',
-  'END',
-  'ROLLBACK',
-  'ABORT',
-  'DISCARD',
-  'DEALLOCATE',
-]);
 
 /**
  * Run-time parameters as infrabase reports them (ParameterStatus at startup, SHOW, current_setting); the
@@ -67,36 +51,29 @@ export interface SessionCommandResult {
 }
 
 /**
- * Runs a statement of {@link SESSION_COMMANDS}. BEGIN/COMMIT mark a block for the client (each statement still
- * commits on its own); ROLLBACK of a block that changed rows fails, since those changes are committed.
+ * Runs a session command (SET, RESET, SHOW, BEGIN, COMMIT, ROLLBACK, DISCARD, DEALLOCATE, as parsed by
+ * `pgStatementSyntax`). BEGIN/COMMIT mark a block for the client (each statement still commits on its own);
+ * ROLLBACK of a block that changed rows fails, since those changes are committed.
  * @throws InfrabaseError `NOT_FOUND` for SHOW of an unknown parameter, `CONFLICT` for such a ROLLBACK.
  */
 export function runSessionCommand(
-  tokens: readonly Token[],
+  command: SessionCommand,
   state: SessionState,
   deallocate: (name: string) => void,
 ): SessionCommandResult {
-  const keyword = leadingKeyword(tokens);
-  const words = tokens.map((t) => (t.kind === 'word' ? t.text : t.text));
   const done = (tag: string): SessionCommandResult => ({ columns: [], rows: [], tag });
-  switch (keyword) {
-    case 'SET': {
-      let i = 1;
-      while (words[i] === 'SESSION' || words[i] === 'LOCAL') i++;
-      const name = tokens[i]?.kind === 'quoted' ? tokens[i].text : (tokens[i]?.text ?? '').toLowerCase();
-      const rest = tokens.slice(i + 1).filter((t) => !(t.kind === 'punct' && t.text === '='));
-      const value = (rest[0]?.text === 'TO' && rest[0].kind === 'word' ? rest.slice(1) : rest)
-        .map((t) => (t.kind === 'word' ? t.text.toLowerCase() : t.text))
-        .join(' ');
-      if (name && name !== 'characteristics' && name !== 'transaction') state.settings.set(name, value);
+  switch (command.kind) {
+    case 'set': {
+      const name = command.name.toLowerCase();
+      if (name) state.settings.set(name, command.value);
       return done('SET');
     }
-    case 'RESET':
-      if (words[1] === 'ALL') state.settings.clear();
-      else state.settings.delete((tokens[1]?.text ?? '').toLowerCase());
+    case 'reset':
+      if (command.name === undefined) state.settings.clear();
+      else state.settings.delete(command.name.toLowerCase());
       return done('RESET');
-    case 'SHOW': {
-      const name = (tokens[1]?.text ?? '').toLowerCase();
+    case 'show': {
+      const name = command.name.toLowerCase();
       if (name === 'all') {
         const names = Object.keys(SERVER_PARAMETERS);
         return {
@@ -111,19 +88,16 @@ export function runSessionCommand(
       }
       return { columns: [name], rows: [[value]], tag: 'SHOW' };
     }
-    case 'BEGIN':
-    case 'START':
+    case 'begin':
       if (state.status === 'I') state.writesInBlock = 0;
       if (state.status !== 'E') state.status = 'T';
-      return done(keyword === 'START' ? 'START TRANSACTION' : 'BEGIN');
-    case 'COMMIT':
-    case 'END': {
+      return done(command.tag);
+    case 'commit': {
       const failed = state.status === 'E';
       state.status = 'I';
       return done(failed ? 'ROLLBACK' : 'COMMIT');
     }
-    case 'ROLLBACK':
-    case 'ABORT': {
+    case 'rollback': {
       const written = state.writesInBlock;
       state.status = 'I';
       state.writesInBlock = 0;
@@ -135,15 +109,11 @@ export function runSessionCommand(
       }
       return done('ROLLBACK');
     }
-    case 'DISCARD':
+    case 'discard':
       state.settings.clear();
-      return done(`DISCARD ${words[1] ?? 'ALL'}`);
-    case 'DEALLOCATE': {
-      const target = tokens[1]?.text === 'PREPARE' ? tokens[2] : tokens[1];
-      if (target) deallocate(target.kind === 'word' ? target.text.toLowerCase() : target.text);
+      return done(command.tag);
+    case 'deallocate':
+      if (command.name !== undefined) deallocate(command.name);
       return done('DEALLOCATE');
-    }
-    default:
-      throw new InfrabaseError('INTERNAL', `not a session command: ${keyword}`);
   }
 }

@@ -3,14 +3,8 @@ import type { Scope } from '../auth/index.js';
 import type { SqlRequest } from '../sql-pool/index.js';
 import type { CatalogContext, CatalogResponder } from './catalog/index.js';
 import { commandTag } from './command-tag.js';
-import {
-  runSessionCommand,
-  SERVER_PARAMETERS,
-  SESSION_COMMANDS,
-  type SessionState,
-  settingValue,
-} from './session-commands.js';
-import { leadingKeyword, splitStatements, tokenize } from './sql-lexer.js';
+import { maxParam, pgStatementSyntax, splitQuery } from './pg-syntax.js';
+import { runSessionCommand, SERVER_PARAMETERS, type SessionState, settingValue } from './session-commands.js';
 import { sqlStateOf } from './sqlstate.js';
 import { decodeParam, describeFields, encodeValue, PG_TYPE, resultTypeOids } from './values.js';
 import {
@@ -116,7 +110,7 @@ export class PgSession {
 
   private async simpleQuery(sql: string): Promise<Buffer[]> {
     this.portals.delete(UNNAMED);
-    const statements = splitStatements(sql);
+    const statements = splitQuery(sql);
     const replies: Buffer[] = [];
     if (statements.length === 0) replies.push(this.out.emptyQueryResponse());
     for (const text of statements) {
@@ -200,17 +194,12 @@ export class PgSession {
   /** Describe of a statement prepares it without running it: types come from the declared column types. */
   private async describeStatement(name: string): Promise<Buffer[]> {
     const statement = this.statement(name);
-    const tokens = tokenize(statement.sql);
-    const paramCount = Math.max(
-      statement.paramTypes.length,
-      ...tokens
-        .filter((t) => t.kind === 'param' && /^\$\d+$/.test(t.text))
-        .map((t) => Number(t.text.slice(1))),
-    );
+    const syntax = pgStatementSyntax(statement.sql);
+    const paramCount = Math.max(statement.paramTypes.length, maxParam(statement.sql));
     const paramOids = Array.from({ length: paramCount }, (_, i) => statement.paramTypes[i] || PG_TYPE.text);
     const replies = [this.out.parameterDescription(paramOids)];
     let described: QueryResult;
-    if (SESSION_COMMANDS.has(leadingKeyword(tokens))) described = { columns: [], rows: [], changes: 0 };
+    if (syntax.session) described = { columns: [], rows: [], changes: 0 };
     else {
       described = await this.options.runner.execute({
         ...this.target(statement.sql),
@@ -251,10 +240,9 @@ export class PgSession {
 
   /** Runs one statement: session commands here, catalog queries in the catalog, the rest in the pool. */
   private async run(sql: string, params: Record<string, unknown>): Promise<StatementResult> {
-    const tokens = tokenize(sql);
-    const keyword = leadingKeyword(tokens);
-    if (SESSION_COMMANDS.has(keyword)) {
-      const r = runSessionCommand(tokens, this.state, (name) => this.statements.delete(name));
+    const syntax = pgStatementSyntax(sql);
+    if (syntax.session) {
+      const r = runSessionCommand(syntax.session, this.state, (name) => this.statements.delete(name));
       return { ...r, typeOids: r.columns.map(() => PG_TYPE.text) };
     }
     const started = performance.now();
@@ -275,7 +263,7 @@ export class PgSession {
         columns: result.columns,
         typeOids: resultTypeOids(result.columns.length, result.rows, result.declaredTypes),
         rows: result.rows,
-        tag: commandTag(tokens, result),
+        tag: commandTag(syntax.command, result),
       };
     } catch (err) {
       const outcome = isInfrabaseError(err, 'TIMEOUT') ? 'timeout' : 'error';

@@ -2,4 +2,4 @@ export { buildServer, type ServerOptions } from './app.js';
 export { requireAdmin } from './auth-hook.js';
 export { type BoundServer, bindHttpServer } from './bind.js';
 export { createErrorHandler, type ErrorBody, errorHandler, HTTP_STATUS } from './errors.js';
-export { type DistributedSql, sqlRoutes } from './routes/sql.js';
+export { sqlRoutes } from './routes/sql.js';

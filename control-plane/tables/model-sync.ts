@@ -1,15 +1,14 @@
 import type { Database } from '../../engine/index.js';
+import { predictModelNames } from '../../ml/index.js';
 import type { ShardModel } from '../agent/model-routes.js';
 import type { AgentClient, DataNode } from '../training/index.js';
 
 /**
  * The model names a statement scores with: the first argument of each `PREDICT`, `PREDICT_PROBA` or
- * `PREDICT_JSON` call when it is a string literal (`'name'` or `'name@version'`).
+ * `PREDICT_JSON` call when it is a string literal (`'name'` or `'name@version'`), as the SQL parser reads it.
  */
 export function referencedModels(sql: string): string[] {
-  const names = new Set<string>();
-  for (const m of sql.matchAll(/PREDICT(?:_PROBA|_JSON)?\s*\(\s*'([^'@]+)(?:@\d+)?'/gi)) names.add(m[1]);
-  return [...names];
+  return predictModelNames(sql);
 }
 
 /**

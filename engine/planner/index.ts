@@ -8,3 +8,5 @@ export type { DistributedPlan, DistributedPlannerOptions } from './planner.js';
 export { DistributedPlanner, readsDistributedTable } from './planner.js';
 export { SUPPORTED_SHAPES } from './refuse.js';
 export { type SplitStatements, splitStatements } from './split.js';
+export type { FunctionCallSyntax, ResultColumnSyntax, StatementSyntax } from './statement-syntax.js';
+export { statementSyntax } from './statement-syntax.js';

@@ -7,6 +7,16 @@ import { parse } from 'sql-parser-cst';
 import { InfrabaseError } from '../errors.js';
 import { type AstNode, type SourceText, walk } from './ast.js';
 
+/** Parameter spellings SQLite accepts, plus `$NNN`. */
+export const PARAM_TYPES: ('?' | '?nr' | '$nr' | ':name' | '@name' | '$name')[] = [
+  '?',
+  '?nr',
+  '$nr',
+  ':name',
+  '@name',
+  '$name',
+];
+
 /** One parsed statement and its source. */
 export interface ParsedStatement {
   readonly node: AstNode;
@@ -15,7 +25,7 @@ export interface ParsedStatement {
 
 /**
  * Parses exactly one SQLite statement. Positional parameters (`?`, `?NNN`) are numbered as SQLite numbers
- * them (`?` takes the largest number so far plus one).
+ * them (`?` takes the largest number so far plus one); `$NNN` (Postgres' spelling) is the NNN-th, like `?NNN`.
  * @throws InfrabaseError('SQL_ERROR') with the parser's message (line and column) on a syntax error;
  *   InfrabaseError('INVALID_ARGUMENT') for more than one statement.
  */
@@ -25,7 +35,7 @@ export function parseStatement(text: string): ParsedStatement {
     program = parse(text, {
       dialect: 'sqlite',
       includeRange: true,
-      paramTypes: ['?', '?nr', ':name', '@name', '$name'],
+      paramTypes: PARAM_TYPES,
     }) as unknown as AstNode;
   } catch (err) {
     throw new InfrabaseError('SQL_ERROR', (err as Error).message, { cause: err });
@@ -43,7 +53,7 @@ export function parseStatement(text: string): ParsedStatement {
     if (n.type !== 'parameter') return true;
     const t = String(n.text);
     if (t === '?') paramIndex.set(n, next++);
-    else if (/^\?\d+$/.test(t)) {
+    else if (/^[?$]\d+$/.test(t)) {
       const i = Number(t.slice(1)) - 1;
       paramIndex.set(n, i);
       next = Math.max(next, i + 1);

@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import type { DistributedTable, ShardQueryResult, ShardReader } from '../distributed/index.js';
 import { InfrabaseError } from '../errors.js';
 import { type AstNode, bindSql } from './ast.js';
+import { inlineCtes } from './cte.js';
 import { executePlan } from './merge.js';
 import { parseStatement } from './parse.js';
 import type { QueryPlan } from './plan.js';
@@ -74,15 +75,24 @@ export class DistributedPlanner {
       );
     }
     const explain = node.type === 'explain_stmt';
-    const statement = explain ? (node.statement as AstNode) : node;
+    let statement = explain ? (node.statement as AstNode) : node;
+    let source = src;
+    const inlined = inlineCtes(statement, src);
+    if (inlined !== undefined) ({ node: statement, src: source } = parseStatement(inlined));
     const query = planQuery(statement, {
       tables,
-      src,
+      src: source,
       params,
       convert: (value, affinity) => this.convert(value, affinity),
       nextTable: () => `_merge${++this.tableSeq}`,
     });
     return { explain, query, params };
+  }
+
+  /** How many positional parameters `sql` takes (`?`, `?NNN`, `$NNN`). @throws as {@link plan} on a syntax error. */
+  parameterCount(sql: string): number {
+    const { src } = parseStatement(sql);
+    return Math.max(0, ...[...src.paramIndex.values()].map((i) => i + 1));
   }
 
   /** Runs a plan (or describes it, for EXPLAIN). */

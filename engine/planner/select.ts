@@ -247,7 +247,9 @@ export function planSelect(
   topK?: BranchTopK,
 ): QueryPlan {
   if (clause(select, 'with_clause'))
-    throw refuse('WITH (common table expressions); write the subquery in FROM');
+    throw refuse(
+      'WITH inside a subquery (a WITH at the top of the statement is inlined; write this one there or as a subquery in FROM)',
+    );
   const fromClause = clause(select, 'from_clause');
   const from = fromClause
     ? analyzeFrom(fromClause.expr as AstNode, ctx.tables, (p, a) => classifySubquery(p, a, ctx))

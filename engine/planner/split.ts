@@ -6,6 +6,7 @@
 import { FormattedSyntaxError } from 'sql-parser-cst';
 import { PeggySyntaxError, parse } from 'sql-parser-cst/lib/parser.js';
 import type { AstNode } from './ast.js';
+import { PARAM_TYPES } from './parse.js';
 
 /** What {@link splitStatements} found. */
 export interface SplitStatements {
@@ -18,6 +19,8 @@ export interface SplitStatements {
    * before the end of the text); absent when `rest` is fine or only incomplete.
    */
   readonly syntaxError?: string;
+  /** Whether the parser accepted the whole text (then `rest` is its last statement, not ended by `;`). */
+  readonly parsedWhole: boolean;
 }
 
 /** How many `;` before a syntax error are tried as the end of the statements that precede it. */
@@ -41,6 +44,7 @@ export function splitStatements(text: string): SplitStatements {
     return {
       statements: ended.filter((s) => s.type !== 'empty').map((s) => sourceOf(text, s)),
       rest: open ? text.slice(open.range![0]) : '',
+      parsedWhole: true,
     };
   }
   const { offset, atEnd, message } = parsed.error;
@@ -51,12 +55,13 @@ export function splitStatements(text: string): SplitStatements {
       return {
         statements: prefix.statements.filter((s) => s.type !== 'empty').map((s) => sourceOf(text, s)),
         rest: text.slice(end + 1),
+        parsedWhole: false,
         ...(atEnd ? {} : { syntaxError: message }),
       };
     }
     end = text.lastIndexOf(';', end - 1);
   }
-  return { statements: [], rest: text, ...(atEnd ? {} : { syntaxError: message }) };
+  return { statements: [], rest: text, parsedWhole: false, ...(atEnd ? {} : { syntaxError: message }) };
 }
 
 type Parsed =
@@ -68,7 +73,7 @@ function tryParse(text: string): Parsed {
     const program = parse(text, {
       dialect: 'sqlite',
       includeRange: true,
-      paramTypes: ['?', '?nr', ':name', '@name', '$name'],
+      paramTypes: PARAM_TYPES,
     }) as unknown as { statements: AstNode[] };
     return { statements: program.statements };
   } catch (err) {

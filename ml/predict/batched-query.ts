@@ -3,9 +3,7 @@ import type { QueryRequest, QueryResult } from '../../engine/index.js';
 import { collectPass } from './collect-pass.js';
 import type { PredictContext } from './functions.js';
 import { runNative } from './native-query.js';
-
-const CALLS_PREDICT = /\bpredict(?:_proba|_json)?\s*\(/i;
-const WRAPPABLE = /^\s*(?:select|with|values)\b/i;
+import { PREDICT_FUNCTIONS, type PredictSyntax, predictSyntax } from './predict-syntax.js';
 
 /**
  * Runs a read-only statement that calls PREDICT with its calls answered in batches, inside one read
@@ -14,9 +12,10 @@ const WRAPPABLE = /^\s*(?:select|with|values)\b/i;
  * columns run once (placeholders replaced after one onnxruntime run per stream); the others run twice: a
  * collect pass, where the statement is wrapped as `WITH … AS MATERIALIZED (<sql>) SELECT count(*) …` so its
  * rows are produced inside SQLite but never handed to JS, one onnxruntime run per (function, model), and the
- * real pass, which answers matching calls from the batch and evaluates the rest per row. Statements that do
- * not call PREDICT, or cannot be wrapped, run once as they are. The catalog was refreshed by the extension's
- * `beforeStatement`.
+ * real pass, which answers matching calls from the batch and evaluates the rest per row. What the statement
+ * calls and whether it is a query come from the engine's SQL parser ({@link predictSyntax}); statements that
+ * call no PREDICT, are not queries, or that the parser does not accept run once as they are. The catalog was
+ * refreshed by the extension's `beforeStatement`.
  */
 export function runBatched(
   db: Database,
@@ -24,20 +23,24 @@ export function runBatched(
   request: QueryRequest,
   next: () => QueryResult,
 ): QueryResult {
-  if (!CALLS_PREDICT.test(request.sql) || !WRAPPABLE.test(request.sql) || ctx.batch.mode !== 'off')
-    return next();
+  if (ctx.batch.mode !== 'off') return next();
+  const found = predictSyntax(request.sql);
+  if (!found?.syntax.query) return next();
   const columns = db.prepare(request.sql).columns(); // executeStatement prepared it: it compiles
-  const deferred = deferredColumns(request.sql, columns);
+  const deferred = deferredColumns(found, columns);
+  // The statement without a trailing `;` or comment, so it can stand inside the collect pass's parentheses.
+  const body = request.sql.slice(0, found.syntax.end);
   const run = (): QueryResult =>
     runNative(
       db,
       ctx,
-      request,
+      { ...request, sql: body },
+      found.calls,
       columns.map((c) => c.name),
       deferred,
     ) ??
     (deferred ? runDeferred(ctx, deferred, next) : null) ??
-    runTwoPasses(db, ctx, request, next);
+    runTwoPasses(db, ctx, { ...request, sql: body }, next);
   return db.inTransaction ? run() : db.transaction(run)();
 }
 
@@ -63,46 +66,36 @@ function runTwoPasses(
   }
 }
 
-/** Clauses under which a PREDICT result could influence which rows or in what order they come back. */
-const SHAPING = /\b(?:order\s+by|group\s+by|distinct|having|union|intersect|except|over|window)\b/i;
-const CALL = /\bpredict(?:_proba|_json)?\s*\(/gi;
-
 /**
- * The indexes of the result `columns` (of `sql`'s prepared statement) that are bare PREDICT calls, when those are the statement's only PREDICT calls and
- * nothing can read their values (no ORDER BY/GROUP BY/DISTINCT/HAVING/compound/window anywhere, each call's
- * text occurs once in the SQL, so no alias or quoted column name refers to it). Their values only ever reach
- * the result rows, so they can be filled in after one pass. Otherwise null.
+ * The indexes of the result `columns` (of the statement's prepared statement) that are bare PREDICT calls,
+ * when those are the statement's only PREDICT calls and nothing can read their values: no ORDER BY, GROUP BY,
+ * DISTINCT, HAVING, compound or window anywhere, and no identifier that names such a column (its alias
+ * occurs only where it is declared; a quoted name spelled like the call occurs nowhere). Their values only
+ * ever reach the result rows, so they can be filled in after one pass. Otherwise null.
  */
 export function deferredColumns(
-  sql: string,
+  found: PredictSyntax,
   columns: ReadonlyArray<{ name: string; table: string | null }>,
 ): number[] | null {
-  if (SHAPING.test(sql)) return null;
-  const calls = sql.match(CALL)?.length ?? 0;
-  if (calls === 0) return null;
+  const { syntax, calls } = found;
+  const items = syntax.resultColumns;
+  if (syntax.shapesRows || !items) return null;
+  const firstStar = items.findIndex((c) => c.star);
+  const lastStar = items.findLastIndex((c) => c.star);
   const eligible: number[] = [];
-  columns.forEach((c, i) => {
-    if (c.table !== null || !isBareCall(c.name)) return;
-    if (sql.split(c.name).length === 2 && (c.name.match(CALL)?.length ?? 0) === 1) eligible.push(i);
-  });
-  return eligible.length === calls ? eligible : null;
-}
-
-/** True when `text` is exactly one PREDICT call: its first '(' closes at the last character. */
-function isBareCall(text: string): boolean {
-  const head = /^predict(?:_proba|_json)?\s*\(/i.exec(text);
-  if (!head) return false;
-  let depth = 0;
-  let quote = '';
-  for (let i = head[0].length - 1; i < text.length; i++) {
-    const ch = text[i];
-    if (quote) {
-      if (ch === quote) quote = '';
-    } else if (ch === "'" || ch === '"' || ch === '`') quote = ch;
-    else if (ch === '(') depth++;
-    else if (ch === ')' && --depth === 0) return i === text.length - 1;
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i];
+    if (!item.call || !PREDICT_FUNCTIONS.has(item.call.name)) continue;
+    // A `*` expands to columns the syntax cannot count: columns are matched from the nearer end.
+    const index =
+      firstStar < 0 || i < firstStar ? i : i > lastStar ? columns.length - (items.length - i) : -1;
+    const column = columns[index];
+    if (!column || column.table !== null || column.name !== item.name) return null;
+    const references = syntax.identifiers.get(item.name.toLowerCase()) ?? 0;
+    if (references !== (item.aliased ? 1 : 0)) return null;
+    eligible.push(index);
   }
-  return false;
+  return eligible.length === calls.length ? eligible : null;
 }
 
 /**

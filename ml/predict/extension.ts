@@ -5,6 +5,7 @@ import { BatchState } from './batch-state.js';
 import { runBatched } from './batched-query.js';
 import { type PredictContext, type PredictStats, registerPredictFunctions } from './functions.js';
 import { loadNativeBatch } from './native/index.js';
+import { predictSyntax } from './predict-syntax.js';
 import { type ModelPredictUsage, PredictUsage } from './predict-usage.js';
 
 const contexts = new WeakMap<Database, PredictContext>();
@@ -44,7 +45,8 @@ export const mlExtension: EngineExtension = {
 };
 
 /**
- * Refreshes this connection's view of sys_models and loads the models `sql` names. executeStatement does this
+ * Refreshes this connection's view of sys_models and loads the models `sql` names (its string literals, when
+ * it calls PREDICT, as the SQL parser reads it). executeStatement does this
  * before every read-only statement; call it before statements prepared directly on the connection (needed on
  * in-memory databases, where PREDICT cannot load a model in the middle of a statement).
  */
@@ -52,7 +54,7 @@ export function syncModels(db: Database, sql = ''): void {
   const ctx = contexts.get(db);
   if (!ctx) return;
   ctx.catalog.sync();
-  if (sql) ctx.catalog.preload(sql);
+  if (sql) ctx.catalog.preload(predictSyntax(sql)?.syntax.strings ?? []);
 }
 
 /** How this connection batches PREDICT: in the native extension, or in JavaScript (not built, or turned off). */

@@ -4,6 +4,7 @@ export { evaluateRow, FUNCTION_NAMES, type PredictKind, type SqlValue } from './
 export { mlExtension, predictBatching, predictStats, syncModels, takePredictUsage } from './extension.js';
 export type { PredictStats } from './functions.js';
 export { NATIVE_ENV, NATIVE_LIBRARY_PATH } from './native/index.js';
+export { PREDICT_FUNCTIONS, type PredictSyntax, predictModelNames, predictSyntax } from './predict-syntax.js';
 export {
   evaluateRowCounted,
   type ModelPredictUsage,

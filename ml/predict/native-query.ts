@@ -1,5 +1,10 @@
 import type { Database } from 'better-sqlite3';
-import { type QueryRequest, type QueryResult, readRows } from '../../engine/index.js';
+import {
+  type FunctionCallSyntax,
+  type QueryRequest,
+  type QueryResult,
+  readRows,
+} from '../../engine/index.js';
 import { isBatchable } from '../registry/index.js';
 import { CallStream } from './call-stream.js';
 import { collectPass } from './collect-pass.js';
@@ -13,7 +18,8 @@ const MAX_PASSES = 4;
 /**
  * Batched PREDICT with the per-row work in the native extension (native/batch.c): the statement's PREDICT and
  * PREDICT_PROBA calls are rewritten to the extension's functions, so no feature crosses into JavaScript row
- * by row. `columns` are the statement's result column names. When the calls are the bare result columns
+ * by row. `calls` are the statement's PREDICT calls (from the SQL parser, offsets into `request.sql`);
+ * `columns` are its result column names. When the calls are the bare result columns
  * `deferred`, one pass returns placeholders that are
  * replaced after one onnxruntime run per stream. Otherwise the statement runs in passes inside the caller's
  * read transaction: a first pass (wrapped so no row reaches JS) collects the calls, each stream's new rows are
@@ -31,12 +37,13 @@ export function runNative(
   db: Database,
   ctx: PredictContext,
   request: QueryRequest,
+  calls: readonly FunctionCallSyntax[],
   columns: string[],
   deferred: number[] | null,
 ): QueryResult | null {
   const native = ctx.native;
   if (!native) return null;
-  const sql = rewritePredictCalls(request.sql, deferred ? 'defer' : 'call');
+  const sql = rewritePredictCalls(request.sql, calls, deferred ? 'defer' : 'call');
   if (sql === null) return null;
   const args = Array.isArray(request.params) ? request.params : [request.params];
   try {

@@ -143,12 +143,12 @@ export class ModelCatalog {
   }
 
   /**
-   * Loads every model a statement names (string literals that resolve to a model), outside the statement, so
-   * the SQL functions find their sessions. Unknown names are ignored here; the function reports them.
+   * Loads every model of `refs` (a statement's string literals, from its parse: those that resolve to a
+   * model), outside the statement, so the SQL functions find their sessions. Unknown names are ignored here;
+   * the function reports them.
    */
-  preload(sql: string): void {
-    for (const match of sql.matchAll(/'((?:[^']|'')+)'/g)) {
-      const ref = match[1].replace(/''/g, "'");
+  preload(refs: Iterable<string>): void {
+    for (const ref of refs) {
       try {
         const parsed = parseModelRef(ref);
         if (this.rows.has(parsed.name)) this.resolve(ref);

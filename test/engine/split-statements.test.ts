@@ -6,8 +6,13 @@ describe('splitStatements', () => {
     expect(splitStatements('SELECT 1; SELECT 2;\n')).toEqual({
       statements: ['SELECT 1', 'SELECT 2'],
       rest: '',
+      parsedWhole: true,
     });
-    expect(splitStatements('SELECT 1; SELECT 2')).toEqual({ statements: ['SELECT 1'], rest: 'SELECT 2' });
+    expect(splitStatements('SELECT 1; SELECT 2')).toEqual({
+      statements: ['SELECT 1'],
+      rest: 'SELECT 2',
+      parsedWhole: true,
+    });
   });
 
   it('never splits at a ; inside a string, a comment or a trigger body', () => {
@@ -22,6 +27,7 @@ describe('splitStatements', () => {
     expect(splitStatements('SELECT 1; SELECT 40 +\n')).toEqual({
       statements: ['SELECT 1'],
       rest: ' SELECT 40 +\n',
+      parsedWhole: false,
     });
     const open = splitStatements('CREATE TRIGGER t AFTER INSERT ON x BEGIN SELECT 1;');
     expect(open.statements).toEqual([]);
@@ -36,7 +42,7 @@ describe('splitStatements', () => {
   });
 
   it('ignores empty statements and blank input', () => {
-    expect(splitStatements(';;  \n')).toEqual({ statements: [], rest: '' });
-    expect(splitStatements('   ')).toEqual({ statements: [], rest: '' });
+    expect(splitStatements(';;  \n')).toEqual({ statements: [], rest: '', parsedWhole: true });
+    expect(splitStatements('   ')).toEqual({ statements: [], rest: '', parsedWhole: true });
   });
 });

@@ -1,6 +1,7 @@
+import type { ScanToken } from 'libpg-query';
 import { parse, type Statement } from 'pgsql-ast-parser';
 import { InfrabaseError } from '../../../engine/index.js';
-import { leadingKeyword, type Token, tokenize } from '../sql-lexer.js';
+import { pgStatementSyntax, scan } from '../pg-syntax.js';
 import type { runCatalogStatement } from './run-catalog.js';
 import { toSqlite } from './to-sqlite.js';
 
@@ -47,12 +48,14 @@ const CATALOG_FUNCTIONS: ReadonlySet<string> = new Set([
   'HAS_DATABASE_PRIVILEGE',
 ]);
 
-/** Postgres keywords that name the session (`SELECT current_user`), which SQLite would take for columns. */
-const SESSION_KEYWORDS: ReadonlySet<string> = new Set([
-  'CURRENT_USER',
-  'SESSION_USER',
-  'CURRENT_ROLE',
-  'CURRENT_CATALOG',
+/** Postgres' session value functions (`SELECT current_user`), which SQLite would take for columns. */
+const SESSION_VALUES: ReadonlySet<string> = new Set([
+  'SVFOP_CURRENT_USER',
+  'SVFOP_SESSION_USER',
+  'SVFOP_CURRENT_ROLE',
+  'SVFOP_CURRENT_CATALOG',
+  'SVFOP_CURRENT_SCHEMA',
+  'SVFOP_USER',
 ]);
 
 /** Answers the catalog queries (pg_catalog, information_schema, version()) SQLite cannot. */
@@ -70,18 +73,13 @@ export interface CatalogResponder {
  * ({@link runCatalogStatement}) under the pool's time limit.
  */
 export class PgCatalog implements CatalogResponder {
-  /** A read that names a catalog table or schema, or calls a catalog function. */
+  /**
+   * A read (a SELECT, as Postgres' own parser reads it) that names a catalog table or schema, calls a catalog
+   * function or names the session (`current_user`).
+   */
   handles(sql: string): boolean {
-    const tokens = tokenize(sql);
-    const keyword = leadingKeyword(tokens);
-    if (keyword !== 'SELECT' && keyword !== 'WITH') return false;
-    return tokens.some((t, i) => {
-      if (t.kind !== 'word') return false;
-      const call = tokens[i + 1]?.kind === 'punct' && tokens[i + 1].text === '(';
-      return (
-        CATALOG_RELATIONS.has(t.text) || (call ? CATALOG_FUNCTIONS.has(t.text) : SESSION_KEYWORDS.has(t.text))
-      );
-    });
+    const pg = pgStatementSyntax(sql).pg;
+    return pg !== undefined && 'SelectStmt' in pg && mentionsCatalog(pg);
   }
 
   /**
@@ -105,28 +103,51 @@ export class PgCatalog implements CatalogResponder {
   }
 }
 
+/** Whether a Postgres parse tree reads a catalog relation, calls a catalog function or names the session. */
+function mentionsCatalog(node: unknown): boolean {
+  if (Array.isArray(node)) return node.some(mentionsCatalog);
+  if (typeof node !== 'object' || node === null) return false;
+  const n = node as Record<string, unknown>;
+  const range = n.RangeVar as { schemaname?: string; relname?: string } | undefined;
+  if (range) {
+    const schema = range.schemaname?.toUpperCase();
+    if (schema === 'PG_CATALOG' || schema === 'INFORMATION_SCHEMA') return true;
+    if (CATALOG_RELATIONS.has(range.relname?.toUpperCase() ?? '')) return true;
+  }
+  const call = n.FuncCall as { funcname?: { String?: { sval?: string } }[] } | undefined;
+  if (call) {
+    const names = (call.funcname ?? []).map((f) => f.String?.sval?.toUpperCase() ?? '');
+    if (names.length > 1 && names[0] === 'PG_CATALOG') return true;
+    if (CATALOG_FUNCTIONS.has(names.at(-1) ?? '')) return true;
+  }
+  const value = n.SQLValueFunction as { op?: string } | undefined;
+  if (value && SESSION_VALUES.has(value.op ?? '')) return true;
+  return Object.values(n).some(mentionsCatalog);
+}
+
 /**
- * Rewrites the two spellings psql uses that pgsql-ast-parser does not parse, at the token level:
- * `OPERATOR(pg_catalog.~)` becomes `~`, and `COLLATE pg_catalog.default` is dropped (SQLite compares bytes).
+ * Rewrites the two spellings psql uses that pgsql-ast-parser does not parse, on Postgres' own scanner's
+ * tokens: `OPERATOR(pg_catalog.~)` becomes `~`, and `COLLATE pg_catalog.default` is dropped (SQLite compares
+ * bytes).
  */
 export function normalize(sql: string): string {
-  const tokens = tokenize(sql);
+  const tokens = scan(sql).filter((t) => t.tokenName !== 'SQL_COMMENT' && t.tokenName !== 'C_COMMENT');
   let out = '';
   let from = 0;
-  const isPunct = (t: Token | undefined, text: string) => t?.kind === 'punct' && t.text === text;
+  const is = (t: ScanToken | undefined, text: string) => t?.text.toUpperCase() === text;
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i];
-    if (t.kind === 'word' && t.text === 'OPERATOR' && isPunct(tokens[i + 1], '(')) {
+    if (is(t, 'OPERATOR') && is(tokens[i + 1], '(')) {
       let j = i + 2;
-      if (isPunct(tokens[j + 1], '.')) j += 2;
+      if (is(tokens[j + 1], '.')) j += 2;
       let op = '';
-      while (j < tokens.length && !isPunct(tokens[j], ')')) op += tokens[j++].text;
+      while (j < tokens.length && !is(tokens[j], ')')) op += tokens[j++].text;
       out += `${sql.slice(from, t.start)} ${op} `;
       from = tokens[j]?.end ?? sql.length;
       i = j;
-    } else if (t.kind === 'word' && t.text === 'COLLATE') {
+    } else if (is(t, 'COLLATE')) {
       let j = i + 1;
-      if (isPunct(tokens[j + 1], '.')) j += 2;
+      if (is(tokens[j + 1], '.')) j += 2;
       out += sql.slice(from, t.start);
       from = tokens[j]?.end ?? sql.length;
       i = j;

@@ -1,38 +1,80 @@
 import { parse } from 'pgsql-ast-parser';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../control-plane/index.js';
 import { PgCatalog } from '../../../control-plane/pg/catalog/index.js';
 import { normalize } from '../../../control-plane/pg/catalog/pg-catalog.js';
 import { toSqlite } from '../../../control-plane/pg/catalog/to-sqlite.js';
 import { commandTag } from '../../../control-plane/pg/command-tag.js';
 import { pgListenAddress } from '../../../control-plane/pg/index.js';
+import {
+  loadPgParser,
+  maxParam,
+  pgStatementSyntax,
+  splitQuery,
+} from '../../../control-plane/pg/pg-syntax.js';
 import { statementTimeoutMs } from '../../../control-plane/pg/session.js';
 import type { SessionState } from '../../../control-plane/pg/session-commands.js';
-import { splitStatements, tokenize } from '../../../control-plane/pg/sql-lexer.js';
 import { sqlStateOf } from '../../../control-plane/pg/sqlstate.js';
 import { columnTypeOid, decodeParam, encodeValue, PG_TYPE } from '../../../control-plane/pg/values.js';
 import { InfrabaseError } from '../../../engine/index.js';
 
+beforeAll(() => loadPgParser());
+
 describe('splitting a simple Query message', () => {
   it('splits at semicolons outside strings, quoted names and comments, dropping empty statements', () => {
-    expect(splitStatements('SELECT \';\'; ;SELECT "a;b" -- x; y\n; /* ; */ SELECT 3;')).toEqual([
+    expect(splitQuery('SELECT \';\'; ;SELECT "a;b" -- x; y\n; /* ; */ SELECT 3;')).toEqual([
       "SELECT ';'",
-      'SELECT "a;b" -- x; y\n',
+      'SELECT "a;b" -- x; y',
       'SELECT 3',
     ]);
-    expect(splitStatements(' ; -- only a comment\n')).toEqual([]);
+    expect(splitQuery(' ; -- only a comment\n')).toEqual([]);
   });
 
   it('keeps a CREATE TRIGGER body, with CASE … END inside, in one statement', () => {
     const trigger =
       'CREATE TRIGGER t AFTER INSERT ON a BEGIN UPDATE b SET n = CASE WHEN new.x THEN 1 ELSE 2 END; DELETE FROM c; END';
-    expect(splitStatements(`${trigger}; SELECT 1`)).toEqual([trigger, 'SELECT 1']);
+    expect(splitQuery(`${trigger}; SELECT 1`)).toEqual([trigger, 'SELECT 1']);
+  });
+});
+
+describe('statements only Postgres spells', () => {
+  it("splits them at the semicolons of Postgres' scanner when SQLite's grammar rejects the text", () => {
+    expect(splitQuery("SET application_name = 'a;b'; SHOW application_name; -- x; y\n")).toEqual([
+      "SET application_name = 'a;b'",
+      'SHOW application_name',
+    ]);
+  });
+
+  it("reads session commands from Postgres' parse, and BEGIN/COMMIT also from SQLite's", () => {
+    const session = (sql: string) => pgStatementSyntax(sql).session;
+    expect(session("SET statement_timeout TO '2s'")).toEqual({
+      kind: 'set',
+      name: 'statement_timeout',
+      value: '2s',
+    });
+    expect(session('set search_path = a, "B"')).toEqual({ kind: 'set', name: 'search_path', value: 'a, B' });
+    expect(session('RESET ALL')).toEqual({ kind: 'reset' });
+    expect(session('SHOW server_version')).toEqual({ kind: 'show', name: 'server_version' });
+    expect(session('START TRANSACTION ISOLATION LEVEL SERIALIZABLE')).toEqual({
+      kind: 'begin',
+      tag: 'START TRANSACTION',
+    });
+    expect(session('BEGIN IMMEDIATE')).toEqual({ kind: 'begin', tag: 'BEGIN' });
+    expect(session('ABORT')).toEqual({ kind: 'rollback' });
+    expect(session('DISCARD ALL')).toEqual({ kind: 'discard', tag: 'DISCARD ALL' });
+    expect(session('DEALLOCATE PREPARE s1')).toEqual({ kind: 'deallocate', name: 's1' });
+    expect(session("SELECT 'SET x = 1'")).toBeUndefined();
+    expect(session('ROLLBACK TO sp')).toBeUndefined();
+  });
+
+  it('counts the $n parameters a statement uses, outside strings', () => {
+    expect(maxParam("SELECT $2, '$9' FROM t WHERE a = $1")).toBe(2);
   });
 });
 
 describe('CommandComplete tags', () => {
   const tag = (sql: string, columns: string[], rows: unknown[][], changes: number) =>
-    commandTag(tokenize(sql), { columns, rows, changes });
+    commandTag(pgStatementSyntax(sql).command, { columns, rows, changes });
   it('counts rows read, rows changed, or rows returned by RETURNING', () => {
     expect(tag('SELECT 1', ['1'], [[1]], 0)).toBe('SELECT 1');
     expect(tag('WITH x AS (SELECT 1) SELECT * FROM x', ['1'], [], 0)).toBe('SELECT 0');
@@ -133,7 +175,14 @@ describe('catalog queries', () => {
     expect(catalog.handles('DELETE FROM pg_class')).toBe(false);
   });
 
-  it("rewrites psql's OPERATOR(pg_catalog.~) and COLLATE at the token level", () => {
+  it('does not take a column or string named like a catalog function for a call', () => {
+    expect(catalog.handles("SELECT version, 'version()' FROM releases WHERE current_setting = 1")).toBe(
+      false,
+    );
+    expect(catalog.handles('SELECT pg_catalog.pg_table_is_visible(1)')).toBe(true);
+  });
+
+  it("rewrites psql's OPERATOR(pg_catalog.~) and COLLATE on Postgres' scanner's tokens", () => {
     expect(normalize("c.relname OPERATOR(pg_catalog.~) '^(t)$' COLLATE pg_catalog.default AND x")).toBe(
       "c.relname  ~  '^(t)$'  AND x",
     );

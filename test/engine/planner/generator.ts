@@ -243,13 +243,46 @@ export function generator(seed: number): () => Generated {
       },
     ]);
   };
+  /** WITH: a generated statement as a CTE read once, or CTEs that filter, group and join. */
+  const cte = (): Generated => {
+    switch (int(0, 3)) {
+      case 0: {
+        const inner = r() < 0.5 ? rows() : aggregate();
+        if (!/ LIMIT /.test(inner.sql)) {
+          return { sql: `WITH q AS (${inner.sql}) SELECT * FROM q`, params: inner.params, ordered: false };
+        }
+        return inner;
+      }
+      case 1: {
+        const params = [int(20, 60)];
+        return {
+          sql: `WITH f AS (SELECT a.cid, a.age, a.education FROM adult a WHERE a.age > ?) SELECT education, count(*), avg(age), max(cid) FROM f GROUP BY education`,
+          params,
+          ordered: false,
+        };
+      }
+      case 2:
+        return {
+          sql: `WITH g AS (SELECT b.cid, count(*) AS n, max(b.duration) AS d FROM bank b GROUP BY b.cid), j AS (SELECT a.age, g.n, g.d FROM adult a JOIN g ON a.cid = g.cid WHERE a.hours > ${int(20, 50)}) SELECT count(*), sum(n), max(d), min(age) FROM j`,
+          params: [],
+          ordered: false,
+        };
+      default:
+        return {
+          sql: `WITH t AS (SELECT b.job AS job, avg(b.duration) AS d FROM bank b JOIN jobs j ON j.job = b.job WHERE j.manual = ${int(0, 1)} GROUP BY b.job) SELECT job, d FROM t WHERE d > ${int(200, 300)} ORDER BY 1`,
+          params: [],
+          ordered: true,
+        };
+    }
+  };
   return () => {
     const x = r();
     if (x < 0.35) return rows();
-    if (x < 0.8) return aggregate();
-    if (x < 0.9) return subquery();
-    if (x < 0.95) return union();
-    if (x < 0.97) return reference();
+    if (x < 0.77) return aggregate();
+    if (x < 0.87) return subquery();
+    if (x < 0.92) return union();
+    if (x < 0.94) return reference();
+    if (x < 0.97) return cte();
     return star();
   };
 }

@@ -109,6 +109,31 @@ describe('exactness', () => {
   });
 });
 
+describe('common table expressions', () => {
+  it('a CTE named once runs as the subquery in FROM it stands for, parameters in place', async () => {
+    const sql =
+      'WITH old AS (SELECT cid, age, education FROM adult WHERE age > ?) SELECT education, count(*), max(age) FROM old WHERE cid % ? = 0 GROUP BY education ORDER BY 2 DESC, 1 LIMIT 4';
+    expect(await run(sql, [50, 3])).toEqual(oracle(sql, [50, 3]));
+    expect(cluster.reader.calls).toHaveLength(SHARDS);
+  });
+
+  it('CTEs that read earlier ones and a co-located join are inlined exactly', async () => {
+    const sql = `WITH young AS (SELECT cid, age FROM adult WHERE age < 40),
+      g AS (SELECT cid, count(*) AS c FROM bank GROUP BY cid),
+      j AS (SELECT a.age, g.c FROM young a JOIN g ON a.cid = g.cid)
+      SELECT count(*), sum(c), min(age) FROM j`;
+    expect(await run(sql)).toEqual(oracle(sql));
+  });
+
+  it('a compound keeps its WITH for every branch, and EXPLAIN shows the inlined subquery', async () => {
+    const sql =
+      'WITH y AS (SELECT cid FROM bank WHERE duration > 300) SELECT count(*) FROM y UNION ALL SELECT count(*) FROM adult ORDER BY 1';
+    expect(await run(sql)).toEqual(oracle(sql));
+    const plan = await run(`EXPLAIN ${sql}`);
+    expect(String(plan[0][2])).toContain('FROM (SELECT cid FROM bank WHERE duration > 300) AS "y"');
+  });
+});
+
 describe('EXPLAIN', () => {
   it('shows the per-shard SQL, the shards targeted and the merge steps, without reading a shard', async () => {
     const r = await planner.run(
@@ -145,7 +170,13 @@ describe('unsupported shapes answer a clear error and read nothing', () => {
       /LEFT JOIN that keeps the unmatched rows of a reference table/,
     ],
     ['SELECT group_concat(sex) FROM adult', /aggregate group_concat/],
-    ['WITH x AS (SELECT * FROM adult) SELECT count(*) FROM x', /WITH/],
+    ['WITH RECURSIVE x AS (SELECT cid FROM adult) SELECT count(*) FROM x', /WITH RECURSIVE/],
+    ['WITH x(a) AS (SELECT cid FROM adult) SELECT count(*) FROM x', /with a column list \(x\(a\)\)/],
+    [
+      'WITH x AS (SELECT cid FROM adult) SELECT count(*) FROM x a JOIN x b ON a.cid = b.cid',
+      /common table expression named more than once \(x\)/,
+    ],
+    ['SELECT count(*) FROM (WITH x AS (SELECT cid FROM adult) SELECT * FROM x)', /WITH inside a subquery/],
     [
       'SELECT count(DISTINCT sex), count(DISTINCT education) FROM adult',
       /DISTINCT aggregates over different arguments/,
