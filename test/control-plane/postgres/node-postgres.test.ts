@@ -199,8 +199,10 @@ describe('node-postgres against infrabase', () => {
       '57014',
       'statement exceeded its time limit of 1000 ms and was cancelled',
     ]);
-    // The control plane kept answering, and the session runs the next catalog query.
+    // The control plane kept answering, and the session runs the next catalog query (under a looser limit: the
+    // cancelled worker's replacement starts meanwhile, which on a loaded machine can itself take a second).
     expect((await call(cp, '/healthz')).status).toBe(200);
+    await client.query("SET statement_timeout = '30s'");
     const { rows } = await client.query(
       "SELECT count(*) AS n FROM pg_catalog.pg_class WHERE relname = 'sys_nodes'",
     );
