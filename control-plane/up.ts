@@ -12,7 +12,7 @@ import {
   systemClock,
 } from '../engine/index.js';
 import { createRegistry } from '../metrics/index.js';
-import { setModelLimits } from '../ml/index.js';
+import { setModelLimits, setNativeBatching } from '../ml/index.js';
 import { ensureTokens } from './auth/index.js';
 import { clusterIdOf } from './cluster-id.js';
 import type { Config } from './config/index.js';
@@ -92,6 +92,10 @@ export async function startControlPlane(config: Config, options: StartOptions = 
     const { tokens, path: tokensPath, created } = ensureTokens(config.dataDir);
     const clusterId = clusterIdOf(config.dataDir);
     const dbPath = join(config.dataDir, DB_FILE);
+    // PREDICT's settings: in this process (imports validate here; its connection batches) and, passed at fork,
+    // in every SQL worker.
+    setModelLimits({ maxTensorBytes: config.predict.maxTensorBytes });
+    setNativeBatching(config.predict.nativeBatching);
     const extensions = [...userSqlExtensions(), ...modules.flatMap((m) => m.extensions ?? [])];
     const db: Database = openDatabase(dbPath, { role: 'main', migrate: true, extensions });
     cleanups.push(() => {
@@ -111,8 +115,6 @@ export async function startControlPlane(config: Config, options: StartOptions = 
     cleanups.push(() => clearInterval(pruneTimer));
 
     const registry = createRegistry();
-    // PREDICT's limits: in this process (imports validate here) and, passed at fork, in every SQL worker.
-    setModelLimits({ maxTensorBytes: config.predict.maxTensorBytes });
     const pool = new SqlPool({
       dbPath,
       registry,

@@ -22,7 +22,7 @@ import {
   type SqlMetrics,
   sqlMetrics,
 } from '../../metrics/index.js';
-import { mlExtension, setModelLimits } from '../../ml/index.js';
+import { mlExtension, setModelLimits, setNativeBatching } from '../../ml/index.js';
 import type { HeartbeatReply, JoinReply } from '../nodes/index.js';
 import { createErrorHandler } from '../server/index.js';
 import { SqlPool, type StatementTimeouts, type WorkerPredictLimits } from '../sql-pool/index.js';
@@ -69,8 +69,9 @@ export interface AgentOptions {
   /** One-line notices (whether the mesh is on, and why). Default: stdout with a timestamp. */
   readonly log?: (line: string) => void;
   /**
-   * PREDICT's limits on this node (the control plane's `predict` section): the model tensor limit here and in
-   * the SQL workers, the memory limit of the user-SQL workers. Default: ml's tensor limit, no memory limit.
+   * PREDICT's settings on this node (the control plane's `predict` section): the model tensor limit and the
+   * native batching switch here and in the SQL workers, the memory limit of the user-SQL workers. Default: ml's
+   * tensor limit, no memory limit, native batching.
    */
   readonly predict?: WorkerPredictLimits;
 }
@@ -119,7 +120,10 @@ export async function runAgent(options: AgentOptions): Promise<AgentHandle> {
   // No node_id label on the series: Prometheus attaches it as a target label from the control plane's
   // service discovery (GET /v1/prometheus/targets), and a label of the agent's own would collide with it.
   const registry = createRegistry();
-  if (options.predict) setModelLimits({ maxTensorBytes: options.predict.maxTensorBytes });
+  if (options.predict) {
+    setModelLimits({ maxTensorBytes: options.predict.maxTensorBytes });
+    setNativeBatching(options.predict.nativeBatching);
+  }
   const sql = sqlMetrics(registry);
   // Cluster queries and training_sql run in a worker process (started on first use), killed past their time
   // limit, so a runaway statement cannot stop the heartbeats; the control plane sets the limit of each call.

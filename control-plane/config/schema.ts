@@ -98,6 +98,11 @@ export const configSchema = strictObject({
       .min(0)
       .max(Number.MAX_SAFE_INTEGER)
       .default(4 * 1024 * 1024 * 1024),
+    /**
+     * Batch PREDICT in the native SQLite extension when it was built (default true); false keeps batching in
+     * JavaScript, with the same results. Passed to the SQL workers and the local agents like `maxTensorBytes`.
+     */
+    nativeBatching: z.boolean().default(true),
   }).prefault({}),
   postgres: strictObject({
     /** Serve the Postgres wire protocol beside the HTTP API. */

@@ -1,5 +1,5 @@
 import { InfrabaseError } from '../../engine/index.js';
-import { limitWorkerMemory, setModelLimits } from '../../ml/index.js';
+import { limitWorkerMemory, setModelLimits, setNativeBatching } from '../../ml/index.js';
 
 /** What a SQL worker is told at fork about PREDICT: the configuration's `predict` section. */
 export interface WorkerPredictLimits {
@@ -7,6 +7,8 @@ export interface WorkerPredictLimits {
   readonly maxTensorBytes: number;
   /** RLIMIT_DATA of the worker process, bytes; 0 for none (`predict.workerMemoryBytes`). */
   readonly workerMemoryBytes: number;
+  /** Batch PREDICT in the native extension when it was built (`predict.nativeBatching`). */
+  readonly nativeBatching: boolean;
 }
 
 /** The worker's argv entry carrying `limits` (JSON), or none: the worker then keeps ml's defaults and no memory limit. */
@@ -28,5 +30,6 @@ export function applyWorkerLimits(arg: string | undefined): void {
     throw new InfrabaseError('INVALID_ARGUMENT', `SQL worker limits ${arg} are not JSON`);
   }
   setModelLimits({ maxTensorBytes: limits.maxTensorBytes });
+  setNativeBatching(limits.nativeBatching);
   limitWorkerMemory(limits.workerMemoryBytes);
 }
