@@ -20,12 +20,11 @@ import { createControlPlaneContext } from './context.js';
 import { acquireDataDirLock, assertDataDirFree } from './data-dir-lock.js';
 import { secureDataDir } from './data-dir-modes.js';
 import { createLogger, type Logger } from './logger.js';
-import { controlPlaneModules, userSqlExtensions } from './modules/index.js';
+import { controlPlaneModules, userSqlExtensions, userSqlPool } from './modules/index.js';
 import { cloudReachabilityWarning } from './nodes/index.js';
 import { type PgEndpoint, startPgEndpoint } from './pg/index.js';
 import { bindHttpServer, buildServer, sqlRoutes } from './server/index.js';
 import type { ControlPlaneContext, ControlPlaneModule, Service } from './service.js';
-import { SqlPool } from './sql-pool/index.js';
 import { UserStatements } from './user-statements.js';
 
 /** The database file inside the data dir. */
@@ -115,7 +114,7 @@ export async function startControlPlane(config: Config, options: StartOptions = 
     cleanups.push(() => clearInterval(pruneTimer));
 
     const registry = createRegistry();
-    const pool = new SqlPool({
+    const pool = userSqlPool({
       dbPath,
       registry,
       size: config.sql.workers,

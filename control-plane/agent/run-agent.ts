@@ -12,6 +12,7 @@ import {
   MAX_TIMER_MS,
   openDatabase,
   PlacementFiles,
+  type StatementTimeouts,
   systemClock,
 } from '../../engine/index.js';
 import {
@@ -23,9 +24,10 @@ import {
   sqlMetrics,
 } from '../../metrics/index.js';
 import { mlExtension, setModelLimits, setNativeBatching } from '../../ml/index.js';
+import type { WorkerPredictSettings } from '../modules/sql-worker-plugin.js';
+import { userSqlPool } from '../modules/sql-workers.js';
 import type { HeartbeatReply, JoinReply } from '../nodes/index.js';
 import { createErrorHandler } from '../server/index.js';
-import { SqlPool, type StatementTimeouts, type WorkerPredictLimits } from '../sql-pool/index.js';
 import { AgentMesh } from './mesh.js';
 import { modelRoutes } from './model-routes.js';
 import { NodeCredentials } from './node-credentials.js';
@@ -73,7 +75,7 @@ export interface AgentOptions {
    * native batching switch here and in the SQL workers, the memory limit of the user-SQL workers. Default: ml's
    * tensor limit, no memory limit, native batching.
    */
-  readonly predict?: WorkerPredictLimits;
+  readonly predict?: WorkerPredictSettings;
 }
 
 export interface AgentHandle {
@@ -127,7 +129,7 @@ export async function runAgent(options: AgentOptions): Promise<AgentHandle> {
   const sql = sqlMetrics(registry);
   // Cluster queries and training_sql run in a worker process (started on first use), killed past their time
   // limit, so a runaway statement cannot stop the heartbeats; the control plane sets the limit of each call.
-  const userSql = new SqlPool({
+  const userSql = userSqlPool({
     dbPath: join(dataDir, 'shard.db'),
     size: 1,
     ...AGENT_SQL_TIMEOUTS,
@@ -138,7 +140,7 @@ export async function runAgent(options: AgentOptions): Promise<AgentHandle> {
   const placements = new PlacementFiles(join(dataDir, 'shards'));
   // Their read-only shard queries run in a worker process too (time limit, PREDICT with the models the control
   // plane copied into shard.db's sys_models); see placement-worker-main.ts.
-  const placementSql = new SqlPool({
+  const placementSql = userSqlPool({
     dbPath: dataDir,
     size: 1,
     ...AGENT_SQL_TIMEOUTS,
