@@ -12,7 +12,7 @@ import {
   systemClock,
 } from '../engine/index.js';
 import { createRegistry } from '../metrics/index.js';
-import { setModelLimits } from '../ml/index.js';
+import { setModelLimits, setNativeBatching } from '../ml/index.js';
 import { ensureTokens } from './auth/index.js';
 import { clusterIdOf } from './cluster-id.js';
 import type { Config } from './config/index.js';
@@ -20,12 +20,11 @@ import { createControlPlaneContext } from './context.js';
 import { acquireDataDirLock, assertDataDirFree } from './data-dir-lock.js';
 import { secureDataDir } from './data-dir-modes.js';
 import { createLogger, type Logger } from './logger.js';
-import { controlPlaneModules, userSqlExtensions } from './modules/index.js';
+import { controlPlaneModules, userSqlExtensions, userSqlPool } from './modules/index.js';
 import { cloudReachabilityWarning } from './nodes/index.js';
 import { type PgEndpoint, startPgEndpoint } from './pg/index.js';
 import { bindHttpServer, buildServer, sqlRoutes } from './server/index.js';
 import type { ControlPlaneContext, ControlPlaneModule, Service } from './service.js';
-import { SqlPool } from './sql-pool/index.js';
 import { UserStatements } from './user-statements.js';
 
 /** The database file inside the data dir. */
@@ -92,6 +91,10 @@ export async function startControlPlane(config: Config, options: StartOptions = 
     const { tokens, path: tokensPath, created } = ensureTokens(config.dataDir);
     const clusterId = clusterIdOf(config.dataDir);
     const dbPath = join(config.dataDir, DB_FILE);
+    // PREDICT's settings: in this process (imports validate here; its connection batches) and, passed at fork,
+    // in every SQL worker.
+    setModelLimits({ maxTensorBytes: config.predict.maxTensorBytes });
+    setNativeBatching(config.predict.nativeBatching);
     const extensions = [...userSqlExtensions(), ...modules.flatMap((m) => m.extensions ?? [])];
     const db: Database = openDatabase(dbPath, { role: 'main', migrate: true, extensions });
     cleanups.push(() => {
@@ -111,9 +114,7 @@ export async function startControlPlane(config: Config, options: StartOptions = 
     cleanups.push(() => clearInterval(pruneTimer));
 
     const registry = createRegistry();
-    // PREDICT's limits: in this process (imports validate here) and, passed at fork, in every SQL worker.
-    setModelLimits({ maxTensorBytes: config.predict.maxTensorBytes });
-    const pool = new SqlPool({
+    const pool = userSqlPool({
       dbPath,
       registry,
       size: config.sql.workers,

@@ -4,9 +4,11 @@ import {
   type QueryResult,
   readsDistributedTable,
   type ShardReader,
+  type SqlRequest,
+  type StatementTimeouts,
+  statementTimeout,
 } from '../engine/index.js';
 import type { SqlWriteRouter } from './service.js';
-import { type SqlRequest, type StatementTimeouts, statementTimeout } from './sql-pool/index.js';
 
 /** The slice of the SQL worker pool that runs statements. */
 export interface PoolRunner {
@@ -49,7 +51,7 @@ export class UserStatements implements PoolRunner {
    *   shard without an in-sync placement, `TIMEOUT`.
    */
   async execute(req: SqlRequest): Promise<QueryResult> {
-    if (req.catalog) return this.pool.execute(req);
+    if (req.handler) return this.pool.execute(req);
     const params = req.params ?? [];
     if (req.mode !== 'describe') {
       const routed = await this.writes?.(req.sql, params, req.readOnly !== true);

@@ -1,7 +1,7 @@
 /**
  * The engine: SQLite through better-sqlite3 with the system catalog, migrations, the change feed and the
- * extension registry through which other modules add SQL functions and triggers. It knows nothing of clouds
- * or ONNX.
+ * extension registry through which other modules add SQL functions and triggers, and the SQL worker pool
+ * (whose workers other modules extend through a plug-in). It knows nothing of clouds or ONNX.
  */
 export * from './catalog/change-log.js';
 export * from './catalog/distributed.js';
@@ -23,5 +23,6 @@ export * from './native/guard.js';
 export * from './now.js';
 export * from './planner/index.js';
 export * from './query.js';
+export * from './sql-pool/index.js';
 export * from './user-sql.js';
 export * from './version.js';

@@ -5,17 +5,18 @@
  * on heartbeating. Arguments as worker-main.js, the database path being the agent's data dir: placements
  * under `<dir>/shards`, the model copies in `<dir>/shard.db`. Each statement gets a fresh read-only
  * connection to its placement ({@link PlacementFiles.query}: reference placement as `ref`, `shard.db` as
- * `models`, the user-SQL extensions incl. PREDICT), closed after it, so nothing a statement does outlives it.
+ * `models`, the extensions of its pool's worker plug-in: PREDICT), closed after it, so nothing a statement does outlives it.
  */
 import { join } from 'node:path';
-import { fromSqliteError, InfrabaseError, PlacementFiles } from '../../engine/index.js';
-import { userSqlExtensions } from '../modules/extensions.js';
 import {
-  applyWorkerLimits,
   exitWithParent,
+  fromSqliteError,
+  InfrabaseError,
+  loadWorkerPlugin,
+  PlacementFiles,
   type WorkerMessage,
   type WorkerRequest,
-} from '../sql-pool/index.js';
+} from '../../engine/index.js';
 
 const dataDir = process.argv[2];
 const parentPid = Number(process.argv[3]);
@@ -26,16 +27,16 @@ if (!dataDir || !Number.isInteger(parentPid) || !process.send) {
   process.exit(2);
 }
 exitWithParent(parentPid);
-applyWorkerLimits(process.argv[4]);
+const plugin = await loadWorkerPlugin(process.argv[4]);
 
 const placements = new PlacementFiles(join(dataDir, 'shards'), {
-  query: { extensions: userSqlExtensions(), modelsPath: join(dataDir, 'shard.db') },
+  query: { extensions: plugin.extensions?.() ?? [], modelsPath: join(dataDir, 'shard.db') },
 });
 const send = (m: WorkerMessage) => process.send!(m);
 
 process.on('message', (req: WorkerRequest) => {
   try {
-    if (!req.placement || req.mode === 'describe' || req.catalog) {
+    if (!req.placement || req.mode === 'describe' || req.handler) {
       throw new InfrabaseError('INVALID_ARGUMENT', 'a placement worker runs shard queries only');
     }
     const r = placements.query(req.placement.group, req.placement.shard, req.sql, req.params);
@@ -44,7 +45,6 @@ process.on('message', (req: WorkerRequest) => {
       id: req.id,
       result: { columns: r.columns, rows: r.rows as unknown[][], changes: 0 },
       kind: 'read',
-      predict: [],
     });
   } catch (err) {
     const e = fromSqliteError(err);
@@ -55,7 +55,6 @@ process.on('message', (req: WorkerRequest) => {
       message: e.message,
       sqlite: typeof e.details?.sqlite === 'string' ? e.details.sqlite : undefined,
       kind: 'read',
-      predict: [],
     });
   }
 });

@@ -12,6 +12,7 @@ import {
   MAX_TIMER_MS,
   openDatabase,
   PlacementFiles,
+  type StatementTimeouts,
   systemClock,
 } from '../../engine/index.js';
 import {
@@ -22,10 +23,11 @@ import {
   type SqlMetrics,
   sqlMetrics,
 } from '../../metrics/index.js';
-import { mlExtension, setModelLimits } from '../../ml/index.js';
+import { mlExtension, setModelLimits, setNativeBatching } from '../../ml/index.js';
+import type { WorkerPredictSettings } from '../modules/sql-worker-plugin.js';
+import { userSqlPool } from '../modules/sql-workers.js';
 import type { HeartbeatReply, JoinReply } from '../nodes/index.js';
 import { createErrorHandler } from '../server/index.js';
-import { SqlPool, type StatementTimeouts, type WorkerPredictLimits } from '../sql-pool/index.js';
 import { AgentMesh } from './mesh.js';
 import { modelRoutes } from './model-routes.js';
 import { NodeCredentials } from './node-credentials.js';
@@ -69,10 +71,11 @@ export interface AgentOptions {
   /** One-line notices (whether the mesh is on, and why). Default: stdout with a timestamp. */
   readonly log?: (line: string) => void;
   /**
-   * PREDICT's limits on this node (the control plane's `predict` section): the model tensor limit here and in
-   * the SQL workers, the memory limit of the user-SQL workers. Default: ml's tensor limit, no memory limit.
+   * PREDICT's settings on this node (the control plane's `predict` section): the model tensor limit and the
+   * native batching switch here and in the SQL workers, the memory limit of the user-SQL workers. Default: ml's
+   * tensor limit, no memory limit, native batching.
    */
-  readonly predict?: WorkerPredictLimits;
+  readonly predict?: WorkerPredictSettings;
 }
 
 export interface AgentHandle {
@@ -119,11 +122,14 @@ export async function runAgent(options: AgentOptions): Promise<AgentHandle> {
   // No node_id label on the series: Prometheus attaches it as a target label from the control plane's
   // service discovery (GET /v1/prometheus/targets), and a label of the agent's own would collide with it.
   const registry = createRegistry();
-  if (options.predict) setModelLimits({ maxTensorBytes: options.predict.maxTensorBytes });
+  if (options.predict) {
+    setModelLimits({ maxTensorBytes: options.predict.maxTensorBytes });
+    setNativeBatching(options.predict.nativeBatching);
+  }
   const sql = sqlMetrics(registry);
   // Cluster queries and training_sql run in a worker process (started on first use), killed past their time
   // limit, so a runaway statement cannot stop the heartbeats; the control plane sets the limit of each call.
-  const userSql = new SqlPool({
+  const userSql = userSqlPool({
     dbPath: join(dataDir, 'shard.db'),
     size: 1,
     ...AGENT_SQL_TIMEOUTS,
@@ -134,7 +140,7 @@ export async function runAgent(options: AgentOptions): Promise<AgentHandle> {
   const placements = new PlacementFiles(join(dataDir, 'shards'));
   // Their read-only shard queries run in a worker process too (time limit, PREDICT with the models the control
   // plane copied into shard.db's sys_models); see placement-worker-main.ts.
-  const placementSql = new SqlPool({
+  const placementSql = userSqlPool({
     dbPath: dataDir,
     size: 1,
     ...AGENT_SQL_TIMEOUTS,

@@ -9,6 +9,7 @@ import type { Config } from './schema.js';
 export const PREDICT_ENV = {
   maxTensorBytes: 'INFRABASE_MODEL_MAX_TENSOR_BYTES',
   workerMemoryBytes: 'INFRABASE_SQL_WORKER_MEMORY_BYTES',
+  nativeBatching: 'INFRABASE_PREDICT_NATIVE',
 } as const;
 
 /** The agent environment carrying `predict`. */
@@ -16,26 +17,27 @@ export function agentPredictEnv(predict: Config['predict']): Record<string, stri
   return {
     [PREDICT_ENV.maxTensorBytes]: String(predict.maxTensorBytes),
     [PREDICT_ENV.workerMemoryBytes]: String(predict.workerMemoryBytes),
+    [PREDICT_ENV.nativeBatching]: predict.nativeBatching ? '1' : '0',
   };
 }
 
 /**
- * The `predict` limits in an agent's environment, or undefined when it carries none (an agent not started by
- * a control plane: ml's default tensor limit and no memory limit). A value that is not a non-negative integer
- * counts as absent (a tensor limit of 0 too).
+ * The `predict` settings in an agent's environment, or undefined when it carries none (an agent not started by
+ * a control plane: ml's default tensor limit, no memory limit, native batching). A limit that is not a
+ * non-negative integer counts as absent (a tensor limit of 0 too); the native switch is off for `0` or `false`.
  */
-export function predictLimitsFromEnv(
-  env: NodeJS.ProcessEnv,
-): { maxTensorBytes: number; workerMemoryBytes: number } | undefined {
+export function predictLimitsFromEnv(env: NodeJS.ProcessEnv): Config['predict'] | undefined {
   const num = (name: string) => {
     const v = env[name] === undefined ? Number.NaN : Number(env[name]);
     return Number.isSafeInteger(v) && v >= 0 ? v : undefined;
   };
   const maxTensorBytes = num(PREDICT_ENV.maxTensorBytes);
   const workerMemoryBytes = num(PREDICT_ENV.workerMemoryBytes);
-  if (!maxTensorBytes && workerMemoryBytes === undefined) return undefined;
+  const native = env[PREDICT_ENV.nativeBatching]?.toLowerCase();
+  if (!maxTensorBytes && workerMemoryBytes === undefined && native === undefined) return undefined;
   return {
     maxTensorBytes: maxTensorBytes || DEFAULT_MAX_TENSOR_BYTES,
     workerMemoryBytes: workerMemoryBytes ?? 0,
+    nativeBatching: native !== '0' && native !== 'false',
   };
 }

@@ -6,7 +6,7 @@ import { type Config, type ConfigInput, configSchema } from './schema.js';
 import { unknownKeysMessage } from './strict.js';
 
 /** Environment variables read by {@link loadConfig}, and the config path each one sets. */
-export const ENV_VARS: Readonly<Record<string, { path: string[]; type: 'string' | 'number' }>> = {
+export const ENV_VARS: Readonly<Record<string, { path: string[]; type: 'string' | 'number' | 'boolean' }>> = {
   INFRABASE_DATA_DIR: { path: ['dataDir'], type: 'string' },
   INFRABASE_HOST: { path: ['host'], type: 'string' },
   INFRABASE_PORT: { path: ['port'], type: 'number' },
@@ -16,6 +16,7 @@ export const ENV_VARS: Readonly<Record<string, { path: string[]; type: 'string' 
   INFRABASE_SQL_TIMEOUT_MS: { path: ['sql', 'timeoutMs'], type: 'number' },
   INFRABASE_MODEL_MAX_TENSOR_BYTES: { path: ['predict', 'maxTensorBytes'], type: 'number' },
   INFRABASE_SQL_WORKER_MEMORY_BYTES: { path: ['predict', 'workerMemoryBytes'], type: 'number' },
+  INFRABASE_PREDICT_NATIVE: { path: ['predict', 'nativeBatching'], type: 'boolean' },
   INFRABASE_HTTP_BODY_LIMIT_BYTES: { path: ['http', 'bodyLimitBytes'], type: 'number' },
   INFRABASE_AWS_REGION: { path: ['providers', 'aws', 'region'], type: 'string' },
   INFRABASE_AWS_ENDPOINT: { path: ['providers', 'aws', 'endpoint'], type: 'string' },
@@ -26,8 +27,7 @@ export const ENV_VARS: Readonly<Record<string, { path: string[]; type: 'string' 
 
 /**
  * `INFRABASE_*` variables that are not configuration settings, read where they apply: the CLI's connection
- * (`INFRABASE_URL`, `INFRABASE_TOKEN`), the config file (`INFRABASE_CONFIG`), the agent's boot data, PREDICT's
- * native switch, and switches of tests and benchmarks (`INFRABASE_TEST_*`, `INFRABASE_BENCH_*`, kill counts).
+ * (`INFRABASE_URL`, `INFRABASE_TOKEN`), the config file (`INFRABASE_CONFIG`), the agent's boot data, and switches of tests and benchmarks (`INFRABASE_TEST_*`, `INFRABASE_BENCH_*`, kill counts).
  * Any other `INFRABASE_*` variable is refused by {@link loadConfig} as an unknown setting.
  */
 export const OTHER_ENV_VARS: readonly string[] = [
@@ -36,7 +36,6 @@ export const OTHER_ENV_VARS: readonly string[] = [
   'INFRABASE_CONFIG',
   'INFRABASE_JOIN_TOKEN',
   'INFRABASE_AGENT_CONFIG',
-  'INFRABASE_PREDICT_NATIVE',
   'INFRABASE_SHARED_DATA',
   'INFRABASE_CRASH_KILLS',
   'INFRABASE_CLOUD_CRASH_KILLS',
@@ -126,6 +125,14 @@ function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
       if (!Number.isFinite(value)) {
         throw new InfrabaseError('INVALID_ARGUMENT', `${name}=${JSON.stringify(raw)} is not a number`);
       }
+    } else if (type === 'boolean') {
+      value = BOOLEAN_ENV_VALUES.get(raw.toLowerCase());
+      if (value === undefined) {
+        throw new InfrabaseError(
+          'INVALID_ARGUMENT',
+          `${name}=${JSON.stringify(raw)} is not a boolean; accepted: ${[...BOOLEAN_ENV_VALUES.keys()].join(', ')}`,
+        );
+      }
     }
     let target = out;
     for (const key of path.slice(0, -1)) {
@@ -136,6 +143,14 @@ function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
   }
   return out;
 }
+
+/** What a boolean environment variable accepts (case-insensitive). */
+const BOOLEAN_ENV_VALUES: ReadonlyMap<string, boolean> = new Map([
+  ['1', true],
+  ['true', true],
+  ['0', false],
+  ['false', false],
+]);
 
 function deepMerge(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = { ...a };

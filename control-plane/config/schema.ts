@@ -84,7 +84,7 @@ export const configSchema = strictObject({
     /**
      * Largest tensor a model may hold, declare or output, in bytes (default 256 MiB): a bigger model is refused
      * at import, a bigger PREDICT output is a `MODEL_ERROR`. The control plane passes it to its SQL workers
-     * (SqlPool `predict`) and to the local agents it starts (their environment, config/agent-env.ts).
+     * (`userSqlPool`'s `predict`) and to the local agents it starts (their environment, config/agent-env.ts).
      */
     maxTensorBytes: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).default(DEFAULT_MAX_TENSOR_BYTES),
     /**
@@ -98,6 +98,11 @@ export const configSchema = strictObject({
       .min(0)
       .max(Number.MAX_SAFE_INTEGER)
       .default(4 * 1024 * 1024 * 1024),
+    /**
+     * Batch PREDICT in the native SQLite extension when it was built (default true); false keeps batching in
+     * JavaScript, with the same results. Passed to the SQL workers and the local agents like `maxTensorBytes`.
+     */
+    nativeBatching: z.boolean().default(true),
   }).prefault({}),
   postgres: strictObject({
     /** Serve the Postgres wire protocol beside the HTTP API. */

@@ -1,7 +1,6 @@
-import { InfrabaseError, isInfrabaseError, type QueryResult } from '../../engine/index.js';
+import { InfrabaseError, isInfrabaseError, type QueryResult, type SqlRequest } from '../../engine/index.js';
 import type { Scope } from '../auth/index.js';
-import type { SqlRequest } from '../sql-pool/index.js';
-import type { CatalogContext, CatalogResponder } from './catalog/index.js';
+import { type CatalogContext, type CatalogResponder, PG_CATALOG_HANDLER } from './catalog/index.js';
 import { commandTag } from './command-tag.js';
 import { maxParam, pgStatementSyntax, splitQuery } from './pg-syntax.js';
 import { runSessionCommand, SERVER_PARAMETERS, type SessionState, settingValue } from './session-commands.js';
@@ -275,9 +274,10 @@ export class PgSession {
   }
 
   /** Where a statement runs: a catalog query translated for the catalog database, anything else as it is. */
-  private target(sql: string): Pick<SqlRequest, 'sql' | 'catalog'> {
+  private target(sql: string): Pick<SqlRequest, 'sql' | 'handler'> {
     if (!this.options.catalog.handles(sql)) return { sql };
-    return { sql: this.options.catalog.translate(sql), catalog: this.catalogContext() };
+    const handler = { name: PG_CATALOG_HANDLER, context: this.catalogContext() };
+    return { sql: this.options.catalog.translate(sql), handler };
   }
 
   private errorMessage(err: unknown): Buffer {

@@ -5,10 +5,11 @@ import {
   type Database,
   InfrabaseError,
   type ShardCoordinator,
+  type StatementTimeouts,
+  statementTimeout,
 } from '../../engine/index.js';
 import { FUNCTION_NAMES } from '../../ml/index.js';
 import { requireAdmin } from '../server/index.js';
-import { type StatementTimeouts, statementTimeout } from '../sql-pool/index.js';
 import { type AgentClient, type DataNode, readyDataNodes } from '../training/index.js';
 import { type CreateSpec, createDistributedTable, freeTableName } from './create-table.js';
 import { assignShards } from './distribute.js';

@@ -3,7 +3,7 @@ export { BatchState } from './batch-state.js';
 export { evaluateRow, FUNCTION_NAMES, type PredictKind, type SqlValue } from './evaluate.js';
 export { mlExtension, predictBatching, predictStats, syncModels, takePredictUsage } from './extension.js';
 export type { PredictStats } from './functions.js';
-export { NATIVE_ENV, NATIVE_LIBRARY_PATH } from './native/index.js';
+export { NATIVE_LIBRARY_PATH, setNativeBatching } from './native/index.js';
 export { PREDICT_FUNCTIONS, type PredictSyntax, predictModelNames, predictSyntax } from './predict-syntax.js';
 export {
   evaluateRowCounted,

@@ -17,8 +17,8 @@ import {
   createSession,
   importModel,
   mlExtension,
-  NATIVE_ENV,
   predictBatching,
+  setNativeBatching,
   syncModels,
 } from '../../ml/index.js';
 import { logisticRegressionModel } from '../ml/onnx/build-models.js';
@@ -85,9 +85,9 @@ function rate(rows: number, ms: number): number {
 
 /** An in-memory database holding t(id, f1…f8) with the model 'lr', PREDICT batching natively or in JS. */
 function setup(batching: 'native' | 'javascript'): Database {
-  process.env[NATIVE_ENV] = batching === 'native' ? '1' : '0';
+  setNativeBatching(batching === 'native');
   const db = openDatabase(':memory:', { migrate: true, extensions: [mlExtension] });
-  delete process.env[NATIVE_ENV];
+  setNativeBatching(true);
   if (predictBatching(db) !== batching)
     throw new Error(`PREDICT batching is not ${batching}: run npm run build`);
   importModel(db, { name: 'lr', bytes: MODEL });
@@ -281,7 +281,7 @@ query (WHERE, ORDER BY, aggregates, expressions) run in passes in one read trans
 answered from the batch (calls first reached in that pass are collected and the pass repeated). Single-column
 results are read with better-sqlite3's \`pluck\` and wrapped in JS (engine/query.ts), ~3x faster than raw
 arrays for both (a) and (b). The "(a, JS)" rows are the same statements with the extension off
-(\`${NATIVE_ENV}=0\`, or no C compiler at install): batching then runs in JavaScript functions. (d) and (e)
+(\`predict.nativeBatching: false\`, or no C compiler at install): batching then runs in JavaScript functions. (d) and (e)
 show what batching and in-database scoring replace.
 `,
   );

@@ -4,8 +4,13 @@
  */
 
 import { userSqlExtensions } from '../../control-plane/modules/extensions.js';
-import type { WorkerMessage, WorkerRequest } from '../../control-plane/sql-pool/protocol.js';
-import { executeStatement, fromSqliteError, openDatabase } from '../../engine/index.js';
+import {
+  executeStatement,
+  fromSqliteError,
+  openDatabase,
+  type WorkerMessage,
+  type WorkerRequest,
+} from '../../engine/index.js';
 import { takePredictUsage } from '../../ml/index.js';
 
 const extensions = userSqlExtensions();
@@ -20,7 +25,7 @@ process.on('message', (req: WorkerRequest) => {
       { sql: req.sql, params: req.params },
       { readOnly: req.readOnly, extensions },
     );
-    send({ type: 'result', id: req.id, result, kind, predict: takePredictUsage(db) });
+    send({ type: 'result', id: req.id, result, kind, usage: takePredictUsage(db) });
   } catch (err) {
     const e = fromSqliteError(err);
     send({
@@ -29,7 +34,7 @@ process.on('message', (req: WorkerRequest) => {
       code: e.code,
       message: e.message,
       kind,
-      predict: takePredictUsage(db),
+      usage: takePredictUsage(db),
     });
   }
 });

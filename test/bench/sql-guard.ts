@@ -6,7 +6,7 @@
  */
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { SqlPool } from '../../control-plane/sql-pool/index.js';
+import { userSqlPool } from '../../control-plane/modules/index.js';
 import {
   ConnectionGuard,
   ConnectionState,
@@ -48,11 +48,11 @@ type Latencies = number[];
  */
 async function measure(): Promise<{ before: Latencies; after: Latencies }> {
   const common = { dbPath, size: WORKERS, defaultTimeoutMs: 10_000, maxTimeoutMs: 10_000 };
-  const unguarded = new SqlPool({
+  const unguarded = userSqlPool({
     ...common,
     workerScript: compiledPath(import.meta.url, './sql-guard-worker.js'),
   });
-  const guarded = new SqlPool(common);
+  const guarded = userSqlPool(common);
   await Promise.all([unguarded.start(), guarded.start()]);
   const before: Latencies = [];
   const after: Latencies = [];

@@ -44,8 +44,25 @@ describe('loadConfig', () => {
     expect(predictLimitsFromEnv(env)).toEqual({
       maxTensorBytes: 1_048_576,
       workerMemoryBytes: 4 * 1024 ** 3,
+      nativeBatching: true,
     });
     expect(predictLimitsFromEnv({})).toBeUndefined();
+  });
+
+  it('takes predict.nativeBatching (default true) from INFRABASE_PREDICT_NATIVE, and hands it to agents', () => {
+    expect(loadConfig({ env: {} }).predict.nativeBatching).toBe(true);
+    const off = loadConfig({ env: { INFRABASE_PREDICT_NATIVE: '0' } });
+    expect(off.predict.nativeBatching).toBe(false);
+    expect(loadConfig({ env: { INFRABASE_PREDICT_NATIVE: 'true' } }).predict.nativeBatching).toBe(true);
+    expect(() => loadConfig({ env: { INFRABASE_PREDICT_NATIVE: 'off' } })).toThrow(
+      /INFRABASE_PREDICT_NATIVE="off" is not a boolean; accepted: 1, true, 0, false/,
+    );
+    expect(predictLimitsFromEnv(agentPredictEnv(off.predict))?.nativeBatching).toBe(false);
+    expect(predictLimitsFromEnv({ INFRABASE_PREDICT_NATIVE: '0' })).toEqual({
+      maxTensorBytes: 256 * 1024 * 1024,
+      workerMemoryBytes: 0,
+      nativeBatching: false,
+    });
   });
 
   it('lists every invalid setting with its path', () => {

@@ -14,6 +14,12 @@ export interface CatalogContext {
   readonly settings: Readonly<Record<string, string>>;
 }
 
+/**
+ * The name of the SQL worker plug-in's statement handler that runs catalog statements
+ * ({@link runCatalogStatement}): a pool request `{ sql, handler: { name: PG_CATALOG_HANDLER, context } }`.
+ */
+export const PG_CATALOG_HANDLER = 'pg-catalog';
+
 let catalog: CatalogDatabase | undefined;
 
 /**

@@ -6,8 +6,17 @@ import { NATIVE_KINDS } from './rewrite.js';
 /** Where `npm run build` writes the compiled extension (dist/ml/predict/native/batch.so). */
 export const NATIVE_LIBRARY_PATH = compiledPath(import.meta.url, './batch.so');
 
-/** Setting this variable to `0` keeps PREDICT batching in JavaScript (the native library is not loaded). */
-export const NATIVE_ENV = 'INFRABASE_PREDICT_NATIVE';
+let nativeBatching = true;
+
+/**
+ * Whether connections opened from now on in this process batch PREDICT in the native extension (when it was
+ * built); false keeps batching in JavaScript and the library unloaded. The configuration's
+ * `predict.nativeBatching` (default true): the control plane sets it at start, each SQL worker from what its
+ * pool passes it, an agent from its own settings.
+ */
+export function setNativeBatching(enabled: boolean): void {
+  nativeBatching = enabled;
+}
 
 /** One stream of collected calls: every call of one (function, model reference), in call order. */
 export interface NativeStream {
@@ -116,12 +125,13 @@ export class NativeBatch {
 
 /**
  * Loads the native batch extension on `db` and returns its state, or null when the library was not built
- * (no C compiler at install time) or `INFRABASE_PREDICT_NATIVE=0`; PREDICT then batches in JavaScript.
+ * (no C compiler at install time) or is turned off ({@link setNativeBatching}); PREDICT then batches in
+ * JavaScript.
  *
  * @throws the SqliteError of `loadExtension` when the file exists but cannot be loaded (a broken build).
  */
 export function loadNativeBatch(db: Database): NativeBatch | null {
-  if (process.env[NATIVE_ENV] === '0' || !existsSync(NATIVE_LIBRARY_PATH)) return null;
+  if (!nativeBatching || !existsSync(NATIVE_LIBRARY_PATH)) return null;
   db.loadExtension(NATIVE_LIBRARY_PATH);
   return new NativeBatch(db);
 }

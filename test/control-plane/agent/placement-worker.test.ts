@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AGENT_SQL_TIMEOUTS } from '../../../control-plane/agent/run-agent.js';
-import { SqlPool } from '../../../control-plane/sql-pool/index.js';
-import { compiledPath, PlacementFiles } from '../../../engine/index.js';
+import { userSqlPool } from '../../../control-plane/modules/index.js';
+import { compiledPath, PlacementFiles, type SqlPool } from '../../../engine/index.js';
 import { insertModel, openMlDatabase, query } from '../../ml/predict/support.js';
 import { tempDir } from '../../support/tmp.js';
 
@@ -38,7 +38,7 @@ beforeAll(() => {
   });
   placements.close();
   shardDb.close();
-  pool = new SqlPool({
+  pool = userSqlPool({
     dbPath: tmp.dir,
     size: 1,
     ...AGENT_SQL_TIMEOUTS,

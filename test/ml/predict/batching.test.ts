@@ -2,7 +2,13 @@ import { readFileSync } from 'node:fs';
 import type { Database } from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { seededRandom } from '../../../engine/index.js';
-import { importModel, NATIVE_ENV, predictBatching, predictStats, syncModels } from '../../../ml/index.js';
+import {
+  importModel,
+  predictBatching,
+  predictStats,
+  setNativeBatching,
+  syncModels,
+} from '../../../ml/index.js';
 import { EXAMPLES } from '../../support/data.js';
 import { logisticRegressionModel } from '../onnx/build-models.js';
 import { openMlDatabase, query } from './support.js';
@@ -13,13 +19,11 @@ let db: Database;
 
 /** Opens the test database with PREDICT batching in the native extension or in JavaScript. */
 function open(batching: 'native' | 'javascript'): void {
-  const saved = process.env[NATIVE_ENV];
-  process.env[NATIVE_ENV] = batching === 'native' ? '1' : '0';
+  setNativeBatching(batching === 'native');
   try {
     db = openMlDatabase();
   } finally {
-    if (saved === undefined) delete process.env[NATIVE_ENV];
-    else process.env[NATIVE_ENV] = saved;
+    setNativeBatching(true);
   }
   expect(predictBatching(db)).toBe(batching);
   const random = seededRandom(7);

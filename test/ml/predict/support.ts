@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Database } from 'better-sqlite3';
 import { executeStatement, openDatabase } from '../../../engine/index.js';
-import { mlExtension, NATIVE_ENV, predictBatching } from '../../../ml/index.js';
+import { mlExtension, predictBatching, setNativeBatching } from '../../../ml/index.js';
 import { EXAMPLES } from '../../support/data.js';
 
 export const MODELS_DIR = `${EXAMPLES}/models`;
@@ -38,14 +38,12 @@ export function loadIris(db: Database): void {
 
 /** Opens a test database whose PREDICT batching runs in the native extension or in JavaScript. */
 export function openWithBatching(batching: 'native' | 'javascript', path = ':memory:'): Database {
-  const saved = process.env[NATIVE_ENV];
-  process.env[NATIVE_ENV] = batching === 'native' ? '1' : '0';
+  setNativeBatching(batching === 'native');
   try {
     const db = openMlDatabase(path);
     if (predictBatching(db) !== batching) throw new Error(`PREDICT batching is ${predictBatching(db)}`);
     return db;
   } finally {
-    if (saved === undefined) delete process.env[NATIVE_ENV];
-    else process.env[NATIVE_ENV] = saved;
+    setNativeBatching(true);
   }
 }

@@ -1,13 +1,13 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { setPriority } from 'node:os';
 import type { Logger } from 'pino';
-import type { Registry } from 'prom-client';
-import { compiledPath, InfrabaseError, isInfrabaseError, type QueryResult } from '../../engine/index.js';
-import type { CatalogContext } from '../pg/catalog/index.js';
-import { SqlPoolMetrics } from './pool-metrics.js';
-import type { PlacementRef, WorkerMessage, WorkerRequest } from './protocol.js';
+import { compiledPath } from '../compiled-path.js';
+import { InfrabaseError, isInfrabaseError } from '../errors.js';
+import type { QueryResult } from '../extension.js';
+import type { SqlPoolObserver } from './pool-observer.js';
+import type { HandlerRef, PlacementRef, WorkerMessage, WorkerRequest } from './protocol.js';
 import { guessStatementKind, type StatementKind } from './statement-kind.js';
-import { type WorkerPredictLimits, workerLimitsArgs } from './worker-limits.js';
+import { type WorkerPluginRef, workerPluginArgs } from './worker-plugin.js';
 
 /** A statement's time limits, ms: the default and the largest a request may ask for. */
 export interface StatementTimeouts {
@@ -47,18 +47,18 @@ export interface SqlPoolOptions extends StatementTimeouts {
    */
   readWorkers?: number;
   logger?: Logger;
-  /**
-   * Where to count statements (`infrabase_sql_statements_total`, `infrabase_sql_statement_duration_seconds`)
-   * and the workers' PREDICT usage (`infrabase_predict_*`); omit for no metrics.
-   */
-  registry?: Registry;
+  /** Told of every finished statement and every usage report of the workers (for metrics); omit for none. */
+  observer?: SqlPoolObserver;
   /**
    * The worker entry point (compiled JavaScript, same arguments and protocol as worker-main.js); default
    * worker-main.js. For benchmarks that compare worker variants; the server never sets it.
    */
   workerScript?: string;
-  /** PREDICT's limits in the workers (the config's `predict` section); default ml's defaults and no memory limit. */
-  predict?: WorkerPredictLimits;
+  /**
+   * The module each worker imports as it starts, with its settings: the SQL functions of its connection,
+   * statement handlers, usage reports and limits ({@link SqlWorkerPlugin}). Default none: the engine's SQL only.
+   */
+  plugin?: WorkerPluginRef;
 }
 
 export interface SqlRequest {
@@ -74,13 +74,13 @@ export interface SqlRequest {
   /** Aborting ends the statement as its time limit does: the worker running it is killed. */
   signal?: AbortSignal;
   /**
-   * Run `sql` (SQLite SQL translated from a Postgres catalog query) on the worker's in-memory pg_catalog
-   * database instead of the control plane's, for this session.
+   * Run `sql` with this handler of the worker plug-in (e.g. a Postgres catalog query, translated, on the
+   * worker's in-memory pg_catalog database) instead of on the worker's connection; it counts as a read.
    */
-  catalog?: CatalogContext;
+  handler?: HandlerRef;
   /**
-   * Run `sql` on this placement file instead (pools started with the agent's placement worker,
-   * control-plane/agent/placement-worker-main.ts); the statement must read.
+   * Run `sql` on this placement file instead (pools started with a placement worker as `workerScript`, such as
+   * the node agent's); the statement must read.
    */
   placement?: PlacementRef;
 }
@@ -117,18 +117,18 @@ const WORKER_SCRIPT = compiledPath(import.meta.url, './worker-main.js');
  * runaway statement cannot freeze the control plane: past its time limit the worker running it is killed
  * (SIGKILL), the caller gets `TIMEOUT`, and a fresh worker takes its place. Workers end themselves when this
  * process is gone. Read-only requests occupy at most `readWorkers` workers, so runaway reads cannot hold up
- * the admin; a worker whose connection drifted from its configured state is replaced.
+ * the admin; a worker whose connection drifted from its configured state is replaced. What the workers add to
+ * the engine's SQL (PREDICT, the Postgres catalog, limits) comes from the module above that composes the
+ * program, as a worker plug-in (`plugin`); what they report goes to its `observer`.
  */
 export class SqlPool {
   private readonly workers: Worker[] = [];
   private readonly queue: Job[] = [];
   private nextId = 1;
   private closed = false;
-  private readonly metrics?: SqlPoolMetrics;
   private readonly readWorkers: number;
 
   constructor(private readonly options: SqlPoolOptions) {
-    if (options.registry) this.metrics = new SqlPoolMetrics(options.registry);
     this.readWorkers = Math.max(1, Math.min(options.readWorkers ?? options.size - 1, options.size));
   }
 
@@ -169,7 +169,7 @@ export class SqlPool {
           readOnly: req.readOnly ?? false,
           ...(req.mode ? { mode: req.mode } : {}),
           ...(req.declaredTypes ? { declaredTypes: true } : {}),
-          ...(req.catalog ? { catalog: req.catalog } : {}),
+          ...(req.handler ? { handler: req.handler } : {}),
           ...(req.placement ? { placement: req.placement } : {}),
         },
         timeoutMs,
@@ -208,7 +208,7 @@ export class SqlPool {
     const script = this.options.workerScript ?? WORKER_SCRIPT;
     const child = fork(
       script,
-      [this.options.dbPath, String(process.pid), ...workerLimitsArgs(this.options.predict)],
+      [this.options.dbPath, String(process.pid), ...workerPluginArgs(this.options.plugin)],
       {
         serialization: 'advanced',
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -275,7 +275,7 @@ export class SqlPool {
       );
       worker.child.kill('SIGKILL');
     }
-    this.metrics?.predictUsage(m.predict);
+    if (m.usage !== undefined) this.options.observer?.usage(m.usage);
     if (m.type === 'result') this.settle(job, undefined, m.result, m.kind);
     else {
       const details = m.sqlite ? { sqlite: m.sqlite } : undefined;
@@ -329,10 +329,11 @@ export class SqlPool {
     job.settled = true;
     clearTimeout(job.timer);
     job.detach?.();
-    if (this.metrics) {
+    const observer = this.options.observer;
+    if (observer) {
       const outcome = !error ? 'ok' : isInfrabaseError(error, 'TIMEOUT') ? 'timeout' : 'error';
       const seconds = (performance.now() - job.submittedAt) / 1000;
-      this.metrics.statement(kind ?? guessStatementKind(job.request.sql), outcome, seconds);
+      observer.statement(kind ?? guessStatementKind(job.request.sql), outcome, seconds);
     }
     if (error) job.reject(error);
     else job.resolve(result!);

@@ -1,4 +1,4 @@
-import { statementSyntaxKind } from '../../engine/index.js';
+import { statementSyntaxKind } from '../planner/index.js';
 
 /** The kind of a user statement, as the `kind` label of the SQL metrics uses it. */
 export type StatementKind = 'read' | 'write';

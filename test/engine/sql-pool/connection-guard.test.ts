@@ -1,17 +1,22 @@
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { userSqlExtensions } from '../../control-plane/modules/extensions.js';
-import { SqlPool } from '../../control-plane/sql-pool/index.js';
-import { type Database, isInfrabaseError, openDatabase, type QueryResult } from '../../engine/index.js';
+import { userSqlExtensions, userSqlPool } from '../../../control-plane/modules/index.js';
+import {
+  type Database,
+  isInfrabaseError,
+  openDatabase,
+  type QueryResult,
+  type SqlPool,
+} from '../../../engine/index.js';
 import {
   authorizerActions,
   type Expect,
   generatedStatements,
   pragmaFunctions,
   statementsByAction,
-} from '../support/statement-kinds.js';
-import { tempDir } from '../support/tmp.js';
+} from '../../support/statement-kinds.js';
+import { tempDir } from '../../support/tmp.js';
 
 // One worker, so every request of this file runs on the same pooled connection (unless it is replaced).
 let tmp: ReturnType<typeof tempDir>;
@@ -25,7 +30,7 @@ beforeAll(async () => {
   db = openDatabase(dbPath, { migrate: true, extensions: userSqlExtensions() });
   db.exec('CREATE TABLE t (x INTEGER); CREATE TABLE probe (n INTEGER PRIMARY KEY)');
   const logger = pino({ level: 'warn' }, { write: (line: string) => void replaced.push(line) });
-  pool = new SqlPool({ dbPath, size: 1, defaultTimeoutMs: 20_000, maxTimeoutMs: 60_000, logger });
+  pool = userSqlPool({ dbPath, size: 1, defaultTimeoutMs: 20_000, maxTimeoutMs: 60_000, logger });
   await pool.start();
 });
 afterAll(async () => {

@@ -1,6 +1,5 @@
-import type { ErrorCode, QueryResult } from '../../engine/index.js';
-import type { ModelPredictUsage } from '../../ml/index.js';
-import type { CatalogContext } from '../pg/catalog/index.js';
+import type { ErrorCode } from '../errors.js';
+import type { QueryResult } from '../extension.js';
 
 /** Parent → worker: run one statement. */
 export interface WorkerRequest {
@@ -15,10 +14,17 @@ export interface WorkerRequest {
   readonly mode?: 'execute' | 'describe';
   /** Add each result column's declared type (`QueryResult.declaredTypes`). */
   readonly declaredTypes?: boolean;
-  /** Run `sql` on the worker's pg_catalog database for this session (Postgres protocol catalog queries). */
-  readonly catalog?: CatalogContext;
+  /** Run `sql` with the worker plug-in's handler of this name, given `context`, instead of the connection. */
+  readonly handler?: HandlerRef;
   /** Run `sql` on this placement (a node agent's placement worker only; other workers refuse it). */
   readonly placement?: PlacementRef;
+}
+
+/** A worker plug-in's statement handler (`SqlWorkerPlugin.handlers`) and the context of one request for it. */
+export interface HandlerRef {
+  readonly name: string;
+  /** Structured-cloneable; handed to the handler as it is. */
+  readonly context?: unknown;
 }
 
 /** A placement of a distributed table on a node: colocation group and shard id. */
@@ -31,8 +37,11 @@ export interface PlacementRef {
 export interface WorkerReport {
   /** The statement's kind: `read` when SQLite judged it read-only (`Statement.readonly`), else `write`. */
   readonly kind: 'read' | 'write';
-  /** PREDICT usage by model since the worker's previous report (empty when PREDICT was not called). */
-  readonly predict: readonly ModelPredictUsage[];
+  /**
+   * What the connection used since the worker's previous report, from its plug-in (`SqlWorkerPlugin.takeUsage`,
+   * e.g. PREDICT calls by model); absent for nothing. Opaque to the engine: handed to the pool's observer.
+   */
+  readonly usage?: unknown;
   /**
    * Set when the statement left the connection different from its configured state (what differs): the
    * worker exits after this answer and must be given no further statement.

@@ -4,27 +4,22 @@
  * cannot interrupt one, and the process ends itself when the parent is gone (parent-watch.ts). Every user
  * statement is prepared under the connection guard (engine/native/guard.c) and, after each answer, the
  * connection is checked against its configured state; a connection that drifted is answered for and the
- * worker is replaced. Every answer carries the statement's kind and the PREDICT usage since the previous
- * answer, which the parent adds to its metrics. Postgres catalog queries run here too, on an in-memory
- * pg_catalog database built from this connection's schema, so they share the time limits.
+ * worker is replaced. The worker plug-in its pool names (worker-plugin.ts) is imported before the connection
+ * opens: it applies its settings, gives the connection's extensions (PREDICT, …) and statement handlers (the
+ * Postgres catalog emulation, which so shares the time limits), and every answer carries the statement's
+ * kind and the plug-in's usage report since the previous answer, which the parent hands to its observer.
  */
 import { statSync } from 'node:fs';
-import {
-  ConnectionGuard,
-  ConnectionState,
-  executeStatement,
-  fromSqliteError,
-  InfrabaseError,
-  openDatabase,
-  type QueryResult,
-} from '../../engine/index.js';
-import { takePredictUsage } from '../../ml/index.js';
-import { userSqlExtensions } from '../modules/extensions.js';
-import { runCatalogStatement } from '../pg/catalog/index.js';
+import { ConnectionState } from '../connection-state.js';
+import { openDatabase } from '../database.js';
+import { fromSqliteError, InfrabaseError } from '../errors.js';
+import type { QueryResult } from '../extension.js';
+import { ConnectionGuard } from '../native/guard.js';
+import { executeStatement } from '../query.js';
 import { exitWithParent } from './parent-watch.js';
 import type { WorkerMessage, WorkerRequest } from './protocol.js';
 import { guessStatementKind, type StatementKind } from './statement-kind.js';
-import { applyWorkerLimits } from './worker-limits.js';
+import { loadWorkerPlugin } from './worker-plugin.js';
 
 /** WAL size past which a worker checkpoints with TRUNCATE after a write, bytes. */
 export const WAL_TRUNCATE_BYTES = 64 * 1024 * 1024;
@@ -36,9 +31,9 @@ if (!dbPath || !Number.isInteger(parentPid) || !process.send) {
   process.exit(2);
 }
 exitWithParent(parentPid);
-applyWorkerLimits(process.argv[4]);
+const plugin = await loadWorkerPlugin(process.argv[4]);
 
-const extensions = userSqlExtensions();
+const extensions = plugin.extensions?.() ?? [];
 const db = openDatabase(dbPath, { role: 'sql-worker', extensions });
 let guard: ConnectionGuard | undefined;
 let guardMissing: InfrabaseError | undefined;
@@ -63,8 +58,8 @@ process.on('message', (req: WorkerRequest) => {
   try {
     if (!guard) throw guardMissing!;
     if (req.placement) throw new InfrabaseError('INVALID_ARGUMENT', 'this SQL worker holds no placements');
-    const result = req.catalog
-      ? runCatalogStatement(db, req.sql, req.params, req.catalog, req.mode)
+    const result = req.handler
+      ? runHandler(req)
       : req.mode === 'describe'
         ? describeStatement(guard, req.sql, req.readOnly)
         : executeStatement(
@@ -72,12 +67,12 @@ process.on('message', (req: WorkerRequest) => {
             { sql: req.sql, params: req.params },
             { readOnly: req.readOnly, extensions, guard, onPrepared, countTerminations: true },
           );
-    if (req.catalog) kind = 'read';
+    if (req.handler) kind = 'read';
     // Declared types of a reader's columns; prepared after it ran (a DDL statement would not prepare again).
     if (req.declaredTypes && result.columns.length > 0 && !result.declaredTypes) {
       result.declaredTypes = describeStatement(guard, req.sql, req.readOnly).declaredTypes;
     }
-    answer = { type: 'result', id: req.id, result, kind, predict: takePredictUsage(db) };
+    answer = { type: 'result', id: req.id, result, kind, usage: plugin.takeUsage?.(db) };
   } catch (err) {
     const e = fromSqliteError(err);
     answer = {
@@ -87,7 +82,7 @@ process.on('message', (req: WorkerRequest) => {
       message: e.message,
       sqlite: typeof e.details?.sqlite === 'string' ? e.details.sqlite : undefined,
       kind,
-      predict: takePredictUsage(db),
+      usage: plugin.takeUsage?.(db),
     };
   }
   // Every setting is compared after a statement that reached a connection-level action (a PRAGMA, ...), the
@@ -108,11 +103,25 @@ process.on('message', (req: WorkerRequest) => {
       code: 'INTERNAL',
       message: `the statement left a transaction open (${recycle}); it was rolled back and the SQL worker replaced`,
       kind,
-      predict: answer.predict,
+      usage: answer.usage,
     };
   }
   send({ ...answer, recycle }, () => process.exit(3));
 });
+
+/**
+ * Runs a request with the plug-in's handler it names.
+ * @throws InfrabaseError `INVALID_ARGUMENT` when the plug-in has no handler of that name.
+ */
+function runHandler(req: WorkerRequest): QueryResult {
+  const ref = req.handler!;
+  const handlers = plugin.handlers ?? {};
+  const handler = Object.hasOwn(handlers, ref.name) ? handlers[ref.name] : undefined;
+  if (!handler) {
+    throw new InfrabaseError('INVALID_ARGUMENT', `this SQL worker has no statement handler '${ref.name}'`);
+  }
+  return handler(db, { sql: req.sql, params: req.params, mode: req.mode ?? 'execute' }, ref.context);
+}
 
 /** A statement's result columns and their declared types, from preparing it under the guard (nothing runs). */
 function describeStatement(g: ConnectionGuard, sql: string, readOnly: boolean | undefined): QueryResult {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { guessStatementKind } from '../../control-plane/sql-pool/statement-kind.js';
+import { guessStatementKind } from '../../../engine/index.js';
 
 describe('guessStatementKind reads the statement with the SQL parser', () => {
   it.each([

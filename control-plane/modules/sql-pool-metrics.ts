@@ -1,20 +1,14 @@
 import type { Registry } from 'prom-client';
-import {
-  type PredictMetrics,
-  predictMetrics,
-  type SqlMetrics,
-  type SqlOutcome,
-  sqlMetrics,
-} from '../../metrics/index.js';
+import type { SqlPoolObserver, StatementKind, StatementOutcome } from '../../engine/index.js';
+import { type PredictMetrics, predictMetrics, type SqlMetrics, sqlMetrics } from '../../metrics/index.js';
 import type { ModelPredictUsage } from '../../ml/index.js';
-import type { StatementKind } from './statement-kind.js';
 
 /**
- * The SQL pool's side of the metrics: `infrabase_sql_statements_total{kind,outcome}` and
- * `infrabase_sql_statement_duration_seconds{kind}` per statement, and the workers' PREDICT usage added to
- * `infrabase_predict_*`.
+ * The SQL pool's metrics, as its observer: `infrabase_sql_statements_total{kind,outcome}` and
+ * `infrabase_sql_statement_duration_seconds{kind}` per statement, and the workers' PREDICT usage (the usage
+ * reports of the SQL worker plug-in, sql-worker-plugin.ts) added to `infrabase_predict_*`.
  */
-export class SqlPoolMetrics {
+export class SqlPoolMetrics implements SqlPoolObserver {
   private readonly sql: SqlMetrics;
   private readonly predict: PredictMetrics;
 
@@ -24,9 +18,14 @@ export class SqlPoolMetrics {
   }
 
   /** One finished statement; `seconds` is its wall time from submission (queueing included). */
-  statement(kind: StatementKind, outcome: SqlOutcome, seconds: number): void {
+  statement(kind: StatementKind, outcome: StatementOutcome, seconds: number): void {
     this.sql.statements.inc({ kind, outcome });
     this.sql.duration.observe({ kind }, seconds);
+  }
+
+  /** A worker's usage report: its PREDICT usage by model ({@link predictUsage}). */
+  usage(report: unknown): void {
+    this.predictUsage(report as readonly ModelPredictUsage[]);
   }
 
   /**
