@@ -80,7 +80,7 @@ export interface SqlRequest {
   catalog?: CatalogContext;
   /**
    * Run `sql` on this placement file instead (pools started with the agent's placement worker,
-   * control-plane/agent/placement-worker-main.ts); the statement must read.
+   * agent/placement-worker-main.ts); the statement must read.
    */
   placement?: PlacementRef;
 }

@@ -4,6 +4,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { NODE_TOKEN_FILE } from '../../agent/index.js';
 import {
   AGENT_SECRET_FILES,
   INSTANCE_FILE,
@@ -12,7 +13,6 @@ import {
   type NodeRow,
   readAgentLock,
 } from '../../autoinfra/index.js';
-import { NODE_TOKEN_FILE } from '../../control-plane/agent/index.js';
 import { configSchema } from '../../control-plane/config/index.js';
 import { clusterIdOf, createControlPlaneContext } from '../../control-plane/index.js';
 import { createNodesModule } from '../../control-plane/nodes/index.js';

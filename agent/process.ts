@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { InfrabaseError, isInfrabaseError } from '../../engine/index.js';
-import { predictLimitsFromEnv } from '../config/index.js';
+import { predictLimitsFromEnv } from '../control-plane/config/index.js';
+import { InfrabaseError, isInfrabaseError } from '../engine/index.js';
 import { type AgentHandle, runAgent } from './run-agent.js';
 
 /** How an agent process is told who it is; from flags, the environment or a boot config file. */

@@ -8,14 +8,14 @@
  * `models`, the user-SQL extensions incl. PREDICT), closed after it, so nothing a statement does outlives it.
  */
 import { join } from 'node:path';
-import { fromSqliteError, InfrabaseError, PlacementFiles } from '../../engine/index.js';
-import { userSqlExtensions } from '../modules/extensions.js';
+import { userSqlExtensions } from '../control-plane/modules/extensions.js';
 import {
   applyWorkerLimits,
   exitWithParent,
   type WorkerMessage,
   type WorkerRequest,
-} from '../sql-pool/index.js';
+} from '../control-plane/sql-pool/index.js';
+import { fromSqliteError, InfrabaseError, PlacementFiles } from '../engine/index.js';
 
 const dataDir = process.argv[2];
 const parentPid = Number(process.argv[3]);

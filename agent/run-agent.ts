@@ -2,8 +2,15 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import Fastify from 'fastify';
 import type { Registry } from 'prom-client';
-import type { ControlTokenCheck } from '../../autoinfra/index.js';
-import { acquireAgentLock } from '../../autoinfra/providers/local/index.js';
+import type { ControlTokenCheck } from '../autoinfra/index.js';
+import { acquireAgentLock } from '../autoinfra/providers/local/index.js';
+import type { HeartbeatReply, JoinReply } from '../control-plane/nodes/index.js';
+import { createErrorHandler } from '../control-plane/server/index.js';
+import {
+  SqlPool,
+  type StatementTimeouts,
+  type WorkerPredictLimits,
+} from '../control-plane/sql-pool/index.js';
 import {
   type Clock,
   compiledPath,
@@ -13,7 +20,7 @@ import {
   openDatabase,
   PlacementFiles,
   systemClock,
-} from '../../engine/index.js';
+} from '../engine/index.js';
 import {
   collectNodeMetrics,
   createRegistry,
@@ -21,11 +28,8 @@ import {
   type NodeMetricsSnapshot,
   type SqlMetrics,
   sqlMetrics,
-} from '../../metrics/index.js';
-import { mlExtension, setModelLimits } from '../../ml/index.js';
-import type { HeartbeatReply, JoinReply } from '../nodes/index.js';
-import { createErrorHandler } from '../server/index.js';
-import { SqlPool, type StatementTimeouts, type WorkerPredictLimits } from '../sql-pool/index.js';
+} from '../metrics/index.js';
+import { mlExtension, setModelLimits } from '../ml/index.js';
 import { AgentMesh } from './mesh.js';
 import { modelRoutes } from './model-routes.js';
 import { NodeCredentials } from './node-credentials.js';

@@ -3,13 +3,13 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { drainAgent, type NodeRow, NodeTokens, verifyControlToken } from '../../../autoinfra/index.js';
-import { nodeRoutes } from '../../../control-plane/nodes/index.js';
-import { errorHandler } from '../../../control-plane/server/index.js';
-import { AgentClient, readyDataNodes } from '../../../control-plane/training/index.js';
-import { type Clock, type Database, openDatabase } from '../../../engine/index.js';
-import { createRegistry, ingestMetrics } from '../../../metrics/index.js';
-import { tempDir } from '../../support/tmp.js';
+import { drainAgent, type NodeRow, NodeTokens, verifyControlToken } from '../../autoinfra/index.js';
+import { nodeRoutes } from '../../control-plane/nodes/index.js';
+import { errorHandler } from '../../control-plane/server/index.js';
+import { AgentClient, readyDataNodes } from '../../control-plane/training/index.js';
+import { type Clock, type Database, openDatabase } from '../../engine/index.js';
+import { createRegistry, ingestMetrics } from '../../metrics/index.js';
+import { tempDir } from '../support/tmp.js';
 
 const LAUNCH = 'n-1-1-0';
 

@@ -2,19 +2,19 @@ import { existsSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { NODE_TOKEN_FILE, runAgent } from '../../agent/index.js';
 import {
   type BootFormat,
   bootData,
   DEFAULT_JOIN_TOKEN_TTL_MS,
   type NodeRow,
   NodeTokens,
-} from '../../../autoinfra/index.js';
-import { NODE_TOKEN_FILE, runAgent } from '../../../control-plane/agent/index.js';
-import { type JoinReply, nodeRoutes } from '../../../control-plane/nodes/index.js';
-import { errorHandler } from '../../../control-plane/server/index.js';
-import { type Clock, type Database, isInfrabaseError, openDatabase } from '../../../engine/index.js';
-import { createRegistry, ingestMetrics } from '../../../metrics/index.js';
-import { tempDir, waitFor } from '../../support/tmp.js';
+} from '../../autoinfra/index.js';
+import { type JoinReply, nodeRoutes } from '../../control-plane/nodes/index.js';
+import { errorHandler } from '../../control-plane/server/index.js';
+import { type Clock, type Database, isInfrabaseError, openDatabase } from '../../engine/index.js';
+import { createRegistry, ingestMetrics } from '../../metrics/index.js';
+import { tempDir, waitFor } from '../support/tmp.js';
 
 const T0 = Date.UTC(2030, 0, 1);
 const LAUNCH = 'n-1-1-0';

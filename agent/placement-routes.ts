@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { FastifyPluginAsync } from 'fastify';
-import type { ControlTokenCheck } from '../../autoinfra/index.js';
-import { evaluateWrite, InfrabaseError, type PlacementFiles } from '../../engine/index.js';
-import type { SqlPool } from '../sql-pool/index.js';
+import type { ControlTokenCheck } from '../autoinfra/index.js';
+import type { SqlPool } from '../control-plane/sql-pool/index.js';
+import { evaluateWrite, InfrabaseError, type PlacementFiles } from '../engine/index.js';
 import { AGENT_BODY_LIMIT, checkControlToken } from './shard-routes.js';
 
 export interface PlacementRouteOptions {

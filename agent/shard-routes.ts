@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { type ControlTokenCheck, verifyControlToken } from '../../autoinfra/index.js';
-import { type Database, encodeValue, InfrabaseError } from '../../engine/index.js';
-import type { SqlPool } from '../sql-pool/index.js';
+import { type ControlTokenCheck, verifyControlToken } from '../autoinfra/index.js';
+import type { SqlPool } from '../control-plane/sql-pool/index.js';
+import { type Database, encodeValue, InfrabaseError } from '../engine/index.js';
 
 /** Largest request body the shard and training endpoints accept, bytes (a batch of rows, or weights). */
 export const AGENT_BODY_LIMIT = 64 * 1024 * 1024;

@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AGENT_SQL_TIMEOUTS } from '../../../control-plane/agent/run-agent.js';
-import { SqlPool } from '../../../control-plane/sql-pool/index.js';
-import { compiledPath, PlacementFiles } from '../../../engine/index.js';
-import { insertModel, openMlDatabase, query } from '../../ml/predict/support.js';
-import { tempDir } from '../../support/tmp.js';
+import { AGENT_SQL_TIMEOUTS } from '../../agent/run-agent.js';
+import { SqlPool } from '../../control-plane/sql-pool/index.js';
+import { compiledPath, PlacementFiles } from '../../engine/index.js';
+import { insertModel, openMlDatabase, query } from '../ml/predict/support.js';
+import { tempDir } from '../support/tmp.js';
 
 /**
  * The agent's placement SQL worker: shard queries of distributed tables run in a worker process with PREDICT
@@ -42,7 +42,7 @@ beforeAll(() => {
     dbPath: tmp.dir,
     size: 1,
     ...AGENT_SQL_TIMEOUTS,
-    workerScript: compiledPath(import.meta.url, '../../../control-plane/agent/placement-worker-main.js'),
+    workerScript: compiledPath(import.meta.url, '../../agent/placement-worker-main.js'),
   });
 });
 afterAll(async () => {
