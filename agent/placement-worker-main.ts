@@ -8,7 +8,6 @@
  * `models`, the user-SQL extensions incl. PREDICT), closed after it, so nothing a statement does outlives it.
  */
 import { join } from 'node:path';
-import { userSqlExtensions } from '../control-plane/modules/extensions.js';
 import {
   applyWorkerLimits,
   exitWithParent,
@@ -16,6 +15,7 @@ import {
   type WorkerRequest,
 } from '../control-plane/sql-pool/index.js';
 import { fromSqliteError, InfrabaseError, PlacementFiles } from '../engine/index.js';
+import { mlExtension } from '../ml/index.js';
 
 const dataDir = process.argv[2];
 const parentPid = Number(process.argv[3]);
@@ -29,7 +29,8 @@ exitWithParent(parentPid);
 applyWorkerLimits(process.argv[4]);
 
 const placements = new PlacementFiles(join(dataDir, 'shards'), {
-  query: { extensions: userSqlExtensions(), modelsPath: join(dataDir, 'shard.db') },
+  // The user-SQL extensions (PREDICT), as on the agent's shard.db and the control plane's connections.
+  query: { extensions: [mlExtension], modelsPath: join(dataDir, 'shard.db') },
 });
 const send = (m: WorkerMessage) => process.send!(m);
 

@@ -4,8 +4,6 @@ import Fastify from 'fastify';
 import type { Registry } from 'prom-client';
 import type { ControlTokenCheck } from '../autoinfra/index.js';
 import { acquireAgentLock } from '../autoinfra/providers/local/index.js';
-import type { HeartbeatReply, JoinReply } from '../control-plane/nodes/index.js';
-import { createErrorHandler } from '../control-plane/server/index.js';
 import {
   SqlPool,
   type StatementTimeouts,
@@ -14,6 +12,7 @@ import {
 import {
   type Clock,
   compiledPath,
+  createErrorHandler,
   type Database,
   InfrabaseError,
   MAX_TIMER_MS,
@@ -32,6 +31,7 @@ import {
 import { mlExtension, setModelLimits } from '../ml/index.js';
 import { AgentMesh } from './mesh.js';
 import { modelRoutes } from './model-routes.js';
+import type { HeartbeatReply, JoinReply } from './node-api.js';
 import { NodeCredentials } from './node-credentials.js';
 import { placementRoutes } from './placement-routes.js';
 import { checkControlToken, shardRoutes } from './shard-routes.js';

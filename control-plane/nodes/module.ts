@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { agentPredictEnv } from '../../agent/index.js';
 import {
   attemptedActionClass,
   bootData,
@@ -14,7 +15,6 @@ import {
 } from '../../autoinfra/index.js';
 import { cloudMetrics, ingestMetrics, reconcileMetrics } from '../../metrics/index.js';
 import { MeshHubService } from '../../network/index.js';
-import { agentPredictEnv } from '../config/index.js';
 import { logNodeEvent } from '../lifecycle-log/index.js';
 import type { ControlPlaneContext, ControlPlaneModule, Service } from '../service.js';
 import { nodeHealthRoute } from './health-route.js';

@@ -2,7 +2,7 @@ import { existsSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { NODE_TOKEN_FILE, runAgent } from '../../agent/index.js';
+import { type JoinReply, NODE_TOKEN_FILE, runAgent } from '../../agent/index.js';
 import {
   type BootFormat,
   bootData,
@@ -10,7 +10,7 @@ import {
   type NodeRow,
   NodeTokens,
 } from '../../autoinfra/index.js';
-import { type JoinReply, nodeRoutes } from '../../control-plane/nodes/index.js';
+import { nodeRoutes } from '../../control-plane/nodes/index.js';
 import { errorHandler } from '../../control-plane/server/index.js';
 import { type Clock, type Database, isInfrabaseError, openDatabase } from '../../engine/index.js';
 import { createRegistry, ingestMetrics } from '../../metrics/index.js';

@@ -1,18 +1,24 @@
-import { DEFAULT_MAX_TENSOR_BYTES } from '../../ml/index.js';
-import type { Config } from './schema.js';
+import { DEFAULT_MAX_TENSOR_BYTES } from '../ml/index.js';
+
+/** PREDICT's limits on a node, bytes: the model tensor limit and the SQL workers' memory limit (0: none). */
+export interface PredictLimits {
+  readonly maxTensorBytes: number;
+  readonly workerMemoryBytes: number;
+}
 
 /**
  * The environment variables through which an agent the control plane starts gets the control plane's
  * `predict` section (the local provider sets them on the agent process; the agent's process layer reads them
- * with {@link predictLimitsFromEnv}). The same names as the control plane's own settings (ENV_VARS).
+ * with {@link predictLimitsFromEnv}). Part of the agent's interface, like its flags; the same names as the
+ * control plane's own settings (control-plane/config ENV_VARS).
  */
 export const PREDICT_ENV = {
   maxTensorBytes: 'INFRABASE_MODEL_MAX_TENSOR_BYTES',
   workerMemoryBytes: 'INFRABASE_SQL_WORKER_MEMORY_BYTES',
 } as const;
 
-/** The agent environment carrying `predict`. */
-export function agentPredictEnv(predict: Config['predict']): Record<string, string> {
+/** The agent environment carrying `predict` (the control plane's config section of that name). */
+export function agentPredictEnv(predict: PredictLimits): Record<string, string> {
   return {
     [PREDICT_ENV.maxTensorBytes]: String(predict.maxTensorBytes),
     [PREDICT_ENV.workerMemoryBytes]: String(predict.workerMemoryBytes),
@@ -24,9 +30,7 @@ export function agentPredictEnv(predict: Config['predict']): Record<string, stri
  * a control plane: ml's default tensor limit and no memory limit). A value that is not a non-negative integer
  * counts as absent (a tensor limit of 0 too).
  */
-export function predictLimitsFromEnv(
-  env: NodeJS.ProcessEnv,
-): { maxTensorBytes: number; workerMemoryBytes: number } | undefined {
+export function predictLimitsFromEnv(env: NodeJS.ProcessEnv): PredictLimits | undefined {
   const num = (name: string) => {
     const v = env[name] === undefined ? Number.NaN : Number(env[name]);
     return Number.isSafeInteger(v) && v >= 0 ? v : undefined;
