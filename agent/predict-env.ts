@@ -1,10 +1,5 @@
+import type { WorkerPredictLimits } from '../control-plane/sql-pool/index.js';
 import { DEFAULT_MAX_TENSOR_BYTES } from '../ml/index.js';
-
-/** PREDICT's limits on a node, bytes: the model tensor limit and the SQL workers' memory limit (0: none). */
-export interface PredictLimits {
-  readonly maxTensorBytes: number;
-  readonly workerMemoryBytes: number;
-}
 
 /**
  * The environment variables through which an agent the control plane starts gets the control plane's
@@ -18,7 +13,7 @@ export const PREDICT_ENV = {
 } as const;
 
 /** The agent environment carrying `predict` (the control plane's config section of that name). */
-export function agentPredictEnv(predict: PredictLimits): Record<string, string> {
+export function agentPredictEnv(predict: WorkerPredictLimits): Record<string, string> {
   return {
     [PREDICT_ENV.maxTensorBytes]: String(predict.maxTensorBytes),
     [PREDICT_ENV.workerMemoryBytes]: String(predict.workerMemoryBytes),
@@ -30,7 +25,7 @@ export function agentPredictEnv(predict: PredictLimits): Record<string, string> 
  * a control plane: ml's default tensor limit and no memory limit). A value that is not a non-negative integer
  * counts as absent (a tensor limit of 0 too).
  */
-export function predictLimitsFromEnv(env: NodeJS.ProcessEnv): PredictLimits | undefined {
+export function predictLimitsFromEnv(env: NodeJS.ProcessEnv): WorkerPredictLimits | undefined {
   const num = (name: string) => {
     const v = env[name] === undefined ? Number.NaN : Number(env[name]);
     return Number.isSafeInteger(v) && v >= 0 ? v : undefined;
