@@ -6,7 +6,6 @@ export { BIN_PATH } from './compiled-path.js';
 export * from './config/index.js';
 export { createControlPlaneContext } from './context.js';
 export { createLogger, type Logger } from './logger.js';
-export type { WorkerPredictSettings } from './modules/sql-worker-plugin.js';
 export { SQL_WORKER_PLUGIN, type UserSqlPoolOptions, userSqlPool } from './modules/sql-workers.js';
 export * from './server/index.js';
 export type { ControlPlaneBase, ControlPlaneContext, ControlPlaneModule, Service } from './service.js';

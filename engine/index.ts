@@ -17,6 +17,7 @@ export * from './database.js';
 export * from './distributed/index.js';
 export * from './errors.js';
 export * from './extension.js';
+export * from './http-errors.js';
 export * from './migrations.js';
 export { compileSqliteExtension } from './native/compile-extension.js';
 export * from './native/guard.js';

@@ -6,3 +6,4 @@ export * from './declarations/index.js';
 export * from './http/index.js';
 export * from './persistence/index.js';
 export * from './registry.js';
+export * from './sql-pool-metrics.js';

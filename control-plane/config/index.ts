@@ -1,3 +1,2 @@
-export { agentPredictEnv, PREDICT_ENV, predictLimitsFromEnv } from './agent-env.js';
 export { type ConfigSources, ENV_VARS, loadConfig } from './load.js';
 export { type Config, type ConfigInput, configSchema, LOG_LEVELS } from './schema.js';

@@ -84,7 +84,7 @@ export const configSchema = strictObject({
     /**
      * Largest tensor a model may hold, declare or output, in bytes (default 256 MiB): a bigger model is refused
      * at import, a bigger PREDICT output is a `MODEL_ERROR`. The control plane passes it to its SQL workers
-     * (`userSqlPool`'s `predict`) and to the local agents it starts (their environment, config/agent-env.ts).
+     * (`userSqlPool`'s `predict`) and to the local agents it starts (their environment, agent/predict-env.ts).
      */
     maxTensorBytes: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).default(DEFAULT_MAX_TENSOR_BYTES),
     /**

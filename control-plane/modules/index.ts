@@ -22,6 +22,4 @@ export function controlPlaneModules(): ControlPlaneModule[] {
 }
 
 export { userSqlExtensions } from './extensions.js';
-export { SqlPoolMetrics } from './sql-pool-metrics.js';
-export type { SqlWorkerSettings, WorkerPredictSettings } from './sql-worker-plugin.js';
 export { SQL_WORKER_PLUGIN, type UserSqlPoolOptions, userSqlPool } from './sql-workers.js';

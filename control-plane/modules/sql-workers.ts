@@ -1,9 +1,9 @@
 import type { Registry } from 'prom-client';
 import { compiledPath, SqlPool, type SqlPoolOptions } from '../../engine/index.js';
-import { SqlPoolMetrics } from './sql-pool-metrics.js';
-import type { SqlWorkerSettings, WorkerPredictSettings } from './sql-worker-plugin.js';
+import { SqlPoolMetrics } from '../../metrics/index.js';
+import type { SqlWorkerSettings, WorkerPredictSettings } from '../../ml/index.js';
 
-/** The SQL worker plug-in (compiled sql-worker-plugin.js), imported by every worker of a {@link userSqlPool}. */
+/** The control plane's SQL worker plug-in (compiled sql-worker-plugin.js), imported by every worker of a {@link userSqlPool}. */
 export const SQL_WORKER_PLUGIN = compiledPath(import.meta.url, './sql-worker-plugin.js');
 
 export interface UserSqlPoolOptions extends Omit<SqlPoolOptions, 'plugin' | 'observer'> {
@@ -17,9 +17,9 @@ export interface UserSqlPoolOptions extends Omit<SqlPoolOptions, 'plugin' | 'obs
 }
 
 /**
- * The engine's SQL pool composed for user SQL: its workers load the control plane's plug-in (PREDICT and the
- * sys_models functions on each connection, the Postgres catalog handler, `predict` applied in each worker),
- * and its statements and the workers' PREDICT usage are counted on `registry`.
+ * The engine's SQL pool composed for the control plane's user SQL: its workers load the control plane's
+ * plug-in (ml's PREDICT plug-in and the Postgres catalog handler, `predict` applied in each worker), and its
+ * statements and the workers' PREDICT usage are counted on `registry`.
  */
 export function userSqlPool(options: UserSqlPoolOptions): SqlPool {
   const { registry, predict, ...pool } = options;

@@ -1,11 +1,4 @@
 export { cloudReachabilityWarning } from './advertised-url-check.js';
 export { nodeHealthRoute } from './health-route.js';
 export { createNodesModule, type NodesModuleOptions } from './module.js';
-export {
-  type HeartbeatReply,
-  type JoinReply,
-  type NodeReport,
-  type NodeRoutesOptions,
-  nodeRoutes,
-  PUBLIC_NODE_ROUTES,
-} from './routes.js';
+export { nodeRoutes, PUBLIC_NODE_ROUTES } from './routes.js';

@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { agentPredictEnv } from '../../agent/index.js';
 import {
   attemptedActionClass,
   bootData,
@@ -6,15 +7,13 @@ import {
   drainAgent,
   LocalProvider,
   meteredProvider,
-  NodeLifecycle,
   Reconciler,
   reconcileActionClass,
   reconcileErrorClass,
   type TerminationGate,
 } from '../../autoinfra/index.js';
-import { cloudMetrics, ingestMetrics, reconcileMetrics } from '../../metrics/index.js';
+import { cloudMetrics, reconcileMetrics } from '../../metrics/index.js';
 import { MeshHubService } from '../../network/index.js';
-import { agentPredictEnv } from '../config/index.js';
 import { logNodeEvent } from '../lifecycle-log/index.js';
 import type { ControlPlaneContext, ControlPlaneModule, Service } from '../service.js';
 import { nodeHealthRoute } from './health-route.js';
@@ -141,18 +140,6 @@ export function createNodesModule(options: NodesModuleOptions = {}): ControlPlan
   return {
     name: 'nodes',
     services: (ctx) => [new MeshHubService(ctx.mesh), new ReconcilerService(options)],
-    routes: (ctx) => [
-      nodeRoutes({
-        db: ctx.db,
-        tokens: ctx.nodeTokens,
-        clock: ctx.clock,
-        lifecycle: new NodeLifecycle(ctx.nodes, ctx.nodeTokens, ctx.clock),
-        heartbeatIntervalMs: ctx.config.reconciler.heartbeatIntervalMs,
-        mesh: ctx.mesh,
-        ingest: ingestMetrics(ctx.registry),
-        logger: ctx.logger,
-      }),
-      nodeHealthRoute(ctx.db),
-    ],
+    routes: (ctx) => [nodeRoutes(ctx), nodeHealthRoute(ctx.db)],
   };
 }

@@ -1,68 +1,15 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { NodeLifecycle, NodeStore, type NodeTokens } from '../../autoinfra/index.js';
-import { type Clock, type Database, InfrabaseError } from '../../engine/index.js';
-import { type IngestMetrics, ingestNodeMetrics, type NodeMetricSample } from '../../metrics/index.js';
-import type { MeshHeartbeatReply, MeshJoinReply, MeshMembership } from '../../network/index.js';
-import type { Logger } from '../logger.js';
+import type { HeartbeatReply, JoinReply, NodeReport } from '../../agent/index.js';
+import { NodeLifecycle } from '../../autoinfra/index.js';
+import { InfrabaseError } from '../../engine/index.js';
+import { ingestMetrics, ingestNodeMetrics } from '../../metrics/index.js';
+import type { ControlPlaneContext } from '../service.js';
 
 /**
  * Routes that authenticate with node tokens instead of the admin token; they are declared with
  * `config: { auth: 'public' }` so the server's auth hook lets them through.
  */
 export const PUBLIC_NODE_ROUTES = ['/v1/nodes/join', '/v1/nodes/heartbeat'] as const;
-
-export interface NodeRoutesOptions {
-  readonly db: Database;
-  readonly tokens: NodeTokens;
-  readonly clock: Clock;
-  /** The lifecycle joins and heartbeats are recorded through; default one over `db` with `tokens`. */
-  readonly lifecycle?: NodeLifecycle;
-  /** Sent to agents in the join reply, in ms. */
-  readonly heartbeatIntervalMs: number;
-  /** The WireGuard mesh (joins get addresses, heartbeats get peer lists); absent: no mesh. */
-  readonly mesh?: MeshMembership;
-  /** Counts heartbeat samples (`infrabase_metrics_samples_ingested_total{source="heartbeat"}`). */
-  readonly ingest: IngestMetrics;
-  /** Joins and first heartbeats are logged here at info level (`node.join`, `node.ready`). */
-  readonly logger?: Pick<Logger, 'info'>;
-}
-
-/** Body of `POST /v1/nodes/join` and `POST /v1/nodes/heartbeat`. */
-export interface NodeReport {
-  readonly nodeId: string;
-  /** The agent's `host:port`. */
-  readonly endpoint?: string;
-  /** Ignored: the node's addresses come from the provider (and the mesh), never from the node. */
-  readonly privateIp?: string;
-  /** The agent's own view: `ok` or `draining`. */
-  readonly status?: string;
-  /** WireGuard side: `MeshJoinReport` on join, `MeshHeartbeatReport` on heartbeats. */
-  readonly mesh?: unknown;
-  /** Heartbeat only: the node's metrics (`collectNodeMetrics`), stored in `sys_metrics` with the node id. */
-  readonly metrics?: readonly NodeMetricSample[];
-}
-
-/** Reply of `POST /v1/nodes/join`. */
-export interface JoinReply {
-  readonly nodeId: string;
-  readonly nodeToken: string;
-  /** Hex key the agent checks the control plane's control tokens with (see verifyControlToken). */
-  readonly controlKey: string;
-  /** ms. */
-  readonly heartbeatIntervalMs: number;
-  /** The node's mesh address and peers, or `mode: 'off'` and why; null when the node sent no key. */
-  readonly mesh: MeshJoinReply | null;
-}
-
-/** Reply of `POST /v1/nodes/heartbeat`. */
-export interface HeartbeatReply {
-  readonly nodeToken: string;
-  /** The same control key as in the join reply (so an agent always holds the current launch's key). */
-  readonly controlKey: string;
-  readonly desiredState: string;
-  /** The node's current peer list; null when it is not in the mesh. */
-  readonly mesh?: MeshHeartbeatReply | null;
-}
 
 function bearer(req: FastifyRequest): string {
   const h = req.headers.authorization;
@@ -100,10 +47,17 @@ function report(req: FastifyRequest): NodeReport {
  * the network module's {@link MeshMembership}. A heartbeat's `metrics` go to `sys_metrics` (via
  * `ingestNodeMetrics`, so scaling policies fire) in the heartbeat's transaction — invalid samples answer 400
  * and nothing is recorded.
+ *
+ * From the context: the `sys_nodes` store, node tokens and clock the lifecycle records through, the heartbeat
+ * interval sent in join replies (`config.reconciler.heartbeatIntervalMs`), the mesh membership, the registry
+ * counting heartbeat samples (`infrabase_metrics_samples_ingested_total{source="heartbeat"}`), and the logger
+ * joins and first heartbeats are logged to at info level (`node.join`, `node.ready`).
  */
-export function nodeRoutes(options: NodeRoutesOptions): FastifyPluginAsync {
-  const { db } = options;
-  const lifecycle = options.lifecycle ?? new NodeLifecycle(new NodeStore(db), options.tokens, options.clock);
+export function nodeRoutes(ctx: ControlPlaneContext): FastifyPluginAsync {
+  const { db, mesh, logger } = ctx;
+  const lifecycle = new NodeLifecycle(ctx.nodes, ctx.nodeTokens, ctx.clock);
+  const ingest = ingestMetrics(ctx.registry);
+  const heartbeatIntervalMs = ctx.config.reconciler.heartbeatIntervalMs;
   return async (app) => {
     app.post(PUBLIC_NODE_ROUTES[0], { config: { auth: 'public' } }, async (req) => {
       const claims = lifecycle.verify(bearer(req), 'join');
@@ -111,7 +65,7 @@ export function nodeRoutes(options: NodeRoutesOptions): FastifyPluginAsync {
       const node = lifecycle.authorize(claims, body);
       const joined = lifecycle.join(node, body);
       const rejoin = claims.purpose === 'node';
-      options.logger?.info(
+      logger.info(
         {
           event: 'node.join',
           node: node.row.id,
@@ -125,8 +79,8 @@ export function nodeRoutes(options: NodeRoutesOptions): FastifyPluginAsync {
         nodeId: node.row.id,
         nodeToken: joined.nodeToken,
         controlKey: joined.controlKey,
-        heartbeatIntervalMs: options.heartbeatIntervalMs,
-        mesh: body.mesh === undefined ? null : (options.mesh?.join(node.row, body.mesh, req.ip) ?? null),
+        heartbeatIntervalMs,
+        mesh: body.mesh === undefined ? null : mesh.join(node.row, body.mesh, req.ip),
       };
       return out;
     });
@@ -135,11 +89,11 @@ export function nodeRoutes(options: NodeRoutesOptions): FastifyPluginAsync {
       const body = report(req);
       const node = lifecycle.authorize(claims, body);
       const beat = lifecycle.heartbeat(node, body, (now) => {
-        if (body.metrics?.length) ingestNodeMetrics(db, node.row.id, body.metrics, now, options.ingest);
+        if (body.metrics?.length) ingestNodeMetrics(db, node.row.id, body.metrics, now, ingest);
       });
       const { status } = node.row;
       if (status === 'booting' || status === 'unreachable') {
-        options.logger?.info(
+        logger.info(
           {
             event: 'node.ready',
             node: node.row.id,
@@ -153,7 +107,7 @@ export function nodeRoutes(options: NodeRoutesOptions): FastifyPluginAsync {
         nodeToken: beat.nodeToken,
         controlKey: beat.controlKey,
         desiredState: node.row.desired_state,
-        mesh: options.mesh?.heartbeat(node.row, body.mesh) ?? null,
+        mesh: mesh.heartbeat(node.row, body.mesh),
       };
       return out;
     });

@@ -1,5 +1,5 @@
 export { buildServer, type ServerOptions } from './app.js';
 export { requireAdmin } from './auth-hook.js';
 export { type BoundServer, bindHttpServer } from './bind.js';
-export { createErrorHandler, type ErrorBody, errorHandler, HTTP_STATUS } from './errors.js';
+export { errorHandler } from './errors.js';
 export { sqlRoutes } from './routes/sql.js';

@@ -15,7 +15,7 @@ import { referencedModels, syncModels } from './model-sync.js';
 
 /**
  * The {@link PlacementTransport} of the control plane: the agents' placement API
- * (control-plane/agent/placement-routes.ts) over HTTP with each node's control credential. Nodes are looked up
+ * (agent/placement-routes.ts) over HTTP with each node's control credential. Nodes are looked up
  * in `sys_nodes` by id on every call (a relaunched node has a new endpoint and launch). A snapshot streams
  * from the source agent through this process to the target agent, never wholly in memory, each chunk passed
  * on once the data layer's MB/s limiter grants it.

@@ -1,6 +1,6 @@
+import type { ShardModel } from '../../agent/index.js';
 import type { Database } from '../../engine/index.js';
 import { predictModelNames } from '../../ml/index.js';
-import type { ShardModel } from '../agent/model-routes.js';
 import type { AgentClient, DataNode } from '../training/index.js';
 
 /**

@@ -12,4 +12,10 @@ export {
   PREDICT_DURATION_BUCKETS_SECONDS,
   PredictUsage,
 } from './predict-usage.js';
+export {
+  PREDICT_WORKER_PLUGIN,
+  predictWorkerPlugin,
+  type SqlWorkerSettings,
+  type WorkerPredictSettings,
+} from './sql-worker-plugin.js';
 export { MAX_CHUNK_ROWS, scoreRows } from './tensors.js';

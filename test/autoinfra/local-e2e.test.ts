@@ -1,9 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
-import pino from 'pino';
-import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { NODE_TOKEN_FILE } from '../../agent/index.js';
 import {
   AGENT_SECRET_FILES,
   INSTANCE_FILE,
@@ -12,20 +11,19 @@ import {
   type NodeRow,
   readAgentLock,
 } from '../../autoinfra/index.js';
-import { NODE_TOKEN_FILE } from '../../control-plane/agent/index.js';
-import { configSchema } from '../../control-plane/config/index.js';
-import { clusterIdOf, createControlPlaneContext } from '../../control-plane/index.js';
+import { clusterIdOf } from '../../control-plane/index.js';
 import { createNodesModule } from '../../control-plane/nodes/index.js';
 import { errorHandler } from '../../control-plane/server/index.js';
 import type { ControlPlaneContext, Service } from '../../control-plane/service.js';
-import { ChangeFeed, type Database, openDatabase, systemClock } from '../../engine/index.js';
+import type { Database } from '../../engine/index.js';
 import { CURRENT_KEY_FILE, NEXT_KEY_FILE } from '../../network/index.js';
+import { type TestContext, testControlPlaneContext } from '../support/context.js';
 import { stopLocalAgents } from '../support/local-agents.js';
 import { tempDir, waitFor } from '../support/tmp.js';
 
 let tmp: ReturnType<typeof tempDir>;
+let context: TestContext;
 let db: Database;
-let feed: ChangeFeed;
 let app: FastifyInstance;
 let ctx: ControlPlaneContext;
 let services: Service[] = [];
@@ -52,34 +50,23 @@ async function stopControlPlane(): Promise<void> {
 
 beforeEach(() => {
   tmp = tempDir();
-  const path = join(tmp.dir, 'infrabase.db');
-  db = openDatabase(path, { migrate: true });
-  feed = new ChangeFeed(path).start();
-  const config = configSchema.parse({
+  context = testControlPlaneContext({
     dataDir: tmp.dir,
-    reconciler: { heartbeatIntervalMs: 200, heartbeatTimeoutMs: 3000, resyncIntervalMs: 500 },
-  });
-  ctx = createControlPlaneContext({
-    config,
-    dbPath: path,
-    db,
-    feed,
-    registry: new Registry(),
-    logger: pino({ level: 'silent' }),
-    clock: systemClock,
-    clusterId: clusterIdOf(tmp.dir),
+    config: { reconciler: { heartbeatIntervalMs: 200, heartbeatTimeoutMs: 3000, resyncIntervalMs: 500 } },
     url: () => {
       const a = app.server.address();
       return `http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}`;
     },
   });
+  ({ ctx } = context);
+  ({ db } = ctx);
+  ctx.feed.start();
 });
 
 afterEach(async () => {
   await stopControlPlane().catch(() => undefined);
   await stopLocalAgents(tmp.dir);
-  feed.close();
-  db.close();
+  context.close();
   tmp.cleanup();
 });
 

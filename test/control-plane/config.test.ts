@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { agentPredictEnv, predictLimitsFromEnv } from '../../control-plane/config/index.js';
+import { agentPredictEnv, predictLimitsFromEnv } from '../../agent/index.js';
 import { loadConfig } from '../../control-plane/index.js';
 import { tempDir } from '../support/tmp.js';
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { parser } from '@prometheus-io/lezer-promql';
 import type { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runAgent } from '../../control-plane/agent/index.js';
+import { runAgent } from '../../agent/index.js';
 import { startTestControlPlane } from '../support/control-plane.js';
 import { tempDir } from '../support/tmp.js';
 

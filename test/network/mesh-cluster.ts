@@ -9,7 +9,7 @@ import type { ChildProcess } from 'node:child_process';
 import { existsSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { nodeInterfaceName } from '../../control-plane/agent/mesh.js';
+import { nodeInterfaceName } from '../../agent/mesh.js';
 import { BIN_PATH } from '../../control-plane/index.js';
 import { hubInterfaceName, type MeshTopology, WIREGUARD_SOCKET_DIR } from '../../network/index.js';
 import { tempDir, waitFor } from '../support/tmp.js';

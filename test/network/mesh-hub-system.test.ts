@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nodeInterfaceName } from '../../control-plane/agent/mesh.js';
+import { nodeInterfaceName } from '../../agent/mesh.js';
 import { hubInterfaceName } from '../../network/index.js';
 import { waitFor } from '../support/tmp.js';
 import {

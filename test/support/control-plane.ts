@@ -8,7 +8,7 @@ import {
   startControlPlane,
 } from '../../control-plane/index.js';
 import { createLogger } from '../../control-plane/logger.js';
-import type { ErrorBody } from '../../control-plane/server/index.js';
+import type { ErrorBody } from '../../engine/index.js';
 import { tempDir, waitFor } from './tmp.js';
 
 /**

@@ -35,7 +35,7 @@ export interface LocalProviderOptions {
   readonly clusterId: string;
   /** Loopback address the agents listen on. Default 127.0.0.1. */
   readonly host?: string;
-  /** The agent's entry script. Default `<repo>/dist/control-plane/agent/main.js`. */
+  /** The agent's entry script. Default `<repo>/dist/agent/main.js`. */
   readonly agentScript?: string;
   /** How long `create` waits for the agent to take its lock, in ms. Default 10000. */
   readonly startTimeoutMs?: number;
@@ -55,7 +55,7 @@ export function defaultAgentScript(): string {
   const here = dirname(fileURLToPath(import.meta.url));
   const up = resolve(here, '../../..');
   const dist = here.includes(`${'/'}dist${'/'}`) ? up : join(up, 'dist');
-  return join(dist, 'control-plane/agent/main.js');
+  return join(dist, 'agent/main.js');
 }
 
 /** The local instance id of a launch: `local-` + 16 hex of sha256(token), stable for a token. */

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { runAgentProcess } from '../../agent/process.js';
+import { runAgentProcess } from '../../../agent/index.js';
 import { integerFlag } from '../numeric-flags.js';
 import { jsonOption } from '../output.js';
 import { parsePort } from './up.js';

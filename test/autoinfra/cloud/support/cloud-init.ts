@@ -1,8 +1,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { type AgentHandle, readBootConfig, runAgent } from '../../../../agent/index.js';
 import { AGENT_CONFIG_PATH } from '../../../../autoinfra/index.js';
-import { type AgentHandle, readBootConfig, runAgent } from '../../../../control-plane/agent/index.js';
 import type { CloudUnderTest, ServerInstance } from './clouds.js';
 
 /** The agent settings a launch's boot data carries, as the agent reads them from `/etc/infrabase/agent.yaml`. */

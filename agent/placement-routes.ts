@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { FastifyPluginAsync } from 'fastify';
-import type { ControlTokenCheck } from '../../autoinfra/index.js';
-import { evaluateWrite, InfrabaseError, type PlacementFiles, type SqlPool } from '../../engine/index.js';
+import type { ControlTokenCheck } from '../autoinfra/index.js';
+import { evaluateWrite, InfrabaseError, type PlacementFiles, type SqlPool } from '../engine/index.js';
 import { AGENT_BODY_LIMIT, checkControlToken } from './shard-routes.js';
 
 export interface PlacementRouteOptions {

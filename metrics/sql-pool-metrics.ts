@@ -1,12 +1,30 @@
 import type { Registry } from 'prom-client';
-import type { SqlPoolObserver, StatementKind, StatementOutcome } from '../../engine/index.js';
-import { type PredictMetrics, predictMetrics, type SqlMetrics, sqlMetrics } from '../../metrics/index.js';
-import type { ModelPredictUsage } from '../../ml/index.js';
+import type { SqlPoolObserver, StatementKind, StatementOutcome } from '../engine/index.js';
+import { type PredictMetrics, predictMetrics, type SqlMetrics, sqlMetrics } from './declarations/index.js';
+
+/**
+ * One model's PREDICT usage in a worker since its last report, as these metrics count it (ml's
+ * `PredictUsageCounts`, the usage report of its SQL worker plug-in, has this shape).
+ */
+export interface PredictUsageCounts {
+  /** The model's name (the `model` label). */
+  readonly model: string;
+  /** Session runs that returned. */
+  readonly callsOk: number;
+  /** Calls that failed. */
+  readonly callsError: number;
+  /** Rows scored by the successful runs. */
+  readonly rows: number;
+  /** Runs per duration bucket of `infrabase_predict_duration_seconds` (its bounds, then +Inf). */
+  readonly bucketCounts: readonly number[];
+  /** Sum of the run durations in each bucket, seconds. */
+  readonly bucketSeconds: readonly number[];
+}
 
 /**
  * The SQL pool's metrics, as its observer: `infrabase_sql_statements_total{kind,outcome}` and
  * `infrabase_sql_statement_duration_seconds{kind}` per statement, and the workers' PREDICT usage (the usage
- * reports of the SQL worker plug-in, sql-worker-plugin.ts) added to `infrabase_predict_*`.
+ * reports of ml's SQL worker plug-in) added to `infrabase_predict_*`.
  */
 export class SqlPoolMetrics implements SqlPoolObserver {
   private readonly sql: SqlMetrics;
@@ -25,7 +43,7 @@ export class SqlPoolMetrics implements SqlPoolObserver {
 
   /** A worker's usage report: its PREDICT usage by model ({@link predictUsage}). */
   usage(report: unknown): void {
-    this.predictUsage(report as readonly ModelPredictUsage[]);
+    this.predictUsage(report as readonly PredictUsageCounts[]);
   }
 
   /**
@@ -33,7 +51,7 @@ export class SqlPoolMetrics implements SqlPoolObserver {
    * bucket's runs, which lands them in the same bucket and keeps the histogram's count and sum exact
    * (the worker buckets with the histogram's own bounds).
    */
-  predictUsage(usage: readonly ModelPredictUsage[]): void {
+  predictUsage(usage: readonly PredictUsageCounts[]): void {
     for (const u of usage) {
       const model = u.model;
       if (u.callsOk > 0) this.predict.calls.inc({ model, outcome: 'ok' }, u.callsOk);

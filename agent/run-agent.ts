@@ -2,11 +2,12 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import Fastify from 'fastify';
 import type { Registry } from 'prom-client';
-import type { ControlTokenCheck } from '../../autoinfra/index.js';
-import { acquireAgentLock } from '../../autoinfra/providers/local/index.js';
+import type { ControlTokenCheck } from '../autoinfra/index.js';
+import { acquireAgentLock } from '../autoinfra/providers/local/index.js';
 import {
   type Clock,
   compiledPath,
+  createErrorHandler,
   type Database,
   InfrabaseError,
   MAX_TIMER_MS,
@@ -14,7 +15,7 @@ import {
   PlacementFiles,
   type StatementTimeouts,
   systemClock,
-} from '../../engine/index.js';
+} from '../engine/index.js';
 import {
   collectNodeMetrics,
   createRegistry,
@@ -22,17 +23,15 @@ import {
   type NodeMetricsSnapshot,
   type SqlMetrics,
   sqlMetrics,
-} from '../../metrics/index.js';
-import { mlExtension, setModelLimits, setNativeBatching } from '../../ml/index.js';
-import type { WorkerPredictSettings } from '../modules/sql-worker-plugin.js';
-import { userSqlPool } from '../modules/sql-workers.js';
-import type { HeartbeatReply, JoinReply } from '../nodes/index.js';
-import { createErrorHandler } from '../server/index.js';
+} from '../metrics/index.js';
+import { mlExtension, setModelLimits, setNativeBatching, type WorkerPredictSettings } from '../ml/index.js';
 import { AgentMesh } from './mesh.js';
 import { modelRoutes } from './model-routes.js';
+import type { HeartbeatReply, JoinReply } from './node-api.js';
 import { NodeCredentials } from './node-credentials.js';
 import { placementRoutes } from './placement-routes.js';
 import { checkControlToken, shardRoutes } from './shard-routes.js';
+import { agentSqlPool } from './sql-pool.js';
 import { trainingRoutes } from './training-routes.js';
 
 /**
@@ -129,7 +128,7 @@ export async function runAgent(options: AgentOptions): Promise<AgentHandle> {
   const sql = sqlMetrics(registry);
   // Cluster queries and training_sql run in a worker process (started on first use), killed past their time
   // limit, so a runaway statement cannot stop the heartbeats; the control plane sets the limit of each call.
-  const userSql = userSqlPool({
+  const userSql = agentSqlPool({
     dbPath: join(dataDir, 'shard.db'),
     size: 1,
     ...AGENT_SQL_TIMEOUTS,
@@ -140,7 +139,7 @@ export async function runAgent(options: AgentOptions): Promise<AgentHandle> {
   const placements = new PlacementFiles(join(dataDir, 'shards'));
   // Their read-only shard queries run in a worker process too (time limit, PREDICT with the models the control
   // plane copied into shard.db's sys_models); see placement-worker-main.ts.
-  const placementSql = userSqlPool({
+  const placementSql = agentSqlPool({
     dbPath: dataDir,
     size: 1,
     ...AGENT_SQL_TIMEOUTS,

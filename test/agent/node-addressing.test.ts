@@ -1,15 +1,14 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { drainAgent, type NodeRow, NodeTokens, verifyControlToken } from '../../../autoinfra/index.js';
-import { nodeRoutes } from '../../../control-plane/nodes/index.js';
-import { errorHandler } from '../../../control-plane/server/index.js';
-import { AgentClient, readyDataNodes } from '../../../control-plane/training/index.js';
-import { type Clock, type Database, openDatabase } from '../../../engine/index.js';
-import { createRegistry, ingestMetrics } from '../../../metrics/index.js';
-import { tempDir } from '../../support/tmp.js';
+import { drainAgent, type NodeRow, type NodeTokens, verifyControlToken } from '../../autoinfra/index.js';
+import { nodeRoutes } from '../../control-plane/nodes/index.js';
+import { errorHandler } from '../../control-plane/server/index.js';
+import { AgentClient, readyDataNodes } from '../../control-plane/training/index.js';
+import { type Clock, type Database, openDatabase } from '../../engine/index.js';
+import { type TestContext, testControlPlaneContext } from '../support/context.js';
+import { tempDir } from '../support/tmp.js';
 
 const LAUNCH = 'n-1-1-0';
 
@@ -30,6 +29,7 @@ async function listener(): Promise<{
 }
 
 let tmp: ReturnType<typeof tempDir>;
+let context: TestContext;
 let db: Database;
 let userDb: Database;
 let app: FastifyInstance;
@@ -51,20 +51,21 @@ async function post(path: string, token: string, body: object) {
 
 beforeEach(async () => {
   tmp = tempDir();
-  const path = join(tmp.dir, 'infrabase.db');
-  db = openDatabase(path, { migrate: true });
+  context = testControlPlaneContext({
+    dataDir: tmp.dir,
+    clock,
+    config: { reconciler: { heartbeatIntervalMs: 1000 } },
+  });
+  ({ db, nodeTokens: tokens } = context.ctx);
   // User SQL runs on SQL-worker connections (POST /v1/sql, the Postgres port).
-  userDb = openDatabase(path, { role: 'sql-worker' });
+  userDb = openDatabase(context.ctx.dbPath, { role: 'sql-worker' });
   db.prepare("INSERT INTO sys_nodes (id, role) VALUES ('n-1', 'data')").run();
   // The reconciler: the launch's token, then the provider's address of the instance.
   db.prepare('UPDATE sys_nodes SET idempotency_token = ? WHERE id = ?').run(LAUNCH, 'n-1');
   db.prepare("UPDATE sys_nodes SET private_ip = '127.0.0.1', status = 'booting' WHERE id = 'n-1'").run();
-  tokens = new NodeTokens(Buffer.alloc(32, 3));
   app = Fastify();
   app.setErrorHandler(errorHandler);
-  await app.register(
-    nodeRoutes({ db, tokens, clock, heartbeatIntervalMs: 1000, ingest: ingestMetrics(createRegistry()) }),
-  );
+  await app.register(nodeRoutes(context.ctx));
   good = await listener();
   rogue = await listener();
 });
@@ -72,7 +73,7 @@ beforeEach(async () => {
 afterEach(async () => {
   await app.close();
   userDb.close();
-  db.close();
+  context.close();
   good.server.close();
   rogue.server.close();
   tmp.cleanup();

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { InfrabaseError, type PlacementFiles } from '../../engine/index.js';
+import { InfrabaseError, type PlacementFiles } from '../engine/index.js';
 import {
   buildShardRows,
   type EvaluateReply,
@@ -17,7 +17,7 @@ import {
   trainLocal,
   weightsFromWire,
   weightsToWire,
-} from '../../ml/index.js';
+} from '../ml/index.js';
 import { AGENT_BODY_LIMIT, checkControlToken, type UserSqlRouteOptions } from './shard-routes.js';
 
 export interface TrainingRouteOptions extends UserSqlRouteOptions {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { type Clock, systemClock } from '../../engine/index.js';
+import { type Clock, systemClock } from '../engine/index.js';
 import {
   decideMeshSupport,
   type MeshHeartbeatReply,
@@ -12,7 +12,7 @@ import {
   probeMeshSupport,
   WireGuardDriver,
   type WireGuardPeer,
-} from '../../network/index.js';
+} from '../network/index.js';
 
 /** A node's WireGuard interface name: `ib` + 12 hex of sha256(node id), unique per node on a machine. */
 export function nodeInterfaceName(nodeId: string): string {

@@ -16,7 +16,7 @@ import {
   PlacementFiles,
   type WorkerMessage,
   type WorkerRequest,
-} from '../../engine/index.js';
+} from '../engine/index.js';
 
 const dataDir = process.argv[2];
 const parentPid = Number(process.argv[3]);

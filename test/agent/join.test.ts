@@ -2,24 +2,26 @@ import { existsSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type JoinReply, NODE_TOKEN_FILE, runAgent } from '../../agent/index.js';
 import {
   type BootFormat,
   bootData,
   DEFAULT_JOIN_TOKEN_TTL_MS,
   type NodeRow,
   NodeTokens,
-} from '../../../autoinfra/index.js';
-import { NODE_TOKEN_FILE, runAgent } from '../../../control-plane/agent/index.js';
-import { type JoinReply, nodeRoutes } from '../../../control-plane/nodes/index.js';
-import { errorHandler } from '../../../control-plane/server/index.js';
-import { type Clock, type Database, isInfrabaseError, openDatabase } from '../../../engine/index.js';
-import { createRegistry, ingestMetrics } from '../../../metrics/index.js';
-import { tempDir, waitFor } from '../../support/tmp.js';
+} from '../../autoinfra/index.js';
+import { nodeRoutes } from '../../control-plane/nodes/index.js';
+import { errorHandler } from '../../control-plane/server/index.js';
+import { type Clock, type Database, isInfrabaseError } from '../../engine/index.js';
+import { type TestContext, testControlPlaneContext } from '../support/context.js';
+import { tempDir, waitFor } from '../support/tmp.js';
 
 const T0 = Date.UTC(2030, 0, 1);
 const LAUNCH = 'n-1-1-0';
 const CP_URL = 'http://127.0.0.1:7420';
 
+let tmp: ReturnType<typeof tempDir>;
+let context: TestContext;
 let db: Database;
 let app: FastifyInstance;
 let tokens: NodeTokens;
@@ -58,7 +60,13 @@ async function post(path: string, token: string, endpoint = '127.0.0.1:9000') {
 
 beforeEach(async () => {
   t = T0;
-  db = openDatabase(':memory:', { migrate: true });
+  tmp = tempDir();
+  context = testControlPlaneContext({
+    dataDir: tmp.dir,
+    clock,
+    config: { reconciler: { heartbeatIntervalMs: 1000 } },
+  });
+  ({ db, nodeTokens: tokens } = context.ctx);
   db.prepare("INSERT INTO sys_nodes (id, provider) VALUES ('n-1', 'aws')").run();
   // What the reconciler's first step does: the launch's idempotency token, committed before any cloud call.
   db.prepare('UPDATE sys_nodes SET idempotency_token = ?, updated_at = ? WHERE id = ?').run(
@@ -68,17 +76,15 @@ beforeEach(async () => {
   );
   // What the reconciler records from the provider once the instance exists: the node's address.
   db.prepare("UPDATE sys_nodes SET private_ip = '127.0.0.1' WHERE id = 'n-1'").run();
-  tokens = new NodeTokens(Buffer.alloc(32, 1));
   app = Fastify();
   app.setErrorHandler(errorHandler);
-  await app.register(
-    nodeRoutes({ db, tokens, clock, heartbeatIntervalMs: 1000, ingest: ingestMetrics(createRegistry()) }),
-  );
+  await app.register(nodeRoutes(context.ctx));
 });
 
 afterEach(async () => {
   await app.close();
-  db.close();
+  context.close();
+  tmp.cleanup();
 });
 
 describe('join token lifetime', () => {

@@ -1,10 +1,11 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AGENT_SQL_TIMEOUTS } from '../../../control-plane/agent/run-agent.js';
-import { userSqlPool } from '../../../control-plane/modules/index.js';
-import { compiledPath, PlacementFiles, type SqlPool } from '../../../engine/index.js';
-import { insertModel, openMlDatabase, query } from '../../ml/predict/support.js';
-import { tempDir } from '../../support/tmp.js';
+import { agentSqlPool } from '../../agent/index.js';
+import { AGENT_SQL_TIMEOUTS } from '../../agent/run-agent.js';
+import { compiledPath, PlacementFiles, type SqlPool } from '../../engine/index.js';
+import { createRegistry } from '../../metrics/index.js';
+import { insertModel, openMlDatabase, query } from '../ml/predict/support.js';
+import { tempDir } from '../support/tmp.js';
 
 /**
  * The agent's placement SQL worker: shard queries of distributed tables run in a worker process with PREDICT
@@ -38,11 +39,12 @@ beforeAll(() => {
   });
   placements.close();
   shardDb.close();
-  pool = userSqlPool({
+  pool = agentSqlPool({
     dbPath: tmp.dir,
+    registry: createRegistry(),
     size: 1,
     ...AGENT_SQL_TIMEOUTS,
-    workerScript: compiledPath(import.meta.url, '../../../control-plane/agent/placement-worker-main.js'),
+    workerScript: compiledPath(import.meta.url, '../../agent/placement-worker-main.js'),
   });
 });
 afterAll(async () => {

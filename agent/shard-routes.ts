@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { type ControlTokenCheck, verifyControlToken } from '../../autoinfra/index.js';
-import { type Database, encodeValue, InfrabaseError, type SqlPool } from '../../engine/index.js';
+import { type ControlTokenCheck, verifyControlToken } from '../autoinfra/index.js';
+import { type Database, encodeValue, InfrabaseError, type SqlPool } from '../engine/index.js';
 
 /** Largest request body the shard and training endpoints accept, bytes (a batch of rows, or weights). */
 export const AGENT_BODY_LIMIT = 64 * 1024 * 1024;

@@ -1,8 +1,8 @@
 import type { FastifyRequest } from 'fastify';
 import { describe, expect, it } from 'vitest';
-import { CONTROL_TOKEN_TTL_MS, type ControlTokenCheck, NodeTokens } from '../../../autoinfra/index.js';
-import { checkControlToken } from '../../../control-plane/agent/shard-routes.js';
-import { isInfrabaseError } from '../../../engine/index.js';
+import { checkControlToken } from '../../agent/shard-routes.js';
+import { CONTROL_TOKEN_TTL_MS, type ControlTokenCheck, NodeTokens } from '../../autoinfra/index.js';
+import { isInfrabaseError } from '../../engine/index.js';
 
 const T0 = Date.UTC(2030, 0, 1);
 const tokens = new NodeTokens(Buffer.alloc(32, 7));

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { InfrabaseError, isInfrabaseError } from '../../engine/index.js';
-import { predictLimitsFromEnv } from '../config/index.js';
+import { InfrabaseError, isInfrabaseError } from '../engine/index.js';
+import { predictLimitsFromEnv } from './predict-env.js';
 import { type AgentHandle, runAgent } from './run-agent.js';
 
 /** How an agent process is told who it is; from flags, the environment or a boot config file. */
@@ -23,7 +23,7 @@ export interface AgentProcessOptions {
 /**
  * Runs a node agent as the whole process: resolves its settings (flags over the boot config file; the join
  * token from the file or `INFRABASE_JOIN_TOKEN`, never argv, which other users can read; PREDICT's limits from
- * the environment the local provider gives it, see config/agent-env.ts), runs the agent
+ * the environment the local provider gives it, see predict-env.ts), runs the agent
  * until SIGTERM/SIGINT, then exits 0. Exits 0 at once if a live agent of the same node already runs.
  * @throws InfrabaseError `INVALID_ARGUMENT` naming what is missing.
  */

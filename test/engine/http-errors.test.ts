@@ -1,8 +1,7 @@
 import Database from 'better-sqlite3';
 import Fastify from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createErrorHandler } from '../../control-plane/server/index.js';
-import { InfrabaseError } from '../../engine/index.js';
+import { createErrorHandler, InfrabaseError } from '../../engine/index.js';
 
 const apps: Array<ReturnType<typeof Fastify>> = [];
 afterEach(async () => {

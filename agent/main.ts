@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { runAgentProcess } from './process.js';
 
 /**
- * Entry point the local provider spawns: `node dist/control-plane/agent/main.js --node-id ID --data-dir DIR
+ * Entry point the local provider spawns: `node dist/agent/main.js --node-id ID --data-dir DIR
  * --control-plane-url URL [--host H] [--port P] [--heartbeat-interval-ms MS]`, join token in
  * `INFRABASE_JOIN_TOKEN`. The same as `infrabase agent`, without loading the rest of the CLI.
  */

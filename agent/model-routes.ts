@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { InfrabaseError } from '../../engine/index.js';
+import { InfrabaseError } from '../engine/index.js';
 import { AGENT_BODY_LIMIT, type AgentRouteOptions, checkControlToken } from './shard-routes.js';
 
 /** One model version as the control plane pushes it to a shard. */

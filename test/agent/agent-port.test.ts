@@ -3,10 +3,10 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { AGENT_CONFIG_PATH, renderCloudInit } from '../../../autoinfra/index.js';
-import { readBootConfig } from '../../../control-plane/agent/index.js';
-import { retireNodesAndClose, startTestControlPlane } from '../../support/control-plane.js';
-import { tempDir, waitFor } from '../../support/tmp.js';
+import { readBootConfig } from '../../agent/index.js';
+import { AGENT_CONFIG_PATH, renderCloudInit } from '../../autoinfra/index.js';
+import { retireNodesAndClose, startTestControlPlane } from '../support/control-plane.js';
+import { tempDir, waitFor } from '../support/tmp.js';
 
 const tmp = tempDir('infrabase-agent-port-');
 afterAll(() => tmp.cleanup());
