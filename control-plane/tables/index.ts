@@ -4,7 +4,6 @@
  */
 
 export { DataLayer, type DataLayerOptions } from './data-layer.js';
-export { assignShards, coerceValue, fnv1a, inferColumnTypes } from './distribute.js';
 export { distributedRoutes, type ShardsQueryReply } from './distributed-routes.js';
 export { distributedSqlWrites } from './distributed-sql.js';
 export { HttpPlacementTransport } from './http-placement-transport.js';

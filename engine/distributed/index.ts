@@ -1,4 +1,6 @@
+export { coerceValue, inferColumnTypes } from './column-types.js';
 export { ShardCoordinator, type WriteResult } from './coordinator.js';
+export { type CreateSpec, createDistributedTable, freeTableName, type TableCatalog } from './create-table.js';
 export { evaluateWrite } from './evaluate-write.js';
 export { HASH_SPACE, shardForHash, shardForValue, shardHash, shardHashRange } from './hash.js';
 export { LocalPlacementTransport } from './local-transport.js';
@@ -33,11 +35,13 @@ export {
   type TerminationVerdict,
 } from './rebalancer.js';
 export {
+  DistributedCatalogReader,
   DistributedStore,
   type MoveRow,
   type PlacementRow,
   type ShardRow,
   shardStatus,
+  type TableDefinition,
   type TableRow,
 } from './store.js';
 export type { PlacementDigest, PlacementTransport } from './transport.js';
