@@ -10,6 +10,7 @@ import {
   freeTableName,
   InfrabaseError,
   PerNodeTableStore,
+  queryShards,
   type ShardCoordinator,
   type TableCatalog,
 } from '../../engine/index.js';
@@ -17,7 +18,6 @@ import { FUNCTION_NAMES } from '../../ml/index.js';
 import { requireAdmin } from '../server/index.js';
 import { type StatementTimeouts, statementTimeout } from '../sql-pool/index.js';
 import { type AgentClient, type DataNode, readyDataNodes } from '../training/index.js';
-import { queryShards } from './distributed-routes.js';
 import { referencedModels, syncModels } from './model-sync.js';
 
 export interface TableRoutesOptions {

@@ -26,6 +26,7 @@ export {
   shardKey,
 } from './placement-planner.js';
 export { type PrimaryShard, planPrimaries } from './primary-balance.js';
+export { queryShards, type ShardsQueryResult } from './query-shards.js';
 export { ByteRateLimiter } from './rate-limiter.js';
 export {
   type DataNodeRow,
@@ -34,6 +35,7 @@ export {
   type RebalancerOptions,
   type TerminationVerdict,
 } from './rebalancer.js';
+export { planSqlWrite, type SqlWritePlan } from './sql-write.js';
 export {
   DistributedCatalogReader,
   DistributedStore,
