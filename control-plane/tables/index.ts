@@ -1,6 +1,8 @@
 /**
- * Sharded user tables: loading a CSV over the ready data nodes (hash or round-robin), `sys_tables`
- * bookkeeping, and read-only SQL on every data node (`POST /v1/sql/cluster`).
+ * User tables on the data nodes, the control plane's side: HTTP routes as thin adapters over the data layer
+ * (engine/distributed: create, insert, modify, all-shard reads, SQL writes) and the per-node layout
+ * (engine/per-node), read-only SQL on every data node (`POST /v1/sql/cluster`), the data layer as a service
+ * with its HTTP transport to the agents, and the CSV loaders `infrabase load` runs as API clients.
  */
 
 export { DataLayer, type DataLayerOptions } from './data-layer.js';
