@@ -1,4 +1,3 @@
-export type { ShardModel } from './model-routes.js';
 export type { HeartbeatReply, JoinReply, NodeReport } from './node-api.js';
 export { NODE_TOKEN_FILE, NodeCredentials } from './node-credentials.js';
 export { agentPredictEnv, PREDICT_ENV, predictLimitsFromEnv } from './predict-env.js';

@@ -1,17 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { InfrabaseError } from '../engine/index.js';
+import { modelVersions, type ShardModel, storeModelCopy } from '../ml/index.js';
 import { AGENT_BODY_LIMIT, type AgentRouteOptions, checkControlToken } from './shard-routes.js';
-
-/** One model version as the control plane pushes it to a shard. */
-export interface ShardModel {
-  name: string;
-  version: number;
-  sha256: string;
-  /** The ONNX bytes, base64. */
-  onnx: string;
-  featureNames: string[] | null;
-  status: string;
-}
 
 /**
  * Copies of `sys_models` rows on the node, so `PREDICT` runs on the shard where the rows are (the shard
@@ -25,9 +15,7 @@ export function modelRoutes(options: AgentRouteOptions): FastifyPluginAsync {
   return async (app) => {
     app.get('/v1/shard/models', async (req) => {
       checkControlToken(req, options.controlToken);
-      return {
-        models: shard.prepare('SELECT name, version, sha256 FROM sys_models ORDER BY name, version').all(),
-      };
+      return { models: modelVersions(shard) };
     });
     app.put('/v1/shard/models', { bodyLimit: AGENT_BODY_LIMIT }, async (req) => {
       checkControlToken(req, options.controlToken);
@@ -38,20 +26,7 @@ export function modelRoutes(options: AgentRouteOptions): FastifyPluginAsync {
           'body must be {name, version, sha256, onnx (base64), featureNames, status}',
         );
       }
-      shard.transaction(() => {
-        shard.prepare('DELETE FROM sys_models WHERE name = ? AND version = ?').run(m.name, m.version);
-        shard
-          .prepare(
-            "INSERT INTO sys_models (name, version, onnx, feature_names, status, created_by) VALUES (?, ?, ?, ?, ?, 'control-plane')",
-          )
-          .run(
-            m.name,
-            m.version,
-            Buffer.from(m.onnx!, 'base64'),
-            m.featureNames ? JSON.stringify(m.featureNames) : null,
-            m.status ?? 'active',
-          );
-      })();
+      storeModelCopy(shard, m as ShardModel);
       return { stored: true };
     });
   };

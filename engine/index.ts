@@ -22,6 +22,7 @@ export * from './migrations.js';
 export { compileSqliteExtension } from './native/compile-extension.js';
 export * from './native/guard.js';
 export * from './now.js';
+export * from './per-node/index.js';
 export * from './planner/index.js';
 export * from './query.js';
 export * from './sql-pool/index.js';

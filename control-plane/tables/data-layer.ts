@@ -1,8 +1,8 @@
 import {
-  DistributedStore,
+  DistributedDataLayer,
   type PlacementTransport,
-  Rebalancer,
-  ShardCoordinator,
+  type Rebalancer,
+  type ShardCoordinator,
   type TerminationVerdict,
 } from '../../engine/index.js';
 import type { ControlPlaneContext, Service } from '../service.js';
@@ -20,60 +20,55 @@ export interface DataLayerOptions {
 }
 
 /**
- * The data layer of the control plane (docs/distributed-tables.md): the write coordinator / shard reader and
- * the rebalancer loop over the agents' placements, started as a service. Other modules reach it through this
- * object: the nodes module asks {@link DataLayer.mayTerminate} before terminating a data node.
+ * The data layer (engine's {@link DistributedDataLayer}) as a control-plane service: started over the agents'
+ * placement API (HTTP) with the config's `distributed` settings, its failed passes logged. The nodes module
+ * asks {@link DataLayer.mayTerminate} before terminating a data node.
  */
 export class DataLayer implements Service {
   readonly name = 'data-layer';
-  coordinator?: ShardCoordinator;
-  rebalancer?: Rebalancer;
-  /** How the layer reaches placements (the agents' API), e.g. to compare placement digests. */
-  transport?: PlacementTransport;
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
-  private stopped = false;
+  private layer?: DistributedDataLayer;
 
   constructor(private readonly options: DataLayerOptions = {}) {}
 
+  /** The write coordinator / shard reader; undefined until started. */
+  get coordinator(): ShardCoordinator | undefined {
+    return this.layer?.coordinator;
+  }
+
+  get rebalancer(): Rebalancer | undefined {
+    return this.layer?.rebalancer;
+  }
+
+  /** How the layer reaches placements (the agents' API), e.g. to compare placement digests. */
+  get transport(): PlacementTransport | undefined {
+    return this.layer?.transport;
+  }
+
   start(ctx: ControlPlaneContext): void {
-    const agents = new AgentClient(ctx.nodeTokens);
-    const store = new DistributedStore(ctx.db, ctx.clock);
-    const transport = new HttpPlacementTransport(ctx.db, agents);
-    this.transport = transport;
-    this.coordinator = new ShardCoordinator(store, transport);
     const cfg = ctx.config.distributed;
-    const interval = this.options.intervalMs ?? cfg.rebalanceIntervalMs;
-    this.rebalancer = new Rebalancer(ctx.db, store, this.coordinator, transport, ctx.clock, {
-      maxConcurrentMoves: this.options.maxConcurrentMoves ?? cfg.maxConcurrentMoves,
-      nodeDeadAfterMs: this.options.nodeDeadAfterMs ?? cfg.nodeDeadAfterMs,
-      moveBytesPerSecond: (this.options.moveMaxMBPerSecond ?? cfg.moveMaxMBPerSecond) * 1024 * 1024,
-    });
-    this.stopped = false;
-    const loop = async () => {
-      let steps = 0;
-      try {
-        steps = (await this.rebalancer?.pass()) ?? 0;
-      } catch (err) {
-        ctx.logger.warn({ err }, 'rebalancer pass failed; retrying');
-      }
-      if (!this.stopped) this.timer = setTimeout(tick, steps > 0 ? 0 : interval);
-    };
-    const tick = () => {
-      this.running = loop();
-    };
-    tick();
+    const o = this.options;
+    this.layer = new DistributedDataLayer(
+      ctx.db,
+      ctx.clock,
+      new HttpPlacementTransport(ctx.db, new AgentClient(ctx.nodeTokens)),
+      {
+        intervalMs: o.intervalMs ?? cfg.rebalanceIntervalMs,
+        maxConcurrentMoves: o.maxConcurrentMoves ?? cfg.maxConcurrentMoves,
+        nodeDeadAfterMs: o.nodeDeadAfterMs ?? cfg.nodeDeadAfterMs,
+        moveBytesPerSecond: (o.moveMaxMBPerSecond ?? cfg.moveMaxMBPerSecond) * 1024 * 1024,
+      },
+      (err) => ctx.logger.warn({ err }, 'rebalancer pass failed; retrying'),
+    );
+    this.layer.start();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
+    await this.layer?.stop();
   }
 
   /** The termination gate: no while the node holds in-sync placements (see Rebalancer.mayTerminate). */
   mayTerminate(nodeId: string): TerminationVerdict {
-    if (!this.rebalancer) return { ok: false, reason: 'waiting for the data layer to start' };
-    return this.rebalancer.mayTerminate(nodeId);
+    if (!this.layer) return { ok: false, reason: 'waiting for the data layer to start' };
+    return this.layer.mayTerminate(nodeId);
   }
 }

@@ -1,13 +1,14 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { InfrabaseError, type ShardCoordinator } from '../../engine/index.js';
+import {
+  InfrabaseError,
+  queryShards,
+  type ShardCoordinator,
+  type ShardsQueryResult,
+} from '../../engine/index.js';
 import { requireAdmin } from '../server/index.js';
 
-/** `POST /v1/shards/query` reply: each shard's rows once, `_shard` first. */
-export interface ShardsQueryReply {
-  columns: string[];
-  rows: unknown[][];
-  shards: number;
-}
+/** `POST /v1/shards/query` reply: each shard's rows once, `_shard` first (engine's `queryShards`). */
+export type ShardsQueryReply = ShardsQueryResult;
 
 /**
  * Distributed tables through the control plane (docs/distributed-tables.md):
@@ -72,39 +73,4 @@ export function distributedRoutes(coordinator: () => ShardCoordinator | undefine
       },
     );
   };
-}
-
-/**
- * One read-only statement on ONE in-sync copy of every shard of a colocation group, rows tagged `_shard`.
- * @throws InfrabaseError('UNAVAILABLE') naming the group's tables and every shard without an available copy.
- */
-export async function queryShards(
-  c: ShardCoordinator,
-  group: string,
-  sql: string,
-  params: readonly unknown[],
-): Promise<ShardsQueryReply> {
-  const tables = [...c.tables().values()].filter((x) => x.colocationGroup === group && x.status === 'active');
-  if (tables.length === 0) throw new InfrabaseError('NOT_FOUND', `colocation group '${group}' has no table`);
-  const t = tables[0];
-  const shards = [...Array(t.kind === 'reference' ? 1 : t.shardCount * (t.regions?.length ?? 1)).keys()];
-  const settled = await Promise.allSettled(
-    shards.map((shard) => c.query({ colocationGroup: group, shard }, sql, params)),
-  );
-  const down = shards.filter((_, i) => settled[i].status === 'rejected');
-  if (down.length > 0) {
-    const first = (settled.find((s) => s.status === 'rejected') as PromiseRejectedResult).reason;
-    if ((first as InfrabaseError).code !== 'UNAVAILABLE') throw first;
-    throw c.unavailable(
-      tables.map((x) => x.name),
-      down,
-    );
-  }
-  const out: ShardsQueryReply = { columns: [], rows: [], shards: shards.length };
-  settled.forEach((s, i) => {
-    if (s.status !== 'fulfilled') return;
-    if (out.columns.length === 0) out.columns = ['_shard', ...s.value.columns];
-    for (const r of s.value.rows) out.rows.push([shards[i], ...r]);
-  });
-  return out;
 }

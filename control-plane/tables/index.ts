@@ -1,10 +1,11 @@
 /**
- * Sharded user tables: loading a CSV over the ready data nodes (hash or round-robin), `sys_tables`
- * bookkeeping, and read-only SQL on every data node (`POST /v1/sql/cluster`).
+ * User tables on the data nodes, the control plane's side: HTTP routes as thin adapters over the data layer
+ * (engine/distributed: create, insert, modify, all-shard reads, SQL writes) and the per-node layout
+ * (engine/per-node), read-only SQL on every data node (`POST /v1/sql/cluster`), the data layer as a service
+ * with its HTTP transport to the agents, and the CSV loaders `infrabase load` runs as API clients.
  */
 
 export { DataLayer, type DataLayerOptions } from './data-layer.js';
-export { assignShards, coerceValue, fnv1a, inferColumnTypes } from './distribute.js';
 export { distributedRoutes, type ShardsQueryReply } from './distributed-routes.js';
 export { distributedSqlWrites } from './distributed-sql.js';
 export { HttpPlacementTransport } from './http-placement-transport.js';

@@ -1,6 +1,6 @@
+import { coerceValue, inferColumnTypes } from '../../engine/index.js';
 import type { ApiClient } from '../client/index.js';
 import { csvBatches } from './csv-batches.js';
-import { coerceValue, inferColumnTypes } from './distribute.js';
 
 /** The column `infrabase load` adds: the record's 1-based position in the file (a stable row id). */
 export const ROW_ID_COLUMN = '_row';

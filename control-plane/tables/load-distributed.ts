@@ -1,6 +1,6 @@
+import { coerceValue, inferColumnTypes } from '../../engine/index.js';
 import type { ApiClient } from '../client/index.js';
 import { csvBatches } from './csv-batches.js';
-import { coerceValue, inferColumnTypes } from './distribute.js';
 
 export interface LoadDistributedOptions {
   /** Column whose hash picks the shard; omit to hash the generated `_row`. */

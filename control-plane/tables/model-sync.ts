@@ -1,6 +1,5 @@
-import type { ShardModel } from '../../agent/index.js';
 import type { Database } from '../../engine/index.js';
-import { predictModelNames } from '../../ml/index.js';
+import { predictModelNames, type ShardModel } from '../../ml/index.js';
 import type { AgentClient, DataNode } from '../training/index.js';
 
 /**

@@ -1,19 +1,24 @@
 import type { FastifyPluginAsync } from 'fastify';
 import {
+  assignShards,
   type Clock,
+  type CreateSpec,
   classifyRead,
+  createDistributedTable,
   type Database,
+  DistributedStore,
+  freeTableName,
   InfrabaseError,
+  PerNodeTableStore,
+  queryShards,
   type ShardCoordinator,
   type StatementTimeouts,
   statementTimeout,
+  type TableCatalog,
 } from '../../engine/index.js';
 import { FUNCTION_NAMES } from '../../ml/index.js';
 import { requireAdmin } from '../server/index.js';
 import { type AgentClient, type DataNode, readyDataNodes } from '../training/index.js';
-import { type CreateSpec, createDistributedTable, freeTableName } from './create-table.js';
-import { assignShards } from './distribute.js';
-import { queryShards } from './distributed-routes.js';
 import { referencedModels, syncModels } from './model-sync.js';
 
 export interface TableRoutesOptions {
@@ -91,6 +96,8 @@ function nodesByIds(db: Database, ids: readonly string[]): DataNode[] {
 export function tableRoutes(options: TableRoutesOptions): FastifyPluginAsync {
   const { db, agents, clock } = options;
   const timeout = options.agentTimeoutMs ?? 60_000;
+  const perNode = new PerNodeTableStore(db, clock);
+  const catalog: TableCatalog = { distributed: new DistributedStore(db, clock), perNode, clock };
   return async (app) => {
     app.post<{ Params: { name: string }; Body: CreateTableBody }>('/v1/tables/:name/create', async (req) => {
       requireAdmin(req);
@@ -120,23 +127,20 @@ export function tableRoutes(options: TableRoutesOptions): FastifyPluginAsync {
           "no ready data node: INSERT INTO sys_nodes (role) VALUES ('data')",
         );
       }
+      await freeTableName(catalog, name, body.replace === true, timeoutMs);
       if (layout === 'distributed') {
-        await freeTableName(db, clock, name, body.replace === true, timeoutMs);
-        const created = await createDistributedTable(db, clock, name, body);
+        const created = await createDistributedTable(catalog, name, body);
         return { layout, table: name, ...created };
       }
-      await freeTableName(db, clock, name, body.replace === true, timeoutMs);
       await Promise.all(
         nodes.map((n) => agents.post(n, '/v1/shard/tables', { table: name, columns }, timeout)),
       );
-      const now = clock.now();
-      db.transaction(() => {
-        db.prepare('DELETE FROM sys_tables WHERE table_name = ?').run(name);
-        const ins = db.prepare(
-          'INSERT INTO sys_tables (table_name, node_id, rows, shard_by, columns, updated_at) VALUES (?, ?, 0, ?, ?, ?)',
-        );
-        for (const n of nodes) ins.run(name, n.id, shardBy ?? null, JSON.stringify(columns), now);
-      })();
+      perNode.recordCreate(
+        name,
+        nodes.map((n) => n.id),
+        shardBy ?? null,
+        columns,
+      );
       return { layout, nodes: nodes.map((n) => n.id) };
     });
 
@@ -184,13 +188,7 @@ export function tableRoutes(options: TableRoutesOptions): FastifyPluginAsync {
                 ),
           ),
         );
-        const now = clock.now();
-        const add = db.prepare(
-          'UPDATE sys_tables SET rows = rows + ?, updated_at = ? WHERE table_name = ? AND node_id = ?',
-        );
-        db.transaction(() => {
-          for (const [k, n] of nodes.entries()) add.run(parts[k].length, now, name, n.id);
-        })();
+        perNode.addRows(name, new Map(nodes.map((n, k) => [n.id, parts[k].length])));
         return { rows: Object.fromEntries(nodes.map((n, k) => [n.id, parts[k].length])) };
       },
     );

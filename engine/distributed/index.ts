@@ -1,4 +1,7 @@
+export { coerceValue, inferColumnTypes } from './column-types.js';
 export { ShardCoordinator, type WriteResult } from './coordinator.js';
+export { type CreateSpec, createDistributedTable, freeTableName, type TableCatalog } from './create-table.js';
+export { type DataLayerSettings, DistributedDataLayer } from './data-layer.js';
 export { evaluateWrite } from './evaluate-write.js';
 export { HASH_SPACE, shardForHash, shardForValue, shardHash, shardHashRange } from './hash.js';
 export { LocalPlacementTransport } from './local-transport.js';
@@ -24,6 +27,7 @@ export {
   shardKey,
 } from './placement-planner.js';
 export { type PrimaryShard, planPrimaries } from './primary-balance.js';
+export { queryShards, type ShardsQueryResult } from './query-shards.js';
 export { ByteRateLimiter } from './rate-limiter.js';
 export {
   type DataNodeRow,
@@ -32,12 +36,15 @@ export {
   type RebalancerOptions,
   type TerminationVerdict,
 } from './rebalancer.js';
+export { planSqlWrite, type SqlWritePlan } from './sql-write.js';
 export {
+  DistributedCatalogReader,
   DistributedStore,
   type MoveRow,
   type PlacementRow,
   type ShardRow,
   shardStatus,
+  type TableDefinition,
   type TableRow,
 } from './store.js';
 export type { PlacementDigest, PlacementTransport } from './transport.js';

@@ -2,10 +2,23 @@ import type { Database } from 'better-sqlite3';
 import type { MoveKind, MoveState, PlacementRole, PlacementState } from '../catalog/distributed.js';
 import type { Clock } from '../clock.js';
 import { InfrabaseError } from '../errors.js';
-import type { MoveRow, PlacementRow, ShardRow, TableRow } from './catalog-rows.js';
-import type { ColumnSpec } from './types.js';
+import { DistributedCatalogReader, type MoveRow } from './catalog-rows.js';
+
+/** What `createTable` records (engine/catalog/distributed.ts checks it). */
+export interface TableDefinition {
+  readonly name: string;
+  /** Columns as `{name, type}`, type one of INTEGER, REAL, TEXT, BLOB, NUMERIC; `_row` is added. */
+  readonly columns: readonly { readonly name: string; readonly type: string }[];
+  /** Column hashed to pick the shard; omitted: the generated `_row`. */
+  readonly shardKey?: string;
+  /** Shards, 1-4096 (default 32). */
+  readonly shardCount?: number;
+  /** Copies of each shard, 1-16 (default 2 with two or more running data nodes, else 1). */
+  readonly replicationFactor?: number;
+}
 
 export {
+  DistributedCatalogReader,
   type MoveRow,
   type PlacementRow,
   type ShardRow,
@@ -16,108 +29,18 @@ export {
 const SHARD_KEY = (g: string, s: number) => `${g}/${s}`;
 
 /**
- * The one writer of `sys_shards`, `sys_placements` and `sys_shard_moves` (and of `sys_distributed_tables`'
- * `next_row`), through the named transitions of docs/distributed-tables.md. Every transition is one short
+ * The one writer of `sys_distributed_tables`, `sys_shards`, `sys_placements` and `sys_shard_moves` (users may
+ * also create and drop tables in SQL, checked by the catalog's triggers), through the named transitions of
+ * docs/distributed-tables.md; reads come from {@link DistributedCatalogReader}. Every transition is one short
  * synchronous IMMEDIATE transaction that re-reads the rows it checks, so a transition that no longer applies
  * (a move already failed, a placement already gone) throws `CONFLICT` and changes nothing.
  */
-export class DistributedStore {
+export class DistributedStore extends DistributedCatalogReader {
   constructor(
-    private readonly db: Database,
+    db: Database,
     private readonly clock: Clock,
-  ) {}
-
-  /** Tables by lower-cased name (dropping ones included; see `status`). */
-  tables(): Map<string, TableRow> {
-    const rows = this.db
-      .prepare(
-        `SELECT name, kind, columns, shard_key, shard_count, replication_factor, region_column, regions,
-                colocation_group, status FROM sys_distributed_tables ORDER BY name`,
-      )
-      .all() as Record<string, unknown>[];
-    return new Map(
-      rows.map((r) => [
-        String(r.name).toLowerCase(),
-        {
-          name: String(r.name),
-          kind: r.kind as 'distributed' | 'reference',
-          shardKey: (r.shard_key as string | null) ?? '_row',
-          shardCount: Number(r.shard_count),
-          colocationGroup: String(r.colocation_group),
-          columns: [
-            { name: '_row', type: 'INTEGER' },
-            ...(JSON.parse(String(r.columns)) as ColumnSpec[]),
-          ] as ColumnSpec[],
-          replicationFactor: Number(r.replication_factor),
-          regionColumn: (r.region_column as string | null) ?? null,
-          regions: r.regions ? (JSON.parse(String(r.regions)) as string[]) : null,
-          status: r.status as 'active' | 'dropping',
-        },
-      ]),
-    );
-  }
-
-  /** Shards of a group (all groups when omitted), ordered by group and shard. */
-  shards(group?: string): ShardRow[] {
-    return this.db
-      .prepare(
-        `SELECT colocation_group AS colocationGroup, shard, region, hash_min AS hashMin, hash_max AS hashMax,
-                epoch, lsn FROM sys_shards WHERE @g IS NULL OR colocation_group = @g
-         ORDER BY colocation_group, shard`,
-      )
-      .all({ g: group ?? null }) as ShardRow[];
-  }
-
-  /** One shard. @throws InfrabaseError('NOT_FOUND') when it does not exist. */
-  shard(group: string, shard: number): ShardRow {
-    const row = this.db
-      .prepare(
-        `SELECT colocation_group AS colocationGroup, shard, region, hash_min AS hashMin, hash_max AS hashMax,
-                epoch, lsn FROM sys_shards WHERE colocation_group = ? AND shard = ?`,
-      )
-      .get(group, shard) as ShardRow | undefined;
-    if (!row)
-      throw new InfrabaseError('NOT_FOUND', `shard ${shard} of colocation group '${group}' does not exist`);
-    return row;
-  }
-
-  /** Placements, optionally of one group / shard, ordered by group, shard, primary first, node. */
-  placements(group?: string, shard?: number): PlacementRow[] {
-    return this.db
-      .prepare(
-        `SELECT colocation_group AS colocationGroup, shard, node_id AS nodeId, role, state,
-                state_reason AS stateReason, epoch, rows, bytes, checksum FROM sys_placements
-         WHERE (@g IS NULL OR colocation_group = @g) AND (@s IS NULL OR shard = @s)
-         ORDER BY colocation_group, shard, role = 'replica', node_id`,
-      )
-      .all({ g: group ?? null, s: shard ?? null }) as PlacementRow[];
-  }
-
-  /** The in-sync placements of a shard, primary first. */
-  inSync(group: string, shard: number): PlacementRow[] {
-    return this.placements(group, shard).filter((p) => p.state === 'in_sync');
-  }
-
-  /** Moves that are neither done nor failed, oldest first. */
-  activeMoves(): MoveRow[] {
-    return this.moves("state NOT IN ('done', 'failed')");
-  }
-
-  /** One move. @throws InfrabaseError('NOT_FOUND'). */
-  move(id: number): MoveRow {
-    const [m] = this.moves('id = ?', id);
-    if (!m) throw new InfrabaseError('NOT_FOUND', `shard move ${id} does not exist`);
-    return m;
-  }
-
-  private moves(where: string, ...params: unknown[]): MoveRow[] {
-    return this.db
-      .prepare(
-        `SELECT id, colocation_group AS colocationGroup, shard, kind, source_node AS sourceNode,
-                target_node AS targetNode, state, reason, bytes, snapshot_lsn AS snapshotLsn, copy_ms AS copyMs
-         FROM sys_shard_moves WHERE ${where} ORDER BY id`,
-      )
-      .all(...params) as MoveRow[];
+  ) {
+    super(db);
   }
 
   /**
@@ -369,17 +292,6 @@ export class DistributedStore {
     });
   }
 
-  /** Tables whose `create_table` has not yet been applied on every shard of their group. */
-  tablesWithoutSchema(): string[] {
-    return (
-      this.db
-        .prepare(
-          "SELECT name FROM sys_distributed_tables WHERE schema_applied = 0 AND status = 'active' ORDER BY name",
-        )
-        .all() as { name: string }[]
-    ).map((r) => r.name);
-  }
-
   /** `markSchemaApplied`: every shard of the table's group has the table. */
   markSchemaApplied(table: string): void {
     this.db
@@ -423,7 +335,32 @@ export class DistributedStore {
     });
   }
 
-  /** A table's DROP begins: its row's DELETE, which the catalog's finalizer turns into `status = 'dropping'`. */
+  /**
+   * `createTable`: a new distributed table's row. The catalog's trigger fills its colocation group, a NULL
+   * replication factor (2 with two or more running data nodes, else 1) and inserts its group's shards; the
+   * rebalancer then places them and applies the table (`markSchemaApplied`).
+   * @throws SqliteError (a `CONSTRAINT`, its message naming the rule) for a definition the catalog refuses: a
+   *   taken or bad name, unknown column types, a shard key that is not a column, a shard count out of range.
+   */
+  createTable(def: TableDefinition): void {
+    this.db
+      .prepare(
+        `INSERT INTO sys_distributed_tables (name, columns, shard_key, shard_count, replication_factor)
+         VALUES (?, ?, ?, COALESCE(?, 32), ?)`,
+      )
+      .run(
+        def.name,
+        JSON.stringify(def.columns),
+        def.shardKey ?? null,
+        def.shardCount ?? null,
+        def.replicationFactor ?? null,
+      );
+  }
+
+  /**
+   * `requestDrop`: a table's DROP begins (DROP TABLE, a load's `replace`, a create that timed out): its row's
+   * DELETE, which the catalog's finalizer turns into `status = 'dropping'`; `dropGroup` and `removeTable` follow.
+   */
   requestDrop(name: string): void {
     this.db.prepare('DELETE FROM sys_distributed_tables WHERE name = ?').run(name);
   }

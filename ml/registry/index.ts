@@ -6,6 +6,7 @@ export {
   importModel,
   modelImportCommand,
 } from './import-model.js';
+export { modelVersions, type ShardModel, storeModelCopy } from './model-copy.js';
 export {
   describeExpected,
   type InputLayout,

@@ -1,9 +1,12 @@
-import { type Clock, type Database, InfrabaseError } from '../../engine/index.js';
+import type { Clock } from '../clock.js';
+import { InfrabaseError } from '../errors.js';
+import type { PerNodeTableStore } from '../per-node/index.js';
+import type { DistributedStore } from './store.js';
 
 /** How often a create waits for the data layer (a drop to finish, shards to be placed), ms. */
 const POLL_MS = 50;
 
-/** What the load route creates: a distributed table by default, or the older per-node layout on request. */
+/** What a load creates: a distributed table by default, or the older per-node layout on request. */
 export interface CreateSpec {
   readonly columns: readonly { name: string; type: string }[];
   readonly shardBy?: string;
@@ -17,15 +20,19 @@ export interface CreateSpec {
   readonly timeoutMs?: number;
 }
 
+/** The stores a table name lives in, and the clock a create waits with. */
+export interface TableCatalog {
+  readonly distributed: DistributedStore;
+  readonly perNode: PerNodeTableStore;
+  readonly clock: Clock;
+}
+
 /** What exists under a table name: a distributed table (active or dropping), per-node rows, or nothing. */
-function existing(db: Database, name: string): { distributed?: string; perNode: number } {
-  const d = db.prepare('SELECT status FROM sys_distributed_tables WHERE name = ?').get(name) as
-    | { status: string }
-    | undefined;
-  const p = db.prepare('SELECT count(*) AS n FROM sys_tables WHERE table_name = ?').get(name) as {
-    n: number;
+function existing(c: TableCatalog, name: string): { distributed?: string; perNode: number } {
+  return {
+    distributed: c.distributed.tables().get(name.toLowerCase())?.status,
+    perNode: c.perNode.nodeCount(name),
   };
-  return { distributed: d?.status, perNode: p.n };
 }
 
 async function until(clock: Clock, timeoutMs: number, done: () => boolean, what: string): Promise<void> {
@@ -38,19 +45,19 @@ async function until(clock: Clock, timeoutMs: number, done: () => boolean, what:
 
 /**
  * Frees a table name for a load. Nothing under it → nothing to do. An existing table (distributed, or
- * per-node `sys_tables` rows) is refused unless `replace`: then a distributed table is dropped (its
- * `sys_distributed_tables` DELETE; the data layer deletes its placements, and this waits until its row is gone)
- * and per-node rows are deleted (the nodes' per-node copies are recreated or left unread).
+ * per-node `sys_tables` rows) is refused unless `replace`: then a distributed table is dropped
+ * (`DistributedStore.requestDrop`; the data layer deletes its placements, and this waits until its row is
+ * gone) and per-node rows are forgotten (`PerNodeTableStore.forget`; the nodes' copies are recreated or left
+ * unread).
  * @throws InfrabaseError('CONFLICT') naming the table and `--replace`; `TIMEOUT` when a drop does not finish.
  */
 export async function freeTableName(
-  db: Database,
-  clock: Clock,
+  c: TableCatalog,
   name: string,
   replace: boolean,
   timeoutMs: number,
 ): Promise<void> {
-  const e = existing(db, name);
+  const e = existing(c, name);
   if (!e.distributed && e.perNode === 0) return;
   if (!replace) {
     const what = e.distributed
@@ -61,60 +68,54 @@ export async function freeTableName(
       `table ${name} already exists (${what}); load with --replace (HTTP: "replace": true) to drop and replace it`,
     );
   }
-  if (e.perNode > 0) db.prepare('DELETE FROM sys_tables WHERE table_name = ?').run(name);
+  if (e.perNode > 0) c.perNode.forget(name);
   if (e.distributed) {
-    db.prepare('DELETE FROM sys_distributed_tables WHERE name = ?').run(name);
+    c.distributed.requestDrop(name);
     await until(
-      clock,
+      c.clock,
       timeoutMs,
-      () => existing(db, name).distributed === undefined,
+      () => existing(c, name).distributed === undefined,
       `table ${name} was not dropped (its placements are still on the data nodes; is a node unreachable?)`,
     );
   }
 }
 
 /**
- * Creates a distributed table for a load (`INSERT INTO sys_distributed_tables`, whose checks name a bad
+ * Creates a distributed table for a load (`DistributedStore.createTable`, whose catalog checks name a bad
  * definition) and waits until every shard has an in-sync placement holding the table. The name must be free
- * (see {@link freeTableName}); a table whose shards are not placed in time is dropped again. @returns shard count and replication factor as created.
- * @throws InfrabaseError('CONSTRAINT') for a definition the catalog refuses; `TIMEOUT` when the shards are
- *   not placed in time (no ready data node).
+ * (see {@link freeTableName}); a table whose shards are not placed in time is dropped again.
+ * @returns shard count and replication factor as created.
+ * @throws SqliteError (a `CONSTRAINT`) for a definition the catalog refuses; InfrabaseError('TIMEOUT') when the
+ *   shards are not placed in time (no ready data node).
  */
 export async function createDistributedTable(
-  db: Database,
-  clock: Clock,
+  c: TableCatalog,
   name: string,
   spec: CreateSpec,
 ): Promise<{ shards: number; replicationFactor: number }> {
   const timeoutMs = spec.timeoutMs ?? 60_000;
-  db.prepare(
-    `INSERT INTO sys_distributed_tables (name, columns, shard_key, shard_count, replication_factor)
-     VALUES (?, ?, ?, COALESCE(?, 32), ?)`,
-  ).run(name, JSON.stringify(spec.columns), spec.shardBy ?? null, spec.shards ?? null, spec.replicas ?? null);
-  const state = () =>
-    db
-      .prepare(
-        `SELECT t.shard_count AS shards, t.replication_factor AS rf, t.schema_applied AS applied,
-                (SELECT count(*) FROM sys_shard_status s
-                  WHERE s.colocation_group = t.colocation_group AND s.status = 'unavailable') AS unavailable
-         FROM sys_distributed_tables t WHERE t.name = ?`,
-      )
-      .get(name) as { shards: number; rf: number; applied: number; unavailable: number };
+  c.distributed.createTable({
+    name,
+    columns: spec.columns,
+    shardKey: spec.shardBy,
+    shardCount: spec.shards,
+    replicationFactor: spec.replicas,
+  });
   try {
     await until(
-      clock,
+      c.clock,
       timeoutMs,
       () => {
-        const s = state();
-        return s.applied === 1 && s.unavailable === 0;
+        const p = c.distributed.placementProgress(name);
+        return p.schemaApplied && p.unavailableShards === 0;
       },
       `the shards of ${name} were not placed (is a data node ready?)`,
     );
   } catch (err) {
     // Not left half-created: the table is dropped again, so the same load can be retried as it was.
-    db.prepare('DELETE FROM sys_distributed_tables WHERE name = ?').run(name);
+    c.distributed.requestDrop(name);
     throw err;
   }
-  const s = state();
-  return { shards: s.shards, replicationFactor: s.rf };
+  const t = c.distributed.tables().get(name.toLowerCase());
+  return { shards: t?.shardCount ?? 0, replicationFactor: t?.replicationFactor ?? 0 };
 }
