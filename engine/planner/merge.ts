@@ -5,8 +5,8 @@
  * @internal
  */
 import type Database from 'better-sqlite3';
-import type { ShardQueryResult, ShardReader } from '../distributed/index.js';
-import { fromSqliteError, InfrabaseError } from '../errors.js';
+import type { DistributedTable, ShardQueryResult, ShardReader } from '../distributed/index.js';
+import { fromSqliteError, InfrabaseError, isInfrabaseError } from '../errors.js';
 import { bindSql, quoteIdent } from './ast.js';
 import type { Fragment, QueryPlan } from './plan.js';
 
@@ -38,6 +38,69 @@ function loadRows(fragment: Fragment, results: readonly ShardQueryResult[]): unk
 }
 
 /**
+ * Every fragment's rows from each of its shards, all read at once. Reads that fail for want of an available
+ * placement are gathered into one UNAVAILABLE error naming the tables and every shard concerned (so a user sees
+ * the extent of an outage at once); any other failure is thrown as it came.
+ */
+async function readFragments(
+  plan: QueryPlan,
+  params: readonly unknown[],
+  reader: ShardReader,
+  signal: AbortSignal | undefined,
+): Promise<ShardQueryResult[][]> {
+  const settled = await Promise.all(
+    plan.fragments.map((f) => {
+      const { sql, params: p } = bindSql(f.sql, params);
+      return Promise.allSettled(
+        f.shards.map((shard) => reader.query({ colocationGroup: f.group, shard }, sql, p, signal)),
+      );
+    }),
+  );
+  const down = new Map<string, Set<number>>();
+  let first: unknown;
+  for (const [i, rs] of settled.entries()) {
+    for (const [k, r] of rs.entries()) {
+      if (r.status === 'fulfilled') continue;
+      if (!isInfrabaseError(r.reason, 'UNAVAILABLE')) throw r.reason;
+      first ??= r.reason;
+      const group = plan.fragments[i].group;
+      down.set(group, (down.get(group) ?? new Set()).add(plan.fragments[i].shards[k]));
+    }
+  }
+  if (first === undefined) {
+    return settled.map((rs) => rs.map((r) => (r as PromiseFulfilledResult<ShardQueryResult>).value));
+  }
+  if (down.size === 1 && [...down.values()][0].size === 1) throw first; // its own message says more
+  throw unavailableShards(down, reader.tables());
+}
+
+/** One UNAVAILABLE error listing, per colocation group, its tables and its shards without a placement. */
+function unavailableShards(
+  down: ReadonlyMap<string, ReadonlySet<number>>,
+  tables: ReadonlyMap<string, DistributedTable>,
+): InfrabaseError {
+  const names = (group: string) => {
+    const t = [...tables.values()].filter((x) => x.colocationGroup === group).map((x) => x.name);
+    return t.length > 0 ? t : [group];
+  };
+  const parts = [...down].map(([group, set]) => {
+    const shards = [...set].sort((a, b) => a - b);
+    return `table ${names(group).join(', ')}: shard${shards.length > 1 ? 's' : ''} ${shards.join(', ')}`;
+  });
+  const count = [...down.values()].reduce((n, set) => n + set.size, 0);
+  return new InfrabaseError(
+    'UNAVAILABLE',
+    `${parts.join('; ')} ${count > 1 ? 'have' : 'has'} no available in-sync placement`,
+    {
+      details: {
+        tables: [...down.keys()].flatMap(names),
+        shards: [...new Set([...down.values()].flatMap((s) => [...s]))].sort((a, b) => a - b),
+      },
+    },
+  );
+}
+
+/**
  * Executes `plan` with `params` (the caller's positional parameters).
  * @throws InfrabaseError('UNAVAILABLE') from the reader when a shard has no in-sync placement;
  *   InfrabaseError('INVALID_ARGUMENT') when the shards return more than `maxRows` rows in all;
@@ -51,14 +114,7 @@ export async function executePlan(
   maxRows: number,
   signal?: AbortSignal,
 ): Promise<ShardQueryResult> {
-  const results = await Promise.all(
-    plan.fragments.map((f) => {
-      const { sql, params: p } = bindSql(f.sql, params);
-      return Promise.all(
-        f.shards.map((shard) => reader.query({ colocationGroup: f.group, shard }, sql, p, signal)),
-      );
-    }),
-  );
+  const results = await readFragments(plan, params, reader, signal);
   const total = results.reduce((n, rs) => n + rs.reduce((m, r) => m + r.rows.length, 0), 0);
   if (total > maxRows) {
     throw new InfrabaseError(

@@ -178,6 +178,7 @@ export function fakeCluster(adultRows = 4000, customers = 1500): FakeCluster {
         throw new InfrabaseError(
           'UNAVAILABLE',
           `no placement of shard ${target.shard} of ${target.colocationGroup}`,
+          { details: { tables: [target.colocationGroup], shards: [target.shard] } },
         );
       }
       calls.push({ shard: target.shard, sql });

@@ -206,6 +206,11 @@ describe('failures', () => {
   it('a shard without placement fails the statement with UNAVAILABLE, never a partial answer', async () => {
     const err = await planner.run('SELECT count(*) FROM iris', [], cluster.reader).catch((e: unknown) => e);
     expect(isInfrabaseError(err, 'UNAVAILABLE')).toBe(true);
+    // One error naming every shard without a placement, not just the first read to fail.
+    const shards = [...Array(cluster.tables.get('iris')!.shardCount).keys()];
+    expect((err as Error).message).toBe(
+      `table iris: shards ${shards.join(', ')} have no available in-sync placement`,
+    );
   });
 
   it('a parameter count other than the statement’s is refused before any shard is read', async () => {
