@@ -1,5 +1,4 @@
 import { InfrabaseError } from '../../engine/index.js';
-import type { FedAdamState } from './fedadam.js';
 import type { Strategy } from './strategy.js';
 
 /**
@@ -34,34 +33,10 @@ export function decodeWeights(bytes: Uint8Array, expected?: number): Float64Arra
   return out;
 }
 
-/** Weights followed by FedAdam's m and v (3·P float64), for resuming FedAdam exactly. */
-export function encodeFedAdamCheckpoint(weights: Float64Array, state: FedAdamState): Uint8Array {
-  const all = new Float64Array(weights.length * 3);
-  all.set(weights, 0);
-  all.set(state.m, weights.length);
-  all.set(state.v, weights.length * 2);
-  return encodeWeights(all);
-}
-
-/**
- * Decodes {@link encodeFedAdamCheckpoint} bytes for a model of `parameterCount` parameters.
- * @throws InfrabaseError('INVALID_ARGUMENT') when the length is not 3·parameterCount·8 bytes.
- */
-export function decodeFedAdamCheckpoint(
-  bytes: Uint8Array,
-  parameterCount: number,
-): { weights: Float64Array; state: FedAdamState } {
-  const all = decodeWeights(bytes, parameterCount * 3);
-  return {
-    weights: all.slice(0, parameterCount),
-    state: { m: all.slice(parameterCount, 2 * parameterCount), v: all.slice(2 * parameterCount) },
-  };
-}
-
 /**
  * A round's checkpoint: the global weights followed by the strategy's saved state (`Strategy.saveState`), each
- * vector as {@link encodeWeights} (for FedAdam the same bytes as {@link encodeFedAdamCheckpoint}; for the other
- * strategies the weights alone).
+ * vector as {@link encodeWeights} (for FedAdam the weights, then its moments m and v; for the other strategies
+ * the weights alone).
  */
 export function encodeCheckpoint(weights: Float64Array, strategy: Pick<Strategy, 'saveState'>): Uint8Array {
   const state = strategy.saveState();

@@ -6,10 +6,8 @@
  * the wire format of the agents' training endpoints and the shard-side row building.
  */
 export {
-  decodeFedAdamCheckpoint,
   decodeWeights,
   encodeCheckpoint,
-  encodeFedAdamCheckpoint,
   encodeWeights,
   restoreCheckpoint,
 } from './checkpoint.js';

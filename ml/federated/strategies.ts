@@ -43,8 +43,6 @@ export interface StrategyOptions {
   mu?: number;
   /** Server Adam settings. Only for `fedadam`. */
   fedAdam?: Partial<FedAdamParams>;
-  /** FedAdam server state to resume from (from a checkpoint). */
-  fedAdamState?: FedAdamState | null;
   /**
    * Trimmed mean β in [0, 0.5) (default 0.25). ⌊β·k⌋ values are cut from each end, so with k shards β must be
    * ≥ 1/k to trim anything (Flower's default 0.2 trims nothing on 4 shards). Only for `trimmed_mean`.
@@ -228,12 +226,11 @@ export class FedProx extends FedAvg {
  */
 export class FedAdam extends BaseStrategy {
   readonly name: StrategyName = 'fedadam';
-  private state: FedAdamState | null;
+  private state: FedAdamState | null = null; // set by restoreState when resuming from a checkpoint
   private readonly params: FedAdamParams;
   constructor(options: StrategyOptions) {
     super(options);
     this.params = { ...FEDADAM_DEFAULTS, ...options.fedAdam };
-    this.state = options.fedAdamState ?? null;
   }
   /** Server Adam moments after the last aggregated round (null before the first). */
   get serverState(): FedAdamState | null {
