@@ -35,8 +35,8 @@ const shardOf = (s: string): number => {
 let snapshots = 0;
 
 /**
- * The node agent's placement API (docs/distributed-tables.md), for the control plane only (bearer drain
- * token). `:group/:shard` names a placement file `<data dir>/shards/<group>/<shard>.db`.
+ * The node agent's placement API (docs/distributed-tables.md), for the control plane only (bearer control
+ * token, checked by `checkControlToken`). `:group/:shard` names a placement file `<data dir>/shards/<group>/<shard>.db`.
  * - `GET /v1/placements` → `{placements: [{colocationGroup, shard, epoch, lsn}]}`;
  * - `PUT /v1/placements/:group/:shard` `{epoch}` → position (creates it empty; idempotent);
  * - `DELETE /v1/placements/:group/:shard` → `{dropped: true}` (idempotent);

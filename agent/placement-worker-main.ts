@@ -9,8 +9,8 @@
  */
 import { join } from 'node:path';
 import {
+  errorReply,
   exitWithParent,
-  fromSqliteError,
   InfrabaseError,
   loadWorkerPlugin,
   PlacementFiles,
@@ -47,15 +47,7 @@ process.on('message', (req: WorkerRequest) => {
       kind: 'read',
     });
   } catch (err) {
-    const e = fromSqliteError(err);
-    send({
-      type: 'error',
-      id: req.id,
-      code: e.code,
-      message: e.message,
-      sqlite: typeof e.details?.sqlite === 'string' ? e.details.sqlite : undefined,
-      kind: 'read',
-    });
+    send(errorReply(req.id, err, 'read'));
   }
 });
 send({ type: 'ready' });

@@ -11,7 +11,14 @@ export {
   statementTimeout,
 } from './pool.js';
 export type { SqlPoolObserver, StatementOutcome } from './pool-observer.js';
-export type { HandlerRef, PlacementRef, WorkerMessage, WorkerReport, WorkerRequest } from './protocol.js';
+export {
+  errorReply,
+  type HandlerRef,
+  type PlacementRef,
+  type WorkerMessage,
+  type WorkerReport,
+  type WorkerRequest,
+} from './protocol.js';
 export { guessStatementKind, type StatementKind } from './statement-kind.js';
 export {
   type HandledStatement,

@@ -51,7 +51,8 @@ export interface SqlPoolOptions extends StatementTimeouts {
   observer?: SqlPoolObserver;
   /**
    * The worker entry point (compiled JavaScript, same arguments and protocol as worker-main.js); default
-   * worker-main.js. For benchmarks that compare worker variants; the server never sets it.
+   * worker-main.js. The agent's placement pool runs its placement worker this way (see `SqlRequest.placement`),
+   * and benchmarks compare worker variants with it.
    */
   workerScript?: string;
   /**

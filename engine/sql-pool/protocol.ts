@@ -1,4 +1,4 @@
-import type { ErrorCode } from '../errors.js';
+import { type ErrorCode, fromSqliteError } from '../errors.js';
 import type { QueryResult } from '../extension.js';
 
 /** Parent → worker: run one statement. */
@@ -61,3 +61,25 @@ export type WorkerMessage =
       /** SQLite's extended result code (e.g. `SQLITE_CONSTRAINT_UNIQUE`) when SQLite raised the error. */
       readonly sqlite?: string;
     } & WorkerReport);
+
+/**
+ * A worker's error answer to request `id`: the error as {@link fromSqliteError} maps it (its code, message and
+ * SQLite's extended result code when SQLite raised it), with the statement's `kind` and the plug-in's `usage`.
+ */
+export function errorReply(
+  id: number,
+  err: unknown,
+  kind: WorkerReport['kind'],
+  usage?: unknown,
+): Extract<WorkerMessage, { type: 'error' }> {
+  const e = fromSqliteError(err);
+  return {
+    type: 'error',
+    id,
+    code: e.code,
+    message: e.message,
+    sqlite: typeof e.details?.sqlite === 'string' ? e.details.sqlite : undefined,
+    kind,
+    usage,
+  };
+}

@@ -17,7 +17,7 @@ import type { QueryResult } from '../extension.js';
 import { ConnectionGuard } from '../native/guard.js';
 import { executeStatement } from '../query.js';
 import { exitWithParent } from './parent-watch.js';
-import type { WorkerMessage, WorkerRequest } from './protocol.js';
+import { errorReply, type WorkerMessage, type WorkerRequest } from './protocol.js';
 import { guessStatementKind, type StatementKind } from './statement-kind.js';
 import { loadWorkerPlugin } from './worker-plugin.js';
 
@@ -54,7 +54,7 @@ process.on('message', (req: WorkerRequest) => {
   const onPrepared = (readonly: boolean) => {
     kind = readonly ? 'read' : 'write';
   };
-  let answer: WorkerMessage;
+  let answer: Exclude<WorkerMessage, { type: 'ready' }>;
   try {
     if (!guard) throw guardMissing!;
     if (req.placement) throw new InfrabaseError('INVALID_ARGUMENT', 'this SQL worker holds no placements');
@@ -74,16 +74,7 @@ process.on('message', (req: WorkerRequest) => {
     }
     answer = { type: 'result', id: req.id, result, kind, usage: plugin.takeUsage?.(db) };
   } catch (err) {
-    const e = fromSqliteError(err);
-    answer = {
-      type: 'error',
-      id: req.id,
-      code: e.code,
-      message: e.message,
-      sqlite: typeof e.details?.sqlite === 'string' ? e.details.sqlite : undefined,
-      kind,
-      usage: plugin.takeUsage?.(db),
-    };
+    answer = errorReply(req.id, err, kind, plugin.takeUsage?.(db));
   }
   // Every setting is compared after a statement that reached a connection-level action (a PRAGMA, ...), the
   // configured ones after any other (a full comparison on every request would cost ~20% of a point read).
