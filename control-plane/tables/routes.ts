@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import {
   assignShards,
   type Clock,
+  CREATE_TIMEOUT_MS,
   type CreateSpec,
   classifyRead,
   createDistributedTable,
@@ -119,7 +120,8 @@ export function tableRoutes(options: TableRoutesOptions): FastifyPluginAsync {
           `shard-by column '${shardBy}' is not a column of the file; columns: ${columns.map((c) => c.name).join(', ')}`,
         );
       }
-      const timeoutMs = body.timeoutMs ?? 60_000;
+      // One budget for the whole create: a replaced table's drop, then the new shards' placement.
+      const deadline = clock.now() + (body.timeoutMs ?? CREATE_TIMEOUT_MS);
       const nodes = readyDataNodes(db);
       if (nodes.length === 0) {
         throw new InfrabaseError(
@@ -127,9 +129,12 @@ export function tableRoutes(options: TableRoutesOptions): FastifyPluginAsync {
           "no ready data node: INSERT INTO sys_nodes (role) VALUES ('data')",
         );
       }
-      await freeTableName(catalog, name, body.replace === true, timeoutMs);
+      await freeTableName(catalog, name, body.replace === true, deadline - clock.now());
       if (layout === 'distributed') {
-        const created = await createDistributedTable(catalog, name, body);
+        const created = await createDistributedTable(catalog, name, {
+          ...body,
+          timeoutMs: Math.max(0, deadline - clock.now()),
+        });
         return { layout, table: name, ...created };
       }
       await Promise.all(

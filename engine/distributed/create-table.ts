@@ -16,9 +16,15 @@ export interface CreateSpec {
   readonly replicas?: number;
   /** Replace an existing table of that name (its data is dropped). Without it, an existing name is refused. */
   readonly replace?: boolean;
-  /** How long to wait for a replaced table's drop and the new shards' placement, ms (default 60000). */
+  /**
+   * How long to wait for a replaced table's drop and the new shards' placement, ms (default
+   * {@link CREATE_TIMEOUT_MS}).
+   */
   readonly timeoutMs?: number;
 }
+
+/** Default time a create waits for a replaced table's drop and its shards' placement, ms. */
+export const CREATE_TIMEOUT_MS = 60_000;
 
 /** The stores a table name lives in, and the clock a create waits with. */
 export interface TableCatalog {
@@ -93,7 +99,7 @@ export async function createDistributedTable(
   name: string,
   spec: CreateSpec,
 ): Promise<{ shards: number; replicationFactor: number }> {
-  const timeoutMs = spec.timeoutMs ?? 60_000;
+  const timeoutMs = spec.timeoutMs ?? CREATE_TIMEOUT_MS;
   c.distributed.createTable({
     name,
     columns: spec.columns,

@@ -1,6 +1,12 @@
 export { coerceValue, inferColumnTypes } from './column-types.js';
 export { ShardCoordinator, type WriteResult } from './coordinator.js';
-export { type CreateSpec, createDistributedTable, freeTableName, type TableCatalog } from './create-table.js';
+export {
+  CREATE_TIMEOUT_MS,
+  type CreateSpec,
+  createDistributedTable,
+  freeTableName,
+  type TableCatalog,
+} from './create-table.js';
 export { type DataLayerSettings, DistributedDataLayer } from './data-layer.js';
 export { evaluateWrite } from './evaluate-write.js';
 export { HASH_SPACE, shardForHash, shardForValue, shardHash, shardHashRange } from './hash.js';
