@@ -1,5 +1,6 @@
 import { type Clock, InfrabaseError } from '../../engine/index.js';
 import type { NodeRow } from './node-row.js';
+import type { NodeStatusChange } from './node-status.js';
 import type { NodeStore } from './node-store.js';
 import type { NodeTokenClaims, NodeTokens } from './node-tokens.js';
 
@@ -92,13 +93,22 @@ export class NodeLifecycle {
 
   /**
    * Records a heartbeat; `during` runs in the same transaction (e.g. storing the heartbeat's metrics) and a
-   * throw from it records nothing.
+   * throw from it records nothing. `change` is the status the heartbeat gave the node (by `nextNodeStatus`:
+   * `ready` after `booting` or `unreachable`), null when it kept its status.
+   * @throws InfrabaseError('CONFLICT') when the node's launch changed since it was authorized.
    */
-  heartbeat(node: AuthorizedNode, report: AgentReport, during?: (now: number) => void): NodeCredentialsReply {
+  heartbeat(
+    node: AuthorizedNode,
+    report: AgentReport,
+    during?: (now: number) => void,
+  ): NodeCredentialsReply & { readonly change: NodeStatusChange | null } {
     const { row } = node;
     const now = this.clock.now();
-    this.store.recordHeartbeat(row.id, row.idempotency_token!, report.endpoint, now, () => during?.(now));
-    return this.credentials(row, now);
+    const recorded = this.store.recordHeartbeat(row.id, row.idempotency_token!, report.endpoint, now, () =>
+      during?.(now),
+    );
+    if (!recorded) throw stale(row.id);
+    return { ...this.credentials(row, now), change: recorded.change };
   }
 
   private credentials(row: NodeRow, now: number): NodeCredentialsReply {

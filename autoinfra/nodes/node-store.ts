@@ -182,8 +182,8 @@ export class NodeStore {
   }
 
   /**
-   * The instance is gone outside infrabase: forget it and its launch (`pending`, a new attempt follows), and the
-   * agent's address and heartbeat with it.
+   * The instance is gone (outside infrabase, or deleted by the reconciler after it never registered): forget it
+   * and its launch (`pending`, a new attempt follows), and the agent's address and heartbeat with it.
    */
   recordVanished(id: string, token: string | null, reason: string, now: number): boolean {
     return this.update(
@@ -197,23 +197,6 @@ export class NodeStore {
         endpoint: null,
         agent_port: null,
         last_heartbeat_at: null,
-      },
-      now,
-    );
-  }
-
-  /** The instance never registered and was deleted: forget it and its launch (`pending`, a new attempt follows). */
-  recordUnregistered(id: string, token: string | null, reason: string, now: number): boolean {
-    return this.update(
-      id,
-      token,
-      {
-        instance_id: null,
-        idempotency_token: null,
-        status: 'pending',
-        status_reason: reason,
-        endpoint: null,
-        agent_port: null,
       },
       now,
     );
@@ -263,7 +246,8 @@ export class NodeStore {
    * Records a heartbeat of launch `launch` at `now`: `last_heartbeat_at`, the endpoint among the known
    * addresses, and the status {@link nextNodeStatus} gives a heartbeat; `during` runs in the same immediate
    * transaction (the heartbeat's metrics), and a throw from it records nothing.
-   * @returns false when the row is no longer on that launch.
+   * @returns false when the row is no longer on that launch (nothing recorded); else the status change the
+   *   heartbeat made (`change`: e.g. `booting` → `ready`), null when it kept the status.
    */
   recordHeartbeat(
     id: string,
@@ -271,8 +255,8 @@ export class NodeStore {
     endpoint: string | undefined,
     now: number,
     during?: () => void,
-  ): boolean {
-    const run = this.db.transaction((): boolean => {
+  ): false | { readonly change: NodeStatusChange | null } {
+    const run = this.db.transaction((): false | { readonly change: NodeStatusChange | null } => {
       const current = this.q.get.get(id);
       if (!current || current.idempotency_token !== launch) return false;
       const change = nextNodeStatus({
@@ -291,7 +275,7 @@ export class NodeStore {
         now,
       });
       during?.();
-      return true;
+      return { change };
     });
     return run.immediate();
   }

@@ -387,7 +387,7 @@ async function replaceUnregistered(
     if (!isInfrabaseError(err, 'NOT_FOUND')) throw err;
   }
   const reason = `instance ${row.instance_id} did not register (no heartbeat ${ageMs} ms after it booted, timeout ${deps.registrationTimeoutMs} ms); replacing it`;
-  deps.store.recordUnregistered(row.id, row.idempotency_token, reason, now(deps));
+  deps.store.recordVanished(row.id, row.idempotency_token, reason, now(deps));
   deps.lastLookup?.delete(row.id);
   return { action: 'unregistered', requeue: true, event: lifecycle(row, 'replace', reason) };
 }

@@ -91,8 +91,7 @@ export function nodeRoutes(ctx: ControlPlaneContext): FastifyPluginAsync {
       const beat = lifecycle.heartbeat(node, body, (now) => {
         if (body.metrics?.length) ingestNodeMetrics(db, node.row.id, body.metrics, now, ingest);
       });
-      const { status } = node.row;
-      if (status === 'booting' || status === 'unreachable') {
+      if (beat.change?.status === 'ready') {
         logger.info(
           {
             event: 'node.ready',
@@ -100,7 +99,7 @@ export function nodeRoutes(ctx: ControlPlaneContext): FastifyPluginAsync {
             launch: node.row.idempotency_token,
             provider: node.row.provider,
           },
-          status === 'booting' ? 'node ready: first heartbeat' : 'node ready: heartbeat resumed',
+          node.row.status === 'booting' ? 'node ready: first heartbeat' : 'node ready: heartbeat resumed',
         );
       }
       const out: HeartbeatReply = {

@@ -38,7 +38,9 @@ describe('NodeStore transitions', () => {
       store.recordJoin({ id: 'n-1', launch: LAUNCH, rejoin: false, endpoint: '6.6.6.6:9000', now: T0 + 10 }),
     ).toBe(true);
     expect(row()).toMatchObject({ agent_port: 9000, endpoint: '10.0.0.5:9000' });
-    expect(store.recordHeartbeat('n-1', LAUNCH, undefined, T0 + 20)).toBe(true);
+    expect(store.recordHeartbeat('n-1', LAUNCH, undefined, T0 + 20)).toEqual({
+      change: { status: 'ready', reason: 'heartbeat received' },
+    });
     expect(row()).toMatchObject({
       status: 'ready',
       status_reason: 'heartbeat received',
@@ -46,7 +48,7 @@ describe('NodeStore transitions', () => {
       updated_at: T0 + 20,
     });
     // A ready row keeps its status, reason and updated_at on later heartbeats.
-    store.recordHeartbeat('n-1', LAUNCH, undefined, T0 + 30);
+    expect(store.recordHeartbeat('n-1', LAUNCH, undefined, T0 + 30)).toEqual({ change: null });
     expect(row()).toMatchObject({ status: 'ready', last_heartbeat_at: T0 + 30, updated_at: T0 + 20 });
   });
 
