@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { PREDICT_ENV } from '../../agent/index.js';
 import { InfrabaseError } from '../../engine/index.js';
 import { type Config, type ConfigInput, configSchema } from './schema.js';
 import { unknownKeysMessage } from './strict.js';
@@ -14,9 +15,10 @@ export const ENV_VARS: Readonly<Record<string, { path: string[]; type: 'string' 
   INFRABASE_PG_PORT: { path: ['postgres', 'port'], type: 'number' },
   INFRABASE_SQL_WORKERS: { path: ['sql', 'workers'], type: 'number' },
   INFRABASE_SQL_TIMEOUT_MS: { path: ['sql', 'timeoutMs'], type: 'number' },
-  INFRABASE_MODEL_MAX_TENSOR_BYTES: { path: ['predict', 'maxTensorBytes'], type: 'number' },
-  INFRABASE_SQL_WORKER_MEMORY_BYTES: { path: ['predict', 'workerMemoryBytes'], type: 'number' },
-  INFRABASE_PREDICT_NATIVE: { path: ['predict', 'nativeBatching'], type: 'boolean' },
+  // The same variables carry `predict` to the agents the control plane starts (agent/predict-env.ts).
+  [PREDICT_ENV.maxTensorBytes]: { path: ['predict', 'maxTensorBytes'], type: 'number' },
+  [PREDICT_ENV.workerMemoryBytes]: { path: ['predict', 'workerMemoryBytes'], type: 'number' },
+  [PREDICT_ENV.nativeBatching]: { path: ['predict', 'nativeBatching'], type: 'boolean' },
   INFRABASE_HTTP_BODY_LIMIT_BYTES: { path: ['http', 'bodyLimitBytes'], type: 'number' },
   INFRABASE_AWS_REGION: { path: ['providers', 'aws', 'region'], type: 'string' },
   INFRABASE_AWS_ENDPOINT: { path: ['providers', 'aws', 'endpoint'], type: 'string' },
@@ -27,7 +29,7 @@ export const ENV_VARS: Readonly<Record<string, { path: string[]; type: 'string' 
 
 /**
  * `INFRABASE_*` variables that are not configuration settings, read where they apply: the CLI's connection
- * (`INFRABASE_URL`, `INFRABASE_TOKEN`), the config file (`INFRABASE_CONFIG`), the agent's boot data, and switches of tests and benchmarks (`INFRABASE_TEST_*`, `INFRABASE_BENCH_*`, kill counts).
+ * (`INFRABASE_URL`, `INFRABASE_TOKEN`), the config file (`INFRABASE_CONFIG`), the agent's boot data, and switches of tests and benchmarks (`INFRABASE_TEST_*`, `INFRABASE_BENCH_*`).
  * Any other `INFRABASE_*` variable is refused by {@link loadConfig} as an unknown setting.
  */
 export const OTHER_ENV_VARS: readonly string[] = [
@@ -36,10 +38,6 @@ export const OTHER_ENV_VARS: readonly string[] = [
   'INFRABASE_CONFIG',
   'INFRABASE_JOIN_TOKEN',
   'INFRABASE_AGENT_CONFIG',
-  'INFRABASE_SHARED_DATA',
-  'INFRABASE_CRASH_KILLS',
-  'INFRABASE_CLOUD_CRASH_KILLS',
-  'INFRABASE_CHAOS_KILLS',
 ];
 const OTHER_ENV_PREFIXES = ['INFRABASE_TEST_', 'INFRABASE_BENCH_'];
 

@@ -4,7 +4,7 @@ import { tempDir } from '../support/tmp.js';
 import { crashChildScript, runCrashTest } from './support/crash.js';
 
 /** Kills per run; CI runs what fits in ~30 s, the benchmark (test/bench/reconcile-crash.ts) runs 100. */
-const KILLS = Number(process.env.INFRABASE_CRASH_KILLS ?? 40);
+const KILLS = Number(process.env.INFRABASE_TEST_CRASH_KILLS ?? 40);
 
 let tmp: ReturnType<typeof tempDir>;
 beforeEach(() => {

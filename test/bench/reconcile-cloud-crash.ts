@@ -1,6 +1,6 @@
 /**
  * The cloud crash test at full size: per provider (aws, gcp), the control plane stand-in (a child process with
- * the real SDK) is SIGKILLed `INFRABASE_CLOUD_CRASH_KILLS` times (default 100) at seeded random points while 20
+ * the real SDK) is SIGKILLed `INFRABASE_BENCH_CLOUD_CRASH_KILLS` times (default 100) at seeded random points while 20
  * rows provision against the test server in this process, then run to convergence. Run from the repo root:
  * `npx tsc -p . && node dist/test/bench/reconcile-cloud-crash.js [aws|gcp …]`; writes the
  * `reconciler-cloud-crash` section of docs/benchmarks.md.
@@ -12,7 +12,7 @@ import { crashChildScript, runCrashTest } from '../autoinfra/support/crash.js';
 import { tempDir } from '../support/tmp.js';
 import { machineLine, writeSection } from './metrics-report.js';
 
-const kills = Number(process.env.INFRABASE_CLOUD_CRASH_KILLS ?? 100);
+const kills = Number(process.env.INFRABASE_BENCH_CLOUD_CRASH_KILLS ?? 100);
 const kinds = (process.argv.slice(2).length ? process.argv.slice(2) : ['aws', 'gcp']) as CloudKind[];
 const repo = join(import.meta.dirname, '../../..');
 const lines: string[] = [];

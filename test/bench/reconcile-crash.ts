@@ -13,7 +13,7 @@ import { tempDir } from '../support/tmp.js';
 import { machineLine, writeSection } from './metrics-report.js';
 
 const repo = join(import.meta.dirname, '../../..');
-const kills = Number(process.env.INFRABASE_CRASH_KILLS ?? 100);
+const kills = Number(process.env.INFRABASE_BENCH_CRASH_KILLS ?? 100);
 const tmp = tempDir();
 const lines: string[] = [];
 try {

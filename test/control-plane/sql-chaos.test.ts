@@ -8,8 +8,8 @@ import { killProcessesNaming, processesNaming } from '../support/processes.js';
 import { generatedStatements } from '../support/statement-kinds.js';
 import { tempDir, waitFor } from '../support/tmp.js';
 
-/** SIGKILLs of the control plane (`INFRABASE_CHAOS_KILLS` to change it). */
-const KILLS = Number(process.env.INFRABASE_CHAOS_KILLS ?? 20);
+/** SIGKILLs of the control plane (`INFRABASE_TEST_CHAOS_KILLS` to change it). */
+const KILLS = Number(process.env.INFRABASE_TEST_CHAOS_KILLS ?? 20);
 const tmp = tempDir('infrabase-chaos-');
 afterAll(() => {
   killProcessesNaming(tmp.dir);

@@ -4,7 +4,7 @@ import { tempDir } from '../../support/tmp.js';
 import { crashChildScript, runCrashTest } from '../support/crash.js';
 
 /** Kills per provider: CI runs what fits in ~60 s each; the benchmark (test/bench/reconcile-cloud-crash.ts) runs 100. */
-const KILLS = Number(process.env.INFRABASE_CLOUD_CRASH_KILLS ?? 10);
+const KILLS = Number(process.env.INFRABASE_TEST_CLOUD_CRASH_KILLS ?? 10);
 
 let tmp: ReturnType<typeof tempDir>;
 beforeEach(() => {
