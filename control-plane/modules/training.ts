@@ -10,12 +10,12 @@ import { AgentClient, type CoordinatorOptions, TrainingCoordinatorService } from
  */
 /** @param shards the data layer's shard reader, for cluster statements over distributed tables. */
 export function createTrainingModule(
-  options: CoordinatorOptions = {},
+  options: Omit<CoordinatorOptions, 'shards'> = {},
   shards?: () => ShardCoordinator | undefined,
 ): ControlPlaneModule {
   return {
     name: 'training',
-    services: () => [new TrainingCoordinatorService({ ...options, shards: options.shards ?? shards })],
+    services: () => [new TrainingCoordinatorService({ ...options, shards })],
     routes: (ctx) => [
       tableRoutes({
         db: ctx.db,
@@ -30,5 +30,3 @@ export function createTrainingModule(
     ],
   };
 }
-
-export const trainingModule: ControlPlaneModule = createTrainingModule();

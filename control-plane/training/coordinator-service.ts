@@ -8,8 +8,6 @@ import { agentTrainingTransport } from './http-transport.js';
 export interface CoordinatorOptions {
   /** Called with every reply an agent sends during training (audit hook, e.g. for tests). */
   readonly recorder?: ReplyRecorder;
-  /** Called after every recorded round. */
-  readonly onRound?: (jobId: number, record: RoundRecord) => void;
   /** The data layer's shard reader: jobs over distributed tables read one in-sync copy of each shard. */
   readonly shards?: () => ShardCoordinator | undefined;
   /** Wraps the HTTP transport to the agents (e.g. a test harness injecting faults). Default: none. */
@@ -37,10 +35,7 @@ export class TrainingCoordinatorService implements Service {
       clock: ctx.clock,
       transport: this.options.transport?.(http) ?? http,
       shards: this.options.shards,
-      onRound: (jobId, record, strategy) => {
-        recordMetrics(metrics, strategy, record);
-        this.options.onRound?.(jobId, record);
-      },
+      onRound: (_jobId, record, strategy) => recordMetrics(metrics, strategy, record),
       onError: (err, job) => ctx.logger.error({ err, job }, 'training job crashed'),
     });
     this.coordinator.start();
