@@ -6,5 +6,6 @@
  */
 export * from './ipam/index.js';
 export * from './keys/index.js';
+export { isLocalOnlyHost } from './local-host.js';
 export * from './mesh/index.js';
 export * from './wireguard/index.js';

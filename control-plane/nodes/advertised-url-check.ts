@@ -1,14 +1,5 @@
-import { isIPv4, isIPv6 } from 'node:net';
+import { isLocalOnlyHost } from '../../network/index.js';
 import type { Config } from '../config/index.js';
-
-/** Whether `hostname` (a URL's, IPv6 possibly in brackets) names this host only: loopback or the wildcard. */
-function isLocalOnly(hostname: string): boolean {
-  const host = hostname.replace(/^\[(.*)\]$/, '$1').toLowerCase();
-  if (host === 'localhost' || host.endsWith('.localhost')) return true;
-  if (isIPv4(host)) return host.startsWith('127.') || host === '0.0.0.0';
-  if (isIPv6(host)) return host === '::1' || host === '::' || /^::ffff:127\./.test(host);
-  return false;
-}
 
 /**
  * The warning to give at start when a cloud provider (`providers.aws` / `providers.gcp`) is enabled while the
@@ -24,7 +15,7 @@ export function cloudReachabilityWarning(config: Config, listenUrl: string): str
   const clouds = (['aws', 'gcp'] as const).filter((name) => config.providers[name].enabled);
   if (clouds.length === 0) return undefined;
   const advertised = config.advertiseUrl ?? listenUrl;
-  if (!isLocalOnly(new URL(advertised).hostname)) return undefined;
+  if (!isLocalOnlyHost(new URL(advertised).hostname)) return undefined;
   const which = clouds.map((c) => `providers.${c}`).join(' and ');
   const source = config.advertiseUrl
     ? 'advertiseUrl'

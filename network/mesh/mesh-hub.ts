@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { ChangeFeed, Clock } from '../../engine/index.js';
 import { NodeKeyStore, nextKeyChangeAt } from '../keys/index.js';
+import { isLocalOnlyHost } from '../local-host.js';
 import {
   detectMeshSupport,
   type MeshMode,
@@ -44,8 +45,6 @@ export function hubInterfaceName(clusterId: string): string {
   return `ibh${createHash('sha256').update(clusterId).digest('hex').slice(0, 11)}`;
 }
 
-const WILDCARD_OR_LOOPBACK = /^(0\.0\.0\.0|::|\[::\]|127\.\d+\.\d+\.\d+|localhost|::1|\[::1\])$/;
-
 /**
  * The control plane's side of the mesh: when `detectMeshSupport(mesh.mode)` allows it and nodes can reach
  * the control plane from elsewhere (`mesh.mode` is `on`, or the API listens on a non-loopback address), it
@@ -72,12 +71,7 @@ export class MeshHubService {
     const { mesh, host } = ctx.config;
     const log = ctx.logger.child({ component: 'mesh' });
     const support = await detectMeshSupport(mesh.mode);
-    if (
-      support.enabled &&
-      mesh.mode === 'auto' &&
-      WILDCARD_OR_LOOPBACK.test(host) &&
-      !ctx.config.advertiseUrl
-    ) {
+    if (support.enabled && mesh.mode === 'auto' && isLocalOnlyHost(host) && !ctx.config.advertiseUrl) {
       const reason = `mesh off, using direct addresses: the API listens on ${host} only, so every node shares this host`;
       this.membership.setHub(null, reason);
       log.info(reason);
@@ -92,7 +86,7 @@ export class MeshHubService {
     const publicKey = keys.current().publicKey;
     const apiUrl = new URL(ctx.url());
     const advertised = new URL(ctx.config.advertiseUrl ?? ctx.url()).hostname;
-    const endpoint = WILDCARD_OR_LOOPBACK.test(advertised) ? undefined : `${advertised}:${mesh.listenPort}`;
+    const endpoint = isLocalOnlyHost(advertised) ? undefined : `${advertised}:${mesh.listenPort}`;
     this.membership.setHub({ publicKey, endpoint, apiPort: Number(apiUrl.port || 80) });
     if (mesh.topology === 'hub') writeFileSync('/proc/sys/net/ipv4/ip_forward', '1\n');
     const driver = new WireGuardDriver({

@@ -1,6 +1,7 @@
 import { type Clock, type Database, InfrabaseError } from '../../engine/index.js';
 import { cidrContains, ipv4ToInt, type MeshAddressWriter, parseCidr, SqliteMeshIpam } from '../ipam/index.js';
 import { completeRotation, isWireGuardKey, nextKeyChangeAt, scheduleActivation } from '../keys/index.js';
+import { isLocalOnlyHost } from '../local-host.js';
 import {
   type MeshMember,
   type MeshMode,
@@ -71,8 +72,6 @@ interface MeshRow {
 export interface MeshNode {
   readonly id: string;
 }
-
-const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
 
 /**
  * Mesh membership following `sys_nodes`: joins allocate a mesh address (IPAM over `mesh.cidr`) and record the
@@ -145,7 +144,7 @@ export class MeshMembership {
     const off = (reason: string): MeshJoinReply => ({ mode: 'off', reason });
     if (!this.hub) return off(this.hubReason);
     if (!r.capable) return off('mesh off: the node reported it cannot run WireGuard');
-    if (LOOPBACK.test(remoteAddress)) {
+    if (isLocalOnlyHost(remoteAddress)) {
       return off("mesh off: the node shares the control plane's host (joined over loopback)");
     }
     const meshIp = this.ipam.allocate(row.id);
