@@ -47,7 +47,7 @@ export class TrainingCoordinatorService implements Service {
 }
 
 function recordMetrics(m: TrainingMetrics, strategy: string, rec: RoundRecord): void {
-  const timedOut = rec.failures.some((f) => /within \d+ ms/.test(f.reason));
+  const timedOut = rec.failures.some((f) => f.code === 'TIMEOUT');
   m.rounds.inc({ strategy, outcome: rec.reason ? (timedOut ? 'timeout' : 'failed') : 'ok' });
   m.duration.observe({ strategy }, rec.durationMs / 1000);
   m.shardUpdates.inc({ outcome: 'ok' }, rec.participants.length);

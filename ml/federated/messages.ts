@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../../engine/index.js';
 import type { ModelMetrics, OptimizerName } from '../training/index.js';
 
 /**
@@ -36,6 +37,8 @@ export interface TrainResult {
 export interface ShardFailure {
   shardId: string;
   reason: string;
+  /** The error's code when the failure was an InfrabaseError (e.g. `TIMEOUT` for an agent that did not answer). */
+  code?: ErrorCode;
 }
 
 export interface EvaluateInstruction {

@@ -1,4 +1,4 @@
-import { type Clock, InfrabaseError, systemClock } from '../../engine/index.js';
+import { type Clock, InfrabaseError, isInfrabaseError, systemClock } from '../../engine/index.js';
 import type { ModelMetrics } from '../training/index.js';
 import type { EvaluateAggregate, ShardFailure, TrainResult } from './messages.js';
 import type { ShardClient } from './shard-client.js';
@@ -46,8 +46,10 @@ export interface RunFederatedOptions {
   signal?: AbortSignal;
 }
 
-function reasonOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+/** The failure of shard `shardId` that threw `err`: its message, and its code when it is an InfrabaseError. */
+function failureOf(shardId: string, err: unknown): ShardFailure {
+  const reason = err instanceof Error ? err.message : String(err);
+  return isInfrabaseError(err) ? { shardId, reason, code: err.code } : { shardId, reason };
 }
 
 /**
@@ -80,7 +82,7 @@ export async function runFederated(
     const failures: ShardFailure[] = [];
     settled.forEach((s, k) => {
       if (s.status === 'fulfilled') results.push(s.value);
-      else failures.push({ shardId: instructions[k].shardId, reason: reasonOf(s.reason) });
+      else failures.push(failureOf(instructions[k].shardId, s.reason));
     });
     if (signal?.aborted) break;
     const aggregate = strategy.aggregateTrain(round, results, failures);
@@ -97,7 +99,7 @@ export async function runFederated(
         );
         const evalResults = evalSettled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
         const evalFailures = evalSettled.flatMap((s, k) =>
-          s.status === 'rejected' ? [{ shardId: evalIns[k].shardId, reason: reasonOf(s.reason) }] : [],
+          s.status === 'rejected' ? [failureOf(evalIns[k].shardId, s.reason)] : [],
         );
         evaluation = strategy.aggregateEvaluate(round, evalResults, evalFailures);
       }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isInfrabaseError, seededRandom } from '../../../engine/index.js';
+import { InfrabaseError, isInfrabaseError, seededRandom } from '../../../engine/index.js';
 import {
   createStrategy,
   FedAdam,
@@ -123,10 +123,12 @@ describe('runFederated', () => {
   });
 
   it('completes a round with the shards that answered when one throws', async () => {
+    const slow = new InfrabaseError('TIMEOUT', 'node n4 did not answer /v1/shard/train within 100 ms');
     const clients = new Map<string, ShardClient>([
       ['a', echo(1)],
       ['b', echo(3)],
       ['dead', { train: async () => Promise.reject(new Error('connection reset')) }],
+      ['slow', { train: async () => Promise.reject(slow) }],
     ]);
     const { weights, history } = await runFederated({
       strategy: createStrategy('fedavg', options()),
@@ -136,7 +138,11 @@ describe('runFederated', () => {
     });
     expect(Array.from(weights)).toEqual([4, 4]);
     expect(history[0].participants).toEqual(['a', 'b']);
-    expect(history[0].failures).toEqual([{ shardId: 'dead', reason: 'connection reset' }]);
+    // An InfrabaseError's code travels with the failure (the round metrics count TIMEOUT by it).
+    expect(history[0].failures).toStrictEqual([
+      { shardId: 'dead', reason: 'connection reset' },
+      { shardId: 'slow', reason: slow.message, code: 'TIMEOUT' },
+    ]);
     expect(history[0].evaluation?.metrics).toEqual({ loss: 0.25, accuracy: 0.75 });
   });
 
