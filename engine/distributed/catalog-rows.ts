@@ -63,6 +63,10 @@ export function shardStatus(
   return inSync < replicationFactor ? 'under_replicated' : 'available';
 }
 
+/** The columns of `sys_shards` as a {@link ShardRow}. */
+const SHARD_COLUMNS =
+  'colocation_group AS colocationGroup, shard, region, hash_min AS hashMin, hash_max AS hashMax, epoch, lsn';
+
 /**
  * Reads of the distributed-table catalog (`sys_distributed_tables`, `sys_shards`, `sys_placements`,
  * `sys_shard_moves`, `sys_shard_status`). Writes go through its subclass {@link DistributedStore}, their one writer.
@@ -104,8 +108,7 @@ export class DistributedCatalogReader {
   shards(group?: string): ShardRow[] {
     return this.db
       .prepare(
-        `SELECT colocation_group AS colocationGroup, shard, region, hash_min AS hashMin, hash_max AS hashMax,
-                epoch, lsn FROM sys_shards WHERE @g IS NULL OR colocation_group = @g
+        `SELECT ${SHARD_COLUMNS} FROM sys_shards WHERE @g IS NULL OR colocation_group = @g
          ORDER BY colocation_group, shard`,
       )
       .all({ g: group ?? null }) as ShardRow[];
@@ -114,10 +117,7 @@ export class DistributedCatalogReader {
   /** One shard. @throws InfrabaseError('NOT_FOUND') when it does not exist. */
   shard(group: string, shard: number): ShardRow {
     const row = this.db
-      .prepare(
-        `SELECT colocation_group AS colocationGroup, shard, region, hash_min AS hashMin, hash_max AS hashMax,
-                epoch, lsn FROM sys_shards WHERE colocation_group = ? AND shard = ?`,
-      )
+      .prepare(`SELECT ${SHARD_COLUMNS} FROM sys_shards WHERE colocation_group = ? AND shard = ?`)
       .get(group, shard) as ShardRow | undefined;
     if (!row)
       throw new InfrabaseError('NOT_FOUND', `shard ${shard} of colocation group '${group}' does not exist`);
